@@ -1,0 +1,226 @@
+import { EventEmitter } from 'node:events';
+import { BackendError, errorMessage } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import { ConsulAgents, type ConsulAgent, type ConsulApi } from './consul-agents.js';
+import { readValues, toConsulKey, type ConsulEntry, type ConsulKvReader } from './consul-kv.js';
+import { resolveSrvNodes } from './srv-nodes.js';
+import type { BackendOptions, KVPairs, StoreClient, WatchOptions } from './store-client.js';
+import { hasTlsFiles, loadTlsFiles, type TlsFiles } from './tls-files.js';
+
+const BACKEND = 'consul';
+const DEFAULT_NODE = '127.0.0.1:8500';
+const DEFAULT_PORT = 8500;
+/** Plain reads may be large; the connect timeout alone would cut them short. */
+const MIN_READ_TIMEOUT_MS = 30_000;
+/** How long one blocking query waits server-side before answering with an unchanged index. */
+const WATCH_WAIT_S = 60;
+/**
+ * Concurrent reads per agent. Consul resets connections beyond http_max_conns_per_client (200 by default)
+ * from one address, so a burst of reads must queue here instead of opening a socket each.
+ */
+const MAX_READ_SOCKETS = 16;
+
+/**
+ * The Consul KV backend. Connects to the first -node agent that answers (checked before this resolves) and
+ * sends the ACL token from -auth-token or CONSUL_HTTP_TOKEN with every request.
+ */
+export async function createClient(options: BackendOptions, logger: Logger): Promise<ConsulClient> {
+  const [{ default: Consul }, nodes, tls] = await Promise.all([
+    import('consul'),
+    resolveSrvNodes(options),
+    loadTlsFiles(options, BACKEND),
+  ]);
+  const token = nonEmpty(options.authToken) ?? nonEmpty(process.env.CONSUL_HTTP_TOKEN);
+  const headers: Record<string, string> = {};
+  if (options.basicAuth) {
+    const credentials = `${options.username ?? ''}:${options.password ?? ''}`;
+    headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+  }
+  const scheme = options.scheme === 'https' || hasTlsFiles(tls) ? 'https' : 'http';
+  const [http, https] = await Promise.all([import('node:http'), import('node:https')]);
+  const agents = consulEndpoints(nodes).map((endpoint): ConsulAgent => {
+    const url = baseUrl(endpoint, scheme);
+    const Agent = url.startsWith('https:') ? https.Agent : http.Agent;
+    const make = (maxSockets: number): ConsulApi => {
+      const ctorOptions = {
+        baseUrl: `${url}/v1`,
+        headers,
+        agent: new Agent({ keepAlive: true, maxSockets }),
+        ...tlsClientOptions(tls),
+        ...(token ? { defaults: { token } } : {}),
+      };
+      // The package's typings leave out papi's baseUrl/headers/TLS options, which it does accept.
+      return new Consul(ctorOptions as ConstructorParameters<typeof Consul>[0]) as unknown as ConsulApi;
+    };
+    return { endpoint, api: make(MAX_READ_SOCKETS), watchApi: make(Infinity) };
+  });
+  const pool = new ConsulAgents(agents, options.connectTimeoutMs, logger);
+  try {
+    await pool.select();
+  } catch (err) {
+    pool.destroy();
+    throw err;
+  }
+  return new ConsulClient(pool, Math.max(options.connectTimeoutMs, MIN_READ_TIMEOUT_MS), logger);
+}
+
+/** -node values; a bare host gets port 8500. A value may carry its own scheme (https://host:8501). */
+export function consulEndpoints(nodes: readonly string[]): string[] {
+  const list = nodes.map((node) => node.trim()).filter((node) => node !== '');
+  if (list.length === 0) return [DEFAULT_NODE];
+  return list.map((node) => (/:\d+$/.test(node) ? node : `${node}:${DEFAULT_PORT}`));
+}
+
+function baseUrl(endpoint: string, scheme: 'http' | 'https'): string {
+  const explicit = /^(https?):\/\/(.*?)\/*$/i.exec(endpoint);
+  return explicit ? `${explicit[1]?.toLowerCase()}://${explicit[2]}` : `${scheme}://${endpoint}`;
+}
+
+function tlsClientOptions(tls: TlsFiles): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (tls.ca) out.ca = tls.ca;
+  if (tls.cert) out.cert = tls.cert;
+  if (tls.key) out.key = tls.key;
+  if (tls.insecure) out.rejectUnauthorized = false;
+  return out;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+interface HttpError {
+  statusCode?: number;
+  message?: string;
+}
+
+/** A StoreClient that is also the ConsulKvReader its getValues reads through (one recursive read per key). */
+export class ConsulClient implements StoreClient, ConsulKvReader {
+  private closed = false;
+
+  constructor(
+    private readonly agents: ConsulAgents,
+    private readonly readTimeoutMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  async getValues(keys: readonly string[]): Promise<KVPairs> {
+    this.assertOpen();
+    return readValues(this, keys);
+  }
+
+  /**
+   * A recursive read. With ACLs, Consul silently drops the entries a token may not read, so a denied prefix
+   * looks like a missing one (404); a plain read of the key itself then tells "denied" (403) from "absent".
+   */
+  async list(consulKey: string): Promise<ConsulEntry[]> {
+    try {
+      const body = await this.agents.run(({ api }) =>
+        api.kv.get({ key: consulKey, recurse: true, timeout: this.readTimeoutMs }),
+      );
+      if (Array.isArray(body)) return body as ConsulEntry[];
+      if (consulKey !== '') {
+        await this.agents.run(({ api }) => api.kv.get({ key: consulKey, timeout: this.readTimeoutMs }));
+      }
+      return [];
+    } catch (err) {
+      throw this.requestError(consulKey, err);
+    }
+  }
+
+  /**
+   * One blocking query on the prefix at a time, repeated while Consul answers with an unchanged index (its
+   * wait ran out). Resolves with the new X-Consul-Index; index 0 answers at once with the current one.
+   */
+  async watchPrefix(prefix: string, _keys: readonly string[], options: WatchOptions): Promise<number> {
+    this.assertOpen();
+    const { waitIndex, signal } = options;
+    const key = toConsulKey(prefix);
+    for (;;) {
+      signal.throwIfAborted();
+      const index = await this.blockingIndex(key, waitIndex, signal);
+      // Consul's rule: an index that went backwards (a restored snapshot) means start over; 0 is never valid.
+      const next = Math.max(index, 1);
+      if (next !== waitIndex) return next;
+      this.logger.debug(`consul: no change under ${prefix || '/'} within ${WATCH_WAIT_S}s, waiting again`);
+    }
+  }
+
+  private async blockingIndex(key: string, waitIndex: number, signal: AbortSignal): Promise<number> {
+    const ctx = Object.assign(new EventEmitter(), { includeResponse: true });
+    const onAbort = (): void => {
+      ctx.emit('cancel');
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const result = await this.agents.run(({ watchApi }) =>
+        watchApi.kv.get({
+          key,
+          recurse: true,
+          index: String(waitIndex),
+          wait: `${WATCH_WAIT_S}s`,
+          // Consul adds up to wait/16 of jitter before answering.
+          timeout: (WATCH_WAIT_S * 1000 * 17) / 16 + this.readTimeoutMs,
+          ctx,
+        }),
+      );
+      const response = (result as [{ headers: Record<string, unknown> }] | undefined)?.[0];
+      const header = response?.headers['x-consul-index'];
+      return typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : 0;
+    } catch (err) {
+      signal.throwIfAborted();
+      throw this.requestError(key, err);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private requestError(consulKey: string, err: unknown): unknown {
+    if (err instanceof BackendError) return err;
+    const { statusCode, message } = err as HttpError;
+    const key = `/${consulKey}`;
+    const endpoints = this.agents.endpoints;
+    if (statusCode === 403) {
+      return new BackendError(
+        `${BACKEND}: permission denied (ACL) reading ${key}: ${serverMessage(message)}; check -auth-token or CONSUL_HTTP_TOKEN`,
+        BACKEND,
+        endpoints,
+        { cause: err },
+      );
+    }
+    if (statusCode === 401) {
+      return new BackendError(
+        `${BACKEND}: unauthorized reading ${key}: check -basic-auth credentials`,
+        BACKEND,
+        endpoints,
+        {
+          cause: err,
+        },
+      );
+    }
+    const status = statusCode ? `HTTP ${statusCode}: ` : '';
+    return new BackendError(
+      `${BACKEND}: reading ${key} failed: ${status}${serverMessage(message ?? errorMessage(err))}`,
+      BACKEND,
+      endpoints,
+      {
+        cause: err,
+      },
+    );
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new BackendError(`${BACKEND}: client closed`, BACKEND, this.agents.endpoints);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.agents.destroy();
+  }
+}
+
+/** papi prefixes "consul: kv.get: " to the server's text; keep only the server's words. */
+function serverMessage(message: string | undefined): string {
+  return (message ?? '').replace(/^consul: [\w.]+: /, '').trim();
+}

@@ -1,0 +1,302 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis, RedisOptions } from 'ioredis';
+import { BackendError, errorMessage } from '../errors.js';
+import { cleanKey } from '../key-path.js';
+import type { Logger } from '../logging/logger.js';
+import { RedisKeyMapper } from './redis-keys.js';
+import { parseRedisNodes, type RedisNode } from './redis-nodes.js';
+import { resolveSrvNodes } from './srv-nodes.js';
+import type { BackendOptions, KVPairs, StoreClient, WatchOptions } from './store-client.js';
+
+type RedisConstructor = typeof Redis;
+
+/** How often watchPrefix re-reads the keys: Redis has no revision to wait on. */
+export const REDIS_POLL_INTERVAL_MS = 1000;
+
+const SCAN_COUNT = 1000;
+
+interface RedisSettings {
+  backend: string;
+  nodes: RedisNode[];
+  username?: string;
+  password?: string;
+  timeoutMs: number;
+  pollIntervalMs: number;
+}
+
+/**
+ * Redis backend. Strings are values, each field of a hash is a child key, and everything under a key
+ * (found with SCAN, never KEYS) belongs to it, as in confd; nodes are tried in order.
+ */
+export async function createClient(
+  options: BackendOptions,
+  logger: Logger,
+  tuning: { pollIntervalMs?: number } = {},
+): Promise<RedisStoreClient> {
+  const nodes = parseRedisNodes(await resolveSrvNodes(options), options.backend);
+  // confd passed -client-key to Redis as its password; keep accepting that when -password is empty.
+  const password = options.password || options.clientKey || undefined;
+  const settings: RedisSettings = {
+    backend: options.backend,
+    nodes,
+    timeoutMs: options.connectTimeoutMs,
+    pollIntervalMs: tuning.pollIntervalMs ?? REDIS_POLL_INTERVAL_MS,
+    ...(password ? { password } : {}),
+    ...(password && options.username ? { username: options.username } : {}),
+  };
+  const { Redis: RedisClass } = await import('ioredis');
+  logger.debug(
+    `${options.backend}: nodes ${nodes.map((n) => n.node).join(', ')}, separator ${JSON.stringify(options.separator || '/')}`,
+  );
+  return new RedisStoreClient(RedisClass, settings, new RedisKeyMapper(options.separator), logger);
+}
+
+export class RedisStoreClient implements StoreClient {
+  private connection: Redis | undefined;
+  private connecting: Promise<Redis> | undefined;
+  private closed = false;
+  /** Fingerprint of the last getValues result per key set: the baseline a watch compares against. */
+  private readonly seen = new Map<string, string>();
+
+  constructor(
+    private readonly RedisClass: RedisConstructor,
+    private readonly settings: RedisSettings,
+    private readonly keys: RedisKeyMapper,
+    private readonly logger: Logger,
+  ) {}
+
+  private get endpoints(): string[] {
+    return this.settings.nodes.map((n) => n.node);
+  }
+
+  async getValues(keys: readonly string[]): Promise<KVPairs> {
+    const bases = uniqueKeys(keys);
+    const conn = await this.connect();
+    const values: KVPairs = {};
+    try {
+      for (const base of bases) await this.readKey(conn, base, values);
+    } catch (err) {
+      // A dropped connection is re-established by the next call, as confd does.
+      this.drop(conn);
+      throw this.backendError(
+        err,
+        `reading ${bases.slice(0, 3).join(', ')}${bases.length > 3 ? ' ...' : ''}`,
+      );
+    }
+    this.seen.set(JSON.stringify(bases), fingerprint(values));
+    return values;
+  }
+
+  private async readKey(conn: Redis, key: string, values: KVPairs): Promise<void> {
+    if (key !== '/') {
+      const name = this.keys.toRedis(key);
+      const type = await conn.type(name);
+      if (type === 'string') {
+        const value = await conn.get(name);
+        if (value !== null) values[key] = value;
+      } else if (type === 'hash') {
+        for (const [field, value] of Object.entries(await conn.hgetall(name))) {
+          values[this.keys.fieldKey(name, field)] = value;
+        }
+      }
+    }
+    const pattern = this.keys.scanPattern(key);
+    let cursor = '0';
+    do {
+      const [next, names] = await conn.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+      cursor = next;
+      if (names.length > 0) await this.readNames(conn, names, values);
+    } while (cursor !== '0');
+  }
+
+  /** Values of scanned names: strings as they are, hashes field by field; other types are not config. */
+  private async readNames(conn: Redis, names: string[], values: KVPairs): Promise<void> {
+    const typeCheck = conn.pipeline();
+    for (const name of names) typeCheck.type(name);
+    const types = ((await typeCheck.exec()) ?? []).map(([err, type]) => {
+      if (err) throw err;
+      return type;
+    });
+    const reads = conn.pipeline();
+    const read: Array<{ name: string; hash: boolean }> = [];
+    names.forEach((name, i) => {
+      if (types[i] === 'string') {
+        reads.get(name);
+        read.push({ name, hash: false });
+      } else if (types[i] === 'hash') {
+        reads.hgetall(name);
+        read.push({ name, hash: true });
+      }
+    });
+    if (read.length === 0) return;
+    const results = (await reads.exec()) ?? [];
+    read.forEach(({ name, hash }, i) => {
+      const [err, result] = results[i] ?? [null, null];
+      if (err) throw err;
+      if (hash) {
+        for (const [field, value] of Object.entries((result ?? {}) as Record<string, string>)) {
+          values[this.keys.fieldKey(name, field)] = value;
+        }
+      } else if (typeof result === 'string') {
+        values[this.keys.toKey(name)] = result;
+      }
+    });
+  }
+
+  /**
+   * Redis has no revision to wait on, so this polls: waitIndex 0 resolves at once with 1 (as confd), later
+   * calls re-read `keys` every poll interval and resolve with waitIndex + 1 once the values differ from what
+   * the last getValues of the same keys returned. Aborting rejects with the signal's reason.
+   */
+  async watchPrefix(_prefix: string, keys: readonly string[], options: WatchOptions): Promise<number> {
+    options.signal.throwIfAborted();
+    if (options.waitIndex <= 0) return 1;
+    const id = JSON.stringify(uniqueKeys(keys));
+    const baseline = this.seen.get(id) ?? fingerprint(await this.getValues(keys));
+    for (;;) {
+      await sleep(this.settings.pollIntervalMs, undefined, { signal: options.signal });
+      if (fingerprint(await this.getValues(keys)) !== baseline) return options.waitIndex + 1;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const pending = this.connecting;
+    this.connecting = undefined;
+    if (this.connection) this.drop(this.connection);
+    if (pending) await pending.then((c) => this.drop(c)).catch(() => undefined);
+  }
+
+  /** The live connection, or a new one to the first node (in -node order) that accepts us. */
+  private async connect(): Promise<Redis> {
+    if (this.closed)
+      throw new BackendError(
+        `${this.settings.backend}: client is closed`,
+        this.settings.backend,
+        this.endpoints,
+      );
+    if (this.connection?.status === 'ready') return this.connection;
+    if (this.connection) this.drop(this.connection);
+    this.connecting ??= this.connectFirst().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async connectFirst(): Promise<Redis> {
+    const failures: string[] = [];
+    let lastError: unknown;
+    for (const node of this.settings.nodes) {
+      this.logger.debug(`${this.settings.backend}: connecting to ${node.node}`);
+      try {
+        const conn = await this.connectTo(node);
+        if (this.closed) {
+          disconnect(conn);
+          throw new BackendError(
+            `${this.settings.backend}: client is closed`,
+            this.settings.backend,
+            this.endpoints,
+          );
+        }
+        this.connection = conn;
+        return conn;
+      } catch (err) {
+        if (isAuthError(err)) throw this.backendError(err, `connecting to ${node.node}`);
+        failures.push(`${node.node}: ${errorMessage(err)}`);
+        lastError = err;
+      }
+    }
+    throw new BackendError(
+      `${this.settings.backend}: cannot connect to ${this.endpoints.join(', ')} (${failures.join('; ')})`,
+      this.settings.backend,
+      this.endpoints,
+      { cause: lastError },
+    );
+  }
+
+  private async connectTo(node: RedisNode): Promise<Redis> {
+    const { timeoutMs, username, password } = this.settings;
+    const options: RedisOptions = {
+      ...('path' in node ? { path: node.path } : { host: node.host, port: node.port }),
+      db: node.db,
+      lazyConnect: true,
+      connectTimeout: timeoutMs,
+      commandTimeout: timeoutMs,
+      // One attempt per node and no offline queueing: failures surface as errors, never as a hang.
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      ...(username ? { username } : {}),
+      ...(password ? { password } : {}),
+    };
+    const conn = new this.RedisClass(options);
+    // connect() itself often rejects with a bare "Connection is closed."; the cause arrives as an event.
+    let cause: Error | undefined;
+    conn.on('error', (err: Error) => {
+      cause ??= err;
+      this.logger.debug(`${this.settings.backend}: ${node.node}: ${err.message}`);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        conn.connect(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      // The ready check may pass without credentials; a PING proves the connection may run commands.
+      await conn.ping();
+      return conn;
+    } catch (err) {
+      disconnect(conn);
+      throw cause ?? err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private drop(conn: Redis): void {
+    if (this.connection === conn) this.connection = undefined;
+    disconnect(conn);
+  }
+
+  private backendError(err: unknown, doing: string): BackendError {
+    if (err instanceof BackendError) return err;
+    const { backend } = this.settings;
+    const at = this.endpoints.join(', ');
+    const message = errorMessage(err);
+    const user = this.settings.username ?? 'default';
+    let text: string;
+    if (/WRONGPASS|invalid password|invalid username-password/i.test(message)) {
+      text = `${backend}: authentication failed for user ${user} at ${at}`;
+    } else if (/NOAUTH/i.test(message)) {
+      text = `${backend}: authentication required at ${at}: set -password`;
+    } else if (/NOPERM/i.test(message)) {
+      text = `${backend}: permission denied for user ${user} ${doing} at ${at}: ${message}`;
+    } else {
+      text = `${backend}: error ${doing} at ${at}: ${message}`;
+    }
+    return new BackendError(text, backend, this.endpoints, { cause: err });
+  }
+}
+
+/**
+ * ioredis arms a timer on every disconnect() that only the socket's "close" event clears; on a socket that
+ * already closed it would hold the process open for seconds, so ended connections are left alone.
+ */
+function disconnect(conn: Redis): void {
+  if (conn.status !== 'end') conn.disconnect();
+}
+
+function isAuthError(err: unknown): boolean {
+  return /WRONGPASS|NOAUTH|NOPERM|invalid password|invalid username-password/i.test(errorMessage(err));
+}
+
+function uniqueKeys(keys: readonly string[]): string[] {
+  return [...new Set(keys.map(cleanKey))].sort();
+}
+
+function fingerprint(values: KVPairs): string {
+  const hash = createHash('sha256');
+  for (const key of Object.keys(values).sort()) hash.update(JSON.stringify([key, values[key]]));
+  return hash.digest('hex');
+}

@@ -1,0 +1,35 @@
+import { connect } from 'node:net';
+
+/**
+ * Explains a failed ZooKeeper connect. The client library swallows socket errors and retries forever, so
+ * after giving up we try one plain TCP connect per endpoint to tell "refused" from "no answer" from "port
+ * open but no ZooKeeper handshake". Runs only on the failure path.
+ */
+export async function probeEndpoints(endpoints: readonly string[], timeoutMs: number): Promise<string> {
+  const results = await Promise.all(
+    endpoints.map(async (endpoint) => `${endpoint}: ${await probe(endpoint, timeoutMs)}`),
+  );
+  return results.join('; ');
+}
+
+function probe(endpoint: string, timeoutMs: number): Promise<string> {
+  const target = splitHostPort(endpoint);
+  if (!target) return Promise.resolve('not a host:port address');
+  return new Promise((resolve) => {
+    const socket = connect({ host: target.host, port: target.port });
+    const finish = (outcome: string): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => finish(`no answer within ${timeoutMs} ms`), timeoutMs);
+    socket.once('connect', () => finish('port open, but no ZooKeeper session was established'));
+    socket.once('error', (err: NodeJS.ErrnoException) => finish(err.code ?? err.message));
+  });
+}
+
+function splitHostPort(endpoint: string): { host: string; port: number } | undefined {
+  const match = /^\[?([^\]]*?)\]?:(\d+)$/.exec(endpoint.trim());
+  if (!match?.[1] || !match[2]) return undefined;
+  return { host: match[1], port: Number(match[2]) };
+}

@@ -1,0 +1,92 @@
+import { createStoreClient } from '../backends/factory.js';
+import type { StoreClient } from '../backends/store-client.js';
+import { redactSecrets } from '../config/redact-secrets.js';
+import { resolveSettings } from '../config/resolve-settings.js';
+import type { Settings } from '../config/settings.js';
+import { ConfigError, ConfdError, UsageError, errorMessage } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import { createLogger } from '../logging/winston-logger.js';
+import { runInterval } from '../process/interval.js';
+import { runOnetime } from '../process/onetime.js';
+import { USAGE_HINT } from './flags.js';
+
+/** Exit codes: 0 success, 1 a resource or the setup failed, 2 bad command line. */
+export async function main(argv: string[]): Promise<number> {
+  let resolved: Awaited<ReturnType<typeof resolveSettings>>;
+  try {
+    resolved = await resolveSettings(argv, process.env);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`confd: ${err.message}\n${USAGE_HINT}\n`);
+      return 2;
+    }
+    process.stderr.write(`confd: ${errorMessage(err)}\n`);
+    return 1;
+  }
+  if (resolved.kind !== 'run') {
+    process.stdout.write(resolved.text.endsWith('\n') ? resolved.text : `${resolved.text}\n`);
+    return 0;
+  }
+
+  const { settings } = resolved;
+  const logger = await createLogger({ level: settings.logLevel });
+  for (const warning of resolved.warnings) logger.warn(warning);
+  logger.debug(`settings: ${JSON.stringify(redactSecrets(settings))}`);
+  try {
+    return await run(settings, logger);
+  } catch (err) {
+    // Expected failures (bad backend, unreachable store, bad conf.d) are one line; anything else is a bug
+    // and keeps its stack for the report.
+    logger.error(err instanceof ConfdError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err));
+    return 1;
+  } finally {
+    await logger.close();
+  }
+}
+
+async function run(settings: Settings, logger: Logger): Promise<number> {
+  if (settings.watch) {
+    throw new ConfigError('-watch is not available yet: use -interval N (a full pass every N seconds) meanwhile');
+  }
+  logger.info(`Starting confd-ts (backend ${settings.backend}${settings.nodes.length ? `, nodes ${settings.nodes.join(',')}` : ''})`);
+  const store = await createStoreClient(settings, logger);
+  const modes = { noop: settings.noop, syncOnly: settings.syncOnly, keepStageFile: settings.keepStageFile };
+  try {
+    if (settings.onetime) return await runOnetime(settings.confdir, settings.prefix, store, modes, logger);
+    await runUntilSignalled((signal) =>
+      runInterval(settings.confdir, settings.prefix, settings.interval, store, modes, logger, signal),
+    logger);
+    return 0;
+  } finally {
+    await closeQuietly(store, logger);
+  }
+}
+
+/** SIGINT/SIGTERM stop the daemon after the pass in flight; a second signal exits at once. */
+async function runUntilSignalled(loop: (signal: AbortSignal) => Promise<void>, logger: Logger): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      logger.warn(`${signal} again: exiting without waiting for the current pass`);
+      process.exit(130);
+    }
+    logger.info(`${signal} received: finishing the current pass, then exiting`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await loop(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function closeQuietly(store: StoreClient, logger: Logger): Promise<void> {
+  try {
+    await store.close();
+  } catch (err) {
+    logger.debug(`closing the store client: ${errorMessage(err)}`);
+  }
+}

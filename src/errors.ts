@@ -1,0 +1,93 @@
+/**
+ * Typed errors. Each carries the context an operator needs to find the fault (file, line, key, flag)
+ * so the CLI can print one clear line without a stack trace.
+ */
+export class ConfdError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad command line: unknown flag, missing or invalid value. The CLI exits 2. */
+export class UsageError extends ConfdError {
+  constructor(
+    message: string,
+    readonly flag?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Invalid configuration file, resource file or setting. Names the file and, when known, line and column. */
+export class ConfigError extends ConfdError {
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly line?: number,
+    readonly column?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A template failed to compile or render. Names the template file, the line and the key when known. */
+export class TemplateError extends ConfdError {
+  constructor(
+    message: string,
+    readonly template: string,
+    readonly line?: number,
+    readonly key?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A store could not be reached or refused a request. Names the backend and its endpoints. */
+export class BackendError extends ConfdError {
+  constructor(
+    message: string,
+    readonly backend: string,
+    readonly endpoints: readonly string[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The requested backend exists in confd but not (or never) here. */
+export class UnsupportedBackendError extends ConfdError {
+  constructor(readonly backend: string) {
+    super(`backend ${backend} is not supported`);
+  }
+}
+
+/** check_cmd or reload_cmd failed, timed out or could not start. */
+export class CommandError extends ConfdError {
+  constructor(
+    message: string,
+    readonly command: string,
+    readonly exitCode?: number,
+    readonly timedOut = false,
+    readonly output = '',
+  ) {
+    super(message);
+  }
+}
+
+/** Writing the destination file failed. */
+export class SyncError extends ConfdError {
+  constructor(
+    message: string,
+    readonly dest: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,26 @@
+import { posix } from 'node:path';
+
+/**
+ * Key paths follow Go's path.Clean semantics, as confd's do: always absolute, no duplicate or trailing
+ * slashes, "." and ".." resolved. posix.resolve from "/" gives exactly that.
+ */
+export function cleanKey(key: string): string {
+  return posix.resolve('/', key);
+}
+
+/** Joins key segments into one clean absolute key: joinKey('/global', 'app/', '/db') -> '/global/app/db'. */
+export function joinKey(...parts: string[]): string {
+  return posix.resolve('/', ...parts.map((p) => p.replace(/^\/+/, '')));
+}
+
+/** True when `key` is `base` itself or lies under it on a '/' boundary: '/app/db' covers '/app/db/x', not '/app/dbx'. */
+export function keyIsUnder(key: string, base: string): boolean {
+  if (base === '/' || key === base) return true;
+  return key.startsWith(base.endsWith('/') ? base : `${base}/`);
+}
+
+/** The key as a template sees it: with the resource prefix removed, still absolute. */
+export function stripPrefix(key: string, prefix: string): string {
+  if (prefix === '/' || !keyIsUnder(key, prefix)) return cleanKey(key);
+  return cleanKey(key.slice(prefix.length));
+}

@@ -1,0 +1,23 @@
+import type { StoreClient } from '../backends/store-client.js';
+import type { Logger } from '../logging/logger.js';
+import type { SyncModes } from './process-resource.js';
+import { loadConfdir } from './load-pass-input.js';
+import { runPass } from './run-pass.js';
+import { summarize } from './summary.js';
+
+/** `-onetime`: attempt every resource once; exit 0 only if all of them (and their loading) succeeded. */
+export async function runOnetime(
+  confdir: string,
+  prefix: string,
+  store: StoreClient,
+  modes: SyncModes,
+  logger: Logger,
+): Promise<number> {
+  const { resources, failures, templates } = await loadConfdir(confdir, prefix, logger);
+  const results = await runPass(resources, { store, templates, modes, logger });
+  const ok = failures.length === 0 && results.every((r) => r.status !== 'failed');
+  const line = summarize(results, failures);
+  if (ok) logger.info(line);
+  else logger.error(line);
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,56 @@
+import { compareGoStrings } from '../go-strings.js';
+import { stringArg } from './args.js';
+import { defineHelper } from './spec.js';
+
+/** Turning store strings into structured values: JSON, booleans, integers. */
+export const convertHelpers = [
+  defineHelper('json', 1, (args) => {
+    const value = parseJson(stringArg(args, 0));
+    if (value === null) return {};
+    if (typeof value !== 'object' || Array.isArray(value)) throw cannotUnmarshal(value, 'map[string]interface {}');
+    return inGoOrder(value);
+  }),
+  defineHelper('jsonArray', 1, (args) => {
+    const value = parseJson(stringArg(args, 0));
+    if (value === null) return [];
+    if (!Array.isArray(value)) throw cannotUnmarshal(value, '[]interface {}');
+    return inGoOrder(value);
+  }),
+  defineHelper('parseBool', 1, (args) => {
+    const s = stringArg(args, 0);
+    if (TRUE_STRINGS.has(s)) return true;
+    if (FALSE_STRINGS.has(s)) return false;
+    throw new Error(`strconv.ParseBool: parsing ${JSON.stringify(s)}: invalid syntax`);
+  }),
+  defineHelper('atoi', 1, (args) => {
+    const s = stringArg(args, 0);
+    if (!/^[+-]?[0-9]+$/.test(s)) throw new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`);
+    const n = Number(s);
+    if (!Number.isSafeInteger(n)) throw new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: value out of range`);
+    return n;
+  }),
+];
+
+const TRUE_STRINGS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE_STRINGS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new Error(`invalid JSON: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function cannotUnmarshal(value: unknown, goType: string): Error {
+  const kind = Array.isArray(value) ? 'array' : typeof value === 'boolean' ? 'bool' : typeof value;
+  return new Error(`json: cannot unmarshal ${kind} into Go value of type ${goType}`);
+}
+
+/** Go ranges over maps in key order; rebuilding objects with sorted keys makes `#each` do the same. */
+function inGoOrder(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(inGoOrder);
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value).sort(([a], [b]) => compareGoStrings(a, b));
+  return Object.fromEntries(entries.map(([k, v]) => [k, inGoOrder(v)]));
+}

@@ -1,0 +1,81 @@
+import type Handlebars from 'handlebars';
+import { formatValue } from '../go-format.js';
+import { HelperCallError } from '../helper-call-error.js';
+import type { CallSite } from '../helper-call-error.js';
+import type { RenderContext } from '../render-context.js';
+import { renderBlock } from './block.js';
+import { collectionHelpers } from './collections.js';
+import { convertHelpers } from './convert.js';
+import { encodingHelpers } from './encoding.js';
+import { goBuiltinHelpers } from './go-builtins.js';
+import { mathHelpers } from './math.js';
+import { netHelpers } from './net.js';
+import { pathHelpers } from './paths.js';
+import { printfHelpers } from './printf.js';
+import type { HelperSpec } from './spec.js';
+import { storeHelpers } from './store.js';
+import { stringHelpers } from './strings.js';
+import { systemHelpers } from './system.js';
+
+/** Every template function, by family. The one place a new family is added. */
+const ALL_HELPERS: readonly HelperSpec[] = [
+  ...storeHelpers,
+  ...stringHelpers,
+  ...pathHelpers,
+  ...convertHelpers,
+  ...encodingHelpers,
+  ...mathHelpers,
+  ...collectionHelpers,
+  ...systemHelpers,
+  ...netHelpers,
+  ...goBuiltinHelpers,
+  ...printfHelpers,
+];
+
+export const HELPER_NAMES: readonly string[] = ALL_HELPERS.map((spec) => spec.name);
+
+if (new Set(HELPER_NAMES).size !== HELPER_NAMES.length) throw new Error('duplicate template helper name');
+
+/**
+ * Writes a value into the output the way Go's template would print it ("[a b]" for lists, "map[k:v]" for
+ * maps); nothing for a missing value. compile-template routes every `{{expression}}` through it.
+ */
+export const PRINT_HELPER = '__confdPrint';
+
+type HelperOptions = Handlebars.HelperOptions & { name: string; loc?: CallSite };
+type Helper = (this: unknown, ...params: unknown[]) => unknown;
+
+/** The helpers for one render, bound to its context. */
+export function createHelpers(ctx: RenderContext): Record<string, Helper> {
+  const helpers: Record<string, Helper> = {};
+  for (const spec of ALL_HELPERS) helpers[spec.name] = bind(spec, ctx);
+  helpers[PRINT_HELPER] = (value: unknown) => (value === undefined || value === null ? '' : formatValue(value));
+  helpers.helperMissing = (...params: unknown[]) => {
+    const options = params.pop() as HelperOptions;
+    // Called with no arguments, Handlebars is resolving a plain `{{name}}` that matched nothing.
+    if (params.length === 0) return undefined;
+    throw new HelperCallError(`unknown helper "${options.name}"`, options.loc?.start.line);
+  };
+  return helpers;
+}
+
+function bind(spec: HelperSpec, ctx: RenderContext): Helper {
+  return function (this: unknown, ...params: unknown[]): unknown {
+    const options = params.pop() as HelperOptions;
+    let result: unknown;
+    try {
+      if (Object.keys(options.hash ?? {}).length > 0) throw new Error('named (key=value) arguments are not supported');
+      if (params.length < spec.minArgs || params.length > spec.maxArgs) throw new Error(arityMessage(spec, params.length));
+      result = spec.call(params, ctx);
+    } catch (err) {
+      throw HelperCallError.from(err, spec.name, options.loc);
+    }
+    return typeof options.fn === 'function' ? renderBlock(result, this, options) : result;
+  };
+}
+
+function arityMessage(spec: HelperSpec, got: number): string {
+  const { minArgs: min, maxArgs: max } = spec;
+  const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+  return `wrong number of args: want ${want}, got ${got}`;
+}

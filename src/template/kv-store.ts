@@ -1,0 +1,122 @@
+import type { KVPairs } from '../backends/store-client.js';
+import { ConfdError } from '../errors.js';
+import { compareGoStrings } from './go-strings.js';
+import { goBase, goClean, goDir } from './go-path.js';
+import { goStruct } from './go-struct.js';
+import { pathMatch } from './path-match.js';
+
+/** One key and its value, field names capitalised as in confd so templates read `{{Key}}` / `{{Value}}`. */
+export interface KVPair {
+  readonly Key: string;
+  readonly Value: string;
+}
+
+/** get/getv on a key the store does not hold (memkv's KeyError). */
+export class KeyNotFoundError extends ConfdError {
+  constructor(readonly key: string) {
+    super(`key does not exist: ${key}`);
+  }
+}
+
+/**
+ * The values a template sees, with confd's memkv semantics. Keys are absolute and already stripped of the
+ * resource prefix; lookups are exact (no cleaning), as in confd. Immutable: one store per render.
+ */
+export class KVStore {
+  private readonly pairs: ReadonlyMap<string, string>;
+
+  constructor(pairs: KVPairs) {
+    this.pairs = new Map(Object.entries(pairs));
+  }
+
+  exists(key: string): boolean {
+    return this.pairs.has(key);
+  }
+
+  get(key: string): KVPair {
+    const value = this.pairs.get(key);
+    if (value === undefined) throw new KeyNotFoundError(key);
+    return pair(key, value);
+  }
+
+  /** All pairs whose key matches the Go path.Match pattern, sorted by key. */
+  gets(pattern: string): KVPair[] {
+    // Validate even when the store is empty so a bad pattern never passes silently.
+    pathMatch(pattern, '');
+    const found: KVPair[] = [];
+    for (const [key, value] of this.pairs) {
+      if (pathMatch(pattern, key)) found.push(pair(key, value));
+    }
+    return found.sort((a, b) => compareGoStrings(a.Key, b.Key));
+  }
+
+  /** The value of `key`; `defaultValue` when the key is missing, else a KeyNotFoundError. */
+  getv(key: string, defaultValue?: string): string {
+    const value = this.pairs.get(key);
+    if (value !== undefined) return value;
+    if (defaultValue !== undefined) return defaultValue;
+    throw new KeyNotFoundError(key);
+  }
+
+  /** Values of all keys matching `pattern`, sorted by value (not by key). */
+  getvs(pattern: string): string[] {
+    return this.gets(pattern)
+      .map((kv) => kv.Value)
+      .sort(compareGoStrings);
+  }
+
+  /**
+   * Names directly under `dir`: leaf keys and sub-directories alike, sorted and unique. As in memkv, a
+   * key equal to `dir` itself contributes its own base name.
+   */
+  ls(dir: string): string[] {
+    const prefix = terms(dir);
+    const names = new Set<string>();
+    for (const key of this.pairs.keys()) {
+      if (key === dir) {
+        names.add(goBase(key));
+        continue;
+      }
+      if (startsWithTerms(terms(goDir(key)), prefix)) {
+        names.add(stripKey(key, dir).split('/')[0] as string);
+      }
+    }
+    return [...names].sort(compareGoStrings);
+  }
+
+  /** Names directly under `dir` that are directories (have keys below them), sorted and unique. */
+  lsdir(dir: string): string[] {
+    const prefix = terms(dir);
+    const names = new Set<string>();
+    for (const key of this.pairs.keys()) {
+      if (!key.startsWith(dir)) continue;
+      const parents = terms(goDir(key));
+      if (parents.length > prefix.length && startsWithTerms(parents, prefix)) {
+        names.add(parents[prefix.length] as string);
+      }
+    }
+    return [...names].sort(compareGoStrings);
+  }
+}
+
+function pair(key: string, value: string): KVPair {
+  return goStruct({ Key: key, Value: value });
+}
+
+/**
+ * Path segments of a cleaned path. memkv splits "/" into ["", ""], which makes `ls "/"` miss every
+ * directory and `lsdir "/"` return nothing; treating the root as [""] lists it like any other directory.
+ */
+function terms(path: string): string[] {
+  const clean = goClean(path);
+  return clean === '/' ? [''] : clean.split('/');
+}
+
+function startsWithTerms(path: string[], prefix: string[]): boolean {
+  return path.length >= prefix.length && prefix.every((term, i) => path[i] === term);
+}
+
+function stripKey(key: string, prefix: string): string {
+  const rest = key.startsWith(prefix) ? key.slice(prefix.length) : key;
+  return rest.startsWith('/') ? rest.slice(1) : rest;
+}

@@ -1,0 +1,44 @@
+import { errorMessage, TemplateError } from '../errors.js';
+import { HelperCallError } from './helper-call-error.js';
+
+/** Handlebars' own exceptions carry the position as properties and as a " - line:column" suffix. */
+interface HandlebarsException extends Error {
+  lineNumber?: number;
+  column?: number;
+}
+
+/**
+ * One line naming template, line and column, then what went wrong:
+ * "/etc/confd/templates/app.tmpl:3:5: error calling getv: key does not exist: /db/host".
+ */
+export function toTemplateError(err: unknown, template: string): TemplateError {
+  if (err instanceof TemplateError) return err;
+  if (err instanceof HelperCallError) {
+    return new TemplateError(`${where(template, err.line, err.column)}: ${err.message}`, template, err.line, err.key, {
+      cause: err.cause ?? err,
+    });
+  }
+  const message = errorMessage(err);
+  const parse = /^(?:Parse|Lexical) error on line (\d+)/.exec(message);
+  if (parse) {
+    const line = Number(parse[1]);
+    const detail = message.split('\n').at(-1) ?? message;
+    return new TemplateError(`${where(template, line)}: syntax error: ${detail}`, template, line, undefined, {
+      cause: err,
+    });
+  }
+  const hb = err as HandlebarsException;
+  if (typeof hb.lineNumber === 'number') {
+    const column = typeof hb.column === 'number' ? hb.column + 1 : undefined;
+    const text = message.replace(/ - \d+:\d+$/, '');
+    return new TemplateError(`${where(template, hb.lineNumber, column)}: ${text}`, template, hb.lineNumber, undefined, {
+      cause: err,
+    });
+  }
+  return new TemplateError(`${template}: ${message}`, template, undefined, undefined, { cause: err });
+}
+
+function where(template: string, line?: number, column?: number): string {
+  if (line === undefined) return template;
+  return column === undefined ? `${template}:${line}` : `${template}:${line}:${column}`;
+}

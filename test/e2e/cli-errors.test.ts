@@ -1,0 +1,92 @@
+import { expect } from 'chai';
+import { runConfd, Workspace } from './support/confd-process.js';
+
+describe('confd command line (end to end)', () => {
+  let ws: Workspace;
+  beforeEach(async () => {
+    ws = await Workspace.create();
+  });
+  afterEach(() => ws.remove());
+
+  it('--version prints the package version', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { repoRoot } = await import('./support/confd-process.js');
+    const pkg = JSON.parse(await readFile(`${repoRoot}/package.json`, 'utf8')) as { version: string };
+    for (const flag of ['--version', '-version']) {
+      const run = await runConfd([flag]);
+      expect(run.code).to.equal(0);
+      expect(run.stdout).to.include(pkg.version);
+    }
+  });
+
+  it('--help lists the flags and exits 0', async () => {
+    const run = await runConfd(['--help']);
+    expect(run.code).to.equal(0);
+    for (const flag of ['-onetime', '-interval', '-backend', '-node', '-confdir', '-noop', '-sync-only', '-watch']) {
+      expect(run.stdout).to.include(flag);
+    }
+  });
+
+  for (const [args, flag] of [
+    [['-interval', 'abc'], 'interval'],
+    [['-log-level', 'loud'], 'log-level'],
+    [['-no-such-flag'], 'no-such-flag'],
+    [['-backend'], 'backend'],
+  ] as const) {
+    it(`rejects ${args.join(' ')} with exit 2 and a message naming -${flag}`, async () => {
+      const run = await runConfd([...args, '-onetime', '-confdir', ws.root]);
+      expect(run.code).to.equal(2);
+      expect(run.stderr).to.include(flag);
+      expect(run.stderr).to.match(/--help/);
+      expect(run.stderr).not.to.match(/\n\s+at /); // no stack trace
+    });
+  }
+
+  for (const backend of ['vault', 'dynamodb', 'ssm', 'rancher', 'nosuchstore']) {
+    it(`says backend ${backend} is not supported and exits 1`, async () => {
+      const run = await runConfd(['-onetime', '-backend', backend, '-confdir', ws.root]);
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.include(`backend ${backend} is not supported`);
+    });
+  }
+
+  it('fails with the path when an explicitly named config file is missing', async () => {
+    const run = await runConfd(['-onetime', '-config-file', ws.path('nope.toml'), '-backend', 'env', '-confdir', ws.root]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include(ws.path('nope.toml'));
+  });
+
+  it('names file, line and column of an invalid config file', async () => {
+    const config = await ws.write('confd.toml', 'backend = "env"\ninterval = = 5\n');
+    const run = await runConfd(['-onetime', '-config-file', config, '-confdir', ws.root]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include(config);
+    expect(run.stderr).to.match(/line 2/);
+  });
+
+  it('does not log secrets given on the command line', async () => {
+    const run = await runConfd([
+      '-onetime',
+      '-backend',
+      'env',
+      '-confdir',
+      ws.root,
+      '-password',
+      'hunter2-secret',
+      '-auth-token',
+      'tok-secret-123',
+      '-log-level',
+      'debug',
+    ]);
+    expect(run.stderr).not.to.include('hunter2-secret');
+    expect(run.stderr).not.to.include('tok-secret-123');
+  });
+
+  it('writes log lines in confd’s format on stderr', async () => {
+    await ws.write('templates/t.hbs', 'x\n');
+    await ws.write('conf.d/t.toml', `[template]\nsrc = "t.hbs"\ndest = "${ws.path('out/t')}"\n`);
+    const run = await runConfd(['-onetime', '-backend', 'env', '-confdir', ws.root]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stderr).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \S+ confd\[\d+\]: INFO .+$/m);
+  });
+});

@@ -1,0 +1,363 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import Consul from 'consul';
+import { consulEndpoints, createClient, type ConsulClient } from '../../src/backends/consul.js';
+import { readValues, type ConsulKvReader } from '../../src/backends/consul-kv.js';
+import type { BackendOptions } from '../../src/backends/store-client.js';
+import { BackendError } from '../../src/errors.js';
+import type { Logger } from '../../src/logging/logger.js';
+import { useStore } from './support/stores.js';
+
+const quiet: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+const repoDir = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+
+function backendOptions(nodes: string[], extra: Partial<BackendOptions> = {}): BackendOptions {
+  return {
+    backend: 'consul',
+    nodes,
+    scheme: 'http',
+    clientInsecure: false,
+    basicAuth: false,
+    separator: '/',
+    files: [],
+    filter: '*',
+    connectTimeoutMs: 5000,
+    ...extra,
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise<void>((done) => server.close(() => done()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** The store's own client, for fixtures. */
+function fixtureClient(endpoint: string, token?: string): Consul {
+  const [host, port] = endpoint.split(':');
+  return new Consul({
+    host: host ?? '127.0.0.1',
+    port: Number(port),
+    ...(token ? { defaults: { token } } : {}),
+  });
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('consul backend (real agent)', function () {
+  this.timeout(30_000);
+
+  const prefix = `confd-test-${randomBytes(4).toString('hex')}`;
+  const root = `/${prefix}`;
+  let endpoint: string;
+  let kv: Consul;
+  let client: ConsulClient;
+
+  before(async function () {
+    this.timeout(180_000);
+    ({ endpoint } = await useStore('consul'));
+    kv = fixtureClient(endpoint);
+    const fixtures: Record<string, string> = {
+      'app/db/host': 'db.local',
+      'app/db/port': '5432',
+      'app/db/empty': '',
+      'app/dbx/host': 'other.local',
+      'app/db/': '',
+      'nested/a/b/c/d': 'deep',
+      'nested/a/leaf': 'shallow',
+      'odd/spaces': '  two  spaces  ',
+      'odd/newlines': 'line 1\nline 2\n',
+      'odd/unicode': 'grüße, 日本, 🚀',
+      'odd/braces': '{{ .not_a_template }} {{#if x}}',
+    };
+    await Promise.all(Object.entries(fixtures).map(([key, value]) => kv.kv.set(`${prefix}/${key}`, value)));
+    client = await createClient(backendOptions([endpoint]), quiet);
+  });
+
+  after(async () => {
+    await client?.close();
+    if (kv) {
+      await kv.kv.del({ key: `${prefix}/`, recurse: true });
+      kv.destroy();
+    }
+  });
+
+  it('reads one exact key', async () => {
+    expect(await client.getValues([`${root}/app/db/host`])).to.deep.equal({
+      [`${root}/app/db/host`]: 'db.local',
+    });
+  });
+
+  it('keeps to the path boundary (/app/db excludes /app/dbx), skips folder entries, reads empty values as ""', async () => {
+    expect(await client.getValues([`${root}/app/db`])).to.deep.equal({
+      [`${root}/app/db/host`]: 'db.local',
+      [`${root}/app/db/port`]: '5432',
+      [`${root}/app/db/empty`]: '',
+    });
+  });
+
+  it('reads nested directories', async () => {
+    expect(await client.getValues([`${root}/nested`])).to.deep.equal({
+      [`${root}/nested/a/b/c/d`]: 'deep',
+      [`${root}/nested/a/leaf`]: 'shallow',
+    });
+  });
+
+  it('yields no keys for a missing path, without failing the other keys', async () => {
+    expect(await client.getValues([`${root}/missing`])).to.deep.equal({});
+    expect(await client.getValues([`${root}/missing`, `${root}/app/db/port`])).to.deep.equal({
+      [`${root}/app/db/port`]: '5432',
+    });
+  });
+
+  it('reads the whole store for "/"', async () => {
+    expect(await client.getValues(['/'])).to.include({ [`${root}/app/db/port`]: '5432' });
+  });
+
+  it('returns decoded values byte for byte: spaces, newlines, unicode and template braces', async () => {
+    expect(await client.getValues([`${root}/odd`])).to.deep.equal({
+      [`${root}/odd/spaces`]: '  two  spaces  ',
+      [`${root}/odd/newlines`]: 'line 1\nline 2\n',
+      [`${root}/odd/unicode`]: 'grüße, 日本, 🚀',
+      [`${root}/odd/braces`]: '{{ .not_a_template }} {{#if x}}',
+    });
+  });
+
+  it('reads 250 keys', async () => {
+    const expected: Record<string, string> = {};
+    for (let dir = 0; dir < 5; dir += 1) {
+      for (let i = 0; i < 50; i += 1) expected[`${root}/many/d${dir}/k${i}`] = `value ${dir}/${i}`;
+    }
+    // In batches: Consul resets connections beyond 200 per client address.
+    const entries = Object.entries(expected);
+    for (let i = 0; i < entries.length; i += 25) {
+      await Promise.all(entries.slice(i, i + 25).map(([key, value]) => kv.kv.set(key.slice(1), value)));
+    }
+    const values = await client.getValues([`${root}/many`]);
+    expect(Object.keys(values)).to.have.length(250);
+    expect(values).to.deep.equal(expected);
+  });
+
+  it('issues the reads for several keys concurrently', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const counting: ConsulKvReader = {
+      list: async (key) => {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        try {
+          return await client.list(key);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    };
+    const values = await readValues(counting, [`${root}/app/db`, `${root}/nested`, `${root}/odd`]);
+    expect(Object.keys(values)).to.have.length(9);
+    expect(maxInFlight).to.equal(3);
+  });
+
+  it('uses the next node when the first is dead', async () => {
+    const dead = `127.0.0.1:${await freePort()}`;
+    const multi = await createClient(backendOptions([dead, endpoint]), quiet);
+    try {
+      expect(await multi.getValues([`${root}/app/db/port`])).to.deep.equal({
+        [`${root}/app/db/port`]: '5432',
+      });
+    } finally {
+      await multi.close();
+    }
+  });
+
+  it('fails with a BackendError naming the endpoints when no agent answers, within the connect timeout', async () => {
+    const dead = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
+    const started = Date.now();
+    const err = await rejection(createClient(backendOptions(dead, { connectTimeoutMs: 1000 }), quiet));
+    const elapsed = Date.now() - started;
+    expect(err).to.be.instanceOf(BackendError);
+    expect((err as BackendError).backend).to.equal('consul');
+    expect((err as BackendError).endpoints).to.deep.equal(dead);
+    expect(err.message).to.include(dead[0]).and.include(dead[1]).and.include('ECONNREFUSED');
+    expect(elapsed).to.be.lessThan(1000 + 1000);
+  });
+
+  it('rejects calls after close', async () => {
+    const closing = await createClient(backendOptions([endpoint]), quiet);
+    await closing.close();
+    await closing.close();
+    expect(await rejection(closing.getValues([root]))).to.be.instanceOf(BackendError);
+  });
+
+  describe('watchPrefix', () => {
+    it('returns the current index at once for waitIndex 0, then the new X-Consul-Index after a change', async () => {
+      const ac = new AbortController();
+      const first = await client.watchPrefix(`${root}/app`, [], { waitIndex: 0, signal: ac.signal });
+      expect(first).to.be.greaterThan(0);
+      const waiting = client.watchPrefix(`${root}/app`, [], { waitIndex: first, signal: ac.signal });
+      await kv.kv.set(`${prefix}/app/db/host`, 'db2.local');
+      expect(await waiting).to.be.greaterThan(first);
+      expect(await client.getValues([`${root}/app/db/host`])).to.deep.equal({
+        [`${root}/app/db/host`]: 'db2.local',
+      });
+    });
+
+    it('rejects with an AbortError when its signal is aborted', async () => {
+      const ac = new AbortController();
+      const first = await client.watchPrefix(`${root}/app`, [], { waitIndex: 0, signal: ac.signal });
+      const waiting = client.watchPrefix(`${root}/app`, [], { waitIndex: first, signal: ac.signal });
+      await sleep(50);
+      ac.abort();
+      expect((await rejection(waiting)).name).to.equal('AbortError');
+    });
+  });
+});
+
+/** A second agent with ACLs on (default deny), on its own ports, for the token tests only. */
+describe('consul backend with ACLs (real agent)', function () {
+  this.timeout(30_000);
+
+  const master = `master-${randomBytes(8).toString('hex')}`;
+  let dir: string;
+  let agent: ChildProcess | undefined;
+  let endpoint: string;
+  let savedEnv: string | undefined;
+
+  before(async function () {
+    this.timeout(120_000);
+    await useStore('consul'); // installs the binary when missing
+    const cached = join(process.env.STORES_CACHE ?? join(repoDir, '.stores'), 'cache/consul/usr/bin/consul');
+    const binary = existsSync(cached) ? cached : 'consul';
+    dir = await mkdtemp(join(tmpdir(), 'confd-consul-acl-'));
+    await writeFile(
+      join(dir, 'acl.hcl'),
+      `acl {\n  enabled = true\n  default_policy = "deny"\n  tokens {\n    master = "${master}"\n  }\n}\n`,
+    );
+    const [http, server, serfLan, serfWan] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    endpoint = `127.0.0.1:${http}`;
+    // -dev keeps everything in memory; the ports are all explicit so it cannot clash with the main agent.
+    const args = ['agent', '-dev', '-node', 'confd-acl-test', '-bind', '127.0.0.1', '-client', '127.0.0.1'];
+    args.push('-http-port', `${http}`, '-server-port', `${server}`, '-serf-lan-port', `${serfLan}`);
+    args.push(
+      '-serf-wan-port',
+      `${serfWan}`,
+      '-dns-port',
+      '-1',
+      '-grpc-port',
+      '-1',
+      '-config-file',
+      join(dir, 'acl.hcl'),
+    );
+    const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    agent = child;
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const admin = fixtureClient(endpoint, master);
+    try {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`the ACL agent exited: ${stderr}`);
+        // Ready once the master token can write: leader elected and ACLs bootstrapped.
+        const ok = await admin.kv.set('secret/db/password', 'hunter2').catch(() => false);
+        if (ok === true) break;
+        if (Date.now() > deadline) throw new Error(`the ACL agent was not ready within 60 s: ${stderr}`);
+        await sleep(250);
+      }
+    } finally {
+      admin.destroy();
+    }
+    savedEnv = process.env.CONSUL_HTTP_TOKEN;
+  });
+
+  afterEach(() => {
+    if (savedEnv === undefined) delete process.env.CONSUL_HTTP_TOKEN;
+    else process.env.CONSUL_HTTP_TOKEN = savedEnv;
+  });
+
+  after(async function () {
+    this.timeout(30_000);
+    const child = agent;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      const stopped = await Promise.race([exited.then(() => true), sleep(15_000, false, { ref: false })]);
+      if (!stopped) child.kill('SIGKILL');
+    }
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function readWith(extra: Partial<BackendOptions>): Promise<Record<string, string>> {
+    const client = await createClient(backendOptions([endpoint], extra), quiet);
+    try {
+      return await client.getValues(['/secret']);
+    } finally {
+      await client.close();
+    }
+  }
+
+  it('reports "permission denied (ACL)" without a token, where Consul itself answers 404 to the listing', async () => {
+    delete process.env.CONSUL_HTTP_TOKEN;
+    const err = await rejection(readWith({}));
+    expect(err).to.be.instanceOf(BackendError);
+    expect(err.message).to.include('permission denied (ACL)').and.include('/secret');
+  });
+
+  it('reads with the token from -auth-token', async () => {
+    delete process.env.CONSUL_HTTP_TOKEN;
+    expect(await readWith({ authToken: master })).to.deep.equal({ '/secret/db/password': 'hunter2' });
+  });
+
+  it('reads with the token from CONSUL_HTTP_TOKEN', async () => {
+    process.env.CONSUL_HTTP_TOKEN = master;
+    expect(await readWith({})).to.deep.equal({ '/secret/db/password': 'hunter2' });
+  });
+
+  it('prefers -auth-token over CONSUL_HTTP_TOKEN, and an unknown token is denied without being echoed', async () => {
+    process.env.CONSUL_HTTP_TOKEN = master;
+    const bogus = 'bogus-token-value';
+    const err = await rejection(readWith({ authToken: bogus }));
+    expect(err).to.be.instanceOf(BackendError);
+    expect(err.message)
+      .to.include('permission denied (ACL)')
+      .and.include('ACL not found')
+      .and.not.include(bogus);
+  });
+});
+
+describe('consulEndpoints', () => {
+  it('keeps host:port and scheme-qualified nodes, adds port 8500 to a bare host, defaults to 127.0.0.1:8500', () => {
+    expect(consulEndpoints(['c1:8501', ' c2 ', 'https://c3:8501'])).to.deep.equal([
+      'c1:8501',
+      'c2:8500',
+      'https://c3:8501',
+    ]);
+    expect(consulEndpoints([])).to.deep.equal(['127.0.0.1:8500']);
+  });
+});

@@ -1,0 +1,135 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { Etcd3, Range } from 'etcd3';
+import { createClient } from '../../src/backends/etcd.js';
+import type { BackendOptions } from '../../src/backends/store-client.js';
+import { BackendError } from '../../src/errors.js';
+import type { Logger } from '../../src/logging/logger.js';
+import { runStoresScript } from './support/stores.js';
+
+const ROOT_PASSWORD = 'r00t-Secret!';
+const READER_PASSWORD = 'reader-Secret!';
+
+function options(over: Partial<BackendOptions>): BackendOptions {
+  return {
+    backend: 'etcd',
+    nodes: [],
+    scheme: 'http',
+    clientInsecure: false,
+    basicAuth: false,
+    separator: '/',
+    files: [],
+    filter: '*',
+    connectTimeoutMs: 3000,
+    ...over,
+  };
+}
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const log = (m: string): void => void lines.push(m);
+  return { lines, debug: log, info: log, warn: log, error: log };
+}
+
+// Enabling auth changes the server for every client, so this suite runs its own etcd instead of the shared one.
+describe('etcd backend with authentication (own etcd instance)', function () {
+  let dir: string;
+  let endpoint: string;
+
+  before(async function () {
+    this.timeout(180_000);
+    dir = await mkdtemp(join(tmpdir(), 'confd-etcd-auth-'));
+    endpoint = await runStoresScript(['start', 'etcd', dir]);
+    const admin = new Etcd3({ hosts: `http://${endpoint}` });
+    try {
+      await admin.put('/app/allowed').value('allowed root');
+      await admin.put('/app/allowed/key').value('visible');
+      await admin.put('/app/secret/key').value('hidden');
+      await admin.role('root').create();
+      await admin.user('root').create(ROOT_PASSWORD);
+      await admin.user('root').addRole('root');
+      await admin.role('reader').create();
+      // The prefix without a trailing slash covers both ranges a read makes: the key and everything under key/.
+      await admin.role('reader').grant({ permission: 'Read', range: Range.prefix('/app/allowed') });
+      await admin.user('reader').create(READER_PASSWORD);
+      await admin.user('reader').addRole('reader');
+      await admin.auth.authEnable();
+    } finally {
+      admin.close();
+    }
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    if (dir) {
+      await runStoresScript(['stop', 'etcd', dir], 60_000);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  async function read(
+    over: Partial<BackendOptions>,
+    keys: string[],
+    logger = recordingLogger(),
+  ): Promise<unknown> {
+    const client = await createClient(options({ nodes: [endpoint], ...over }), logger);
+    try {
+      return await client.getValues(keys);
+    } catch (err) {
+      return err;
+    } finally {
+      await client.close();
+    }
+  }
+
+  it('reads with the right user and password', async () => {
+    const logger = recordingLogger();
+    const got = await read({ basicAuth: true, username: 'root', password: ROOT_PASSWORD }, ['/app'], logger);
+    expect(got).to.deep.equal({
+      '/app/allowed': 'allowed root',
+      '/app/allowed/key': 'visible',
+      '/app/secret/key': 'hidden',
+    });
+    expect(logger.lines.join('\n')).not.to.contain(ROOT_PASSWORD);
+  });
+
+  it('says authentication failed for the user on a wrong password, and never shows the password', async () => {
+    const logger = recordingLogger();
+    const err = await read(
+      { basicAuth: true, username: 'root', password: 'wrong-Password' },
+      ['/app'],
+      logger,
+    );
+    expect(err).to.be.instanceOf(BackendError);
+    const message = (err as BackendError).message;
+    expect(message).to.contain('authentication failed for user root').and.to.contain(endpoint);
+    expect(message).not.to.contain('wrong-Password');
+    expect(logger.lines.join('\n')).not.to.contain('wrong-Password');
+  });
+
+  it('says permission denied when the user may not read the keys', async () => {
+    const err = await read({ basicAuth: true, username: 'reader', password: READER_PASSWORD }, [
+      '/app/secret',
+    ]);
+    expect(err).to.be.instanceOf(BackendError);
+    expect((err as BackendError).message)
+      .to.contain('permission denied for user reader')
+      .and.to.contain('/app/secret');
+  });
+
+  it('reads what a restricted user is granted', async () => {
+    const got = await read({ basicAuth: true, username: 'reader', password: READER_PASSWORD }, [
+      '/app/allowed',
+    ]);
+    expect(got).to.deep.equal({ '/app/allowed': 'allowed root', '/app/allowed/key': 'visible' });
+  });
+
+  it('ignores -username and -password unless -basic-auth is set, as confd does', async () => {
+    const err = await read({ basicAuth: false, username: 'root', password: ROOT_PASSWORD }, ['/app']);
+    expect(err).to.be.instanceOf(BackendError);
+    expect((err as BackendError).backend).to.equal('etcd');
+    expect((err as BackendError).message).to.contain(`authentication required at http://${endpoint}`);
+  });
+});

@@ -1,0 +1,322 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { Redis } from 'ioredis';
+import { createClient, type RedisStoreClient } from '../../src/backends/redis.js';
+import type { BackendOptions } from '../../src/backends/store-client.js';
+import { BackendError } from '../../src/errors.js';
+import type { Logger } from '../../src/logging/logger.js';
+import { useStore } from './support/stores.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+function options(over: Partial<BackendOptions>): BackendOptions {
+  return {
+    backend: 'redis',
+    nodes: [],
+    scheme: 'http',
+    clientInsecure: false,
+    basicAuth: false,
+    separator: '/',
+    files: [],
+    filter: '*',
+    connectTimeoutMs: 3000,
+    ...over,
+  };
+}
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const log = (m: string): void => void lines.push(m);
+  return { lines, debug: log, info: log, warn: log, error: log };
+}
+
+async function deadEndpoint(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  await new Promise<void>((ok) => server.close(() => ok()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return `127.0.0.1:${address.port}`;
+}
+
+describe('redis backend (real redis)', function () {
+  let endpoint: string;
+  let admin: Redis;
+  const opened: RedisStoreClient[] = [];
+  // Every run writes under its own prefix (and, with ':' as separator, its own namespace).
+  const id = `confd-ts-test-${randomBytes(4).toString('hex')}`;
+  const P = `/${id}`;
+
+  before(async function () {
+    this.timeout(120_000);
+    ({ endpoint } = await useStore('redis'));
+    const [host, port] = endpoint.split(':');
+    admin = new Redis({ host, port: Number(port), lazyConnect: true });
+    await admin.connect();
+  });
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((c) => c.close()));
+  });
+
+  after(async () => {
+    if (!admin) return;
+    for (const db of [0, 5]) {
+      await admin.select(db);
+      const names = await admin.keys(`*${id}*`);
+      if (names.length > 0) await admin.del(...names);
+    }
+    admin.disconnect();
+  });
+
+  async function open(
+    over: Partial<BackendOptions> = {},
+    logger = recordingLogger(),
+  ): Promise<RedisStoreClient> {
+    const client = await createClient(options({ nodes: [endpoint], ...over }), logger, {
+      pollIntervalMs: 100,
+    });
+    opened.push(client);
+    return client;
+  }
+
+  it('returns a string key itself and what lies under it on a path boundary, never a sibling', async () => {
+    await admin.mset(`${P}/b/app/db`, 'root', `${P}/b/app/db/user`, 'alice', `${P}/b/app/db/pool/max`, '10');
+    await admin.set(`${P}/b/app/dbx`, 'sibling');
+    const client = await open();
+    expect(await client.getValues([`${P}/b/app/db`])).to.deep.equal({
+      [`${P}/b/app/db`]: 'root',
+      [`${P}/b/app/db/user`]: 'alice',
+      [`${P}/b/app/db/pool/max`]: '10',
+    });
+  });
+
+  it('scans nested keys under a key that has no value of its own', async () => {
+    await admin.mset(`${P}/n/a/b/c`, 'deep', `${P}/n/a/x`, 'shallow', `${P}/n/ab`, 'other');
+    const client = await open();
+    expect(await client.getValues([`${P}/n/a`])).to.deep.equal({
+      [`${P}/n/a/b/c`]: 'deep',
+      [`${P}/n/a/x`]: 'shallow',
+    });
+  });
+
+  it('yields no entry for a missing key', async () => {
+    await admin.set(`${P}/m/present`, 'yes');
+    const client = await open();
+    expect(await client.getValues([`${P}/m/absent`, `${P}/m/present`])).to.deep.equal({
+      [`${P}/m/present`]: 'yes',
+    });
+    expect(await client.getValues([`${P}/m/absent`])).to.deep.equal({});
+  });
+
+  it('returns values byte for byte: spaces, newlines, unicode and template braces', async () => {
+    const values: Record<string, string> = {
+      [`${P}/v/spaces`]: '  padded  ',
+      [`${P}/v/lines`]: 'one\ntwo\r\n\tthree\n',
+      [`${P}/v/unicode`]: 'héllo ✓ 日本語 🚀',
+      [`${P}/v/braces`]: '{{ .Values }} {{{raw}}}',
+      [`${P}/v/empty`]: '',
+    };
+    await admin.mset(values);
+    const client = await open();
+    expect(await client.getValues([`${P}/v`])).to.deep.equal(values);
+  });
+
+  it('turns each field of a hash into a child key, at the key and under it', async () => {
+    await admin.hset(`${P}/h/app/db`, { user: 'alice', 'pass word': 'p w' });
+    await admin.hset(`${P}/h/app/cache`, { size: '64' });
+    await admin.hset(`${P}/h/appx`, { no: 'sibling' });
+    const client = await open();
+    expect(await client.getValues([`${P}/h/app/db`])).to.deep.equal({
+      [`${P}/h/app/db/user`]: 'alice',
+      [`${P}/h/app/db/pass word`]: 'p w',
+    });
+    expect(await client.getValues([`${P}/h/app`])).to.deep.equal({
+      [`${P}/h/app/db/user`]: 'alice',
+      [`${P}/h/app/db/pass word`]: 'p w',
+      [`${P}/h/app/cache/size`]: '64',
+    });
+  });
+
+  it('ignores value types that are not configuration (lists, sets)', async () => {
+    await admin.rpush(`${P}/t/list`, 'a', 'b');
+    await admin.sadd(`${P}/t/set`, 'a');
+    await admin.set(`${P}/t/string`, 's');
+    const client = await open();
+    expect(await client.getValues([`${P}/t`])).to.deep.equal({ [`${P}/t/string`]: 's' });
+  });
+
+  it('maps keys through -separator: /a/b is stored as a:b, and hash fields become child keys', async () => {
+    await admin.set(`${id}:sep:app:db`, 'root');
+    await admin.set(`${id}:sep:app:db:user`, 'alice');
+    await admin.set(`${id}:sep:app:dbx`, 'sibling');
+    await admin.hset(`${id}:sep:app:db:opts`, { ssl: 'on' });
+    await admin.set(`${P}/sep/app/db`, 'slash keys are other keys');
+    const client = await open({ separator: ':' });
+    expect(await client.getValues([`${P}/sep/app/db`])).to.deep.equal({
+      [`${P}/sep/app/db`]: 'root',
+      [`${P}/sep/app/db/user`]: 'alice',
+      [`${P}/sep/app/db/opts/ssl`]: 'on',
+    });
+  });
+
+  it('matches glob characters in keys literally', async () => {
+    await admin.mset(`${P}/g/we[ir]d*/k`, 'literal', `${P}/g/wei/k`, 'glob match', `${P}/g/weXd*/k`, 'other');
+    const client = await open();
+    expect(await client.getValues([`${P}/g/we[ir]d*`])).to.deep.equal({ [`${P}/g/we[ir]d*/k`]: 'literal' });
+  });
+
+  it('reads 200+ keys under one key, across several SCAN rounds', async () => {
+    const values: Record<string, string> = {};
+    for (let i = 0; i < 1500; i++) values[`${P}/many/k${i}`] = `value ${i}`;
+    await admin.mset(values);
+    const client = await open();
+    expect(await client.getValues([`${P}/many`])).to.deep.equal(values);
+  });
+
+  it('selects the database given as host:port/db', async () => {
+    await admin.select(5);
+    await admin.set(`${P}/db/key`, 'in db 5');
+    await admin.select(0);
+    await admin.set(`${P}/db/key`, 'in db 0');
+    const five = await open({ nodes: [`${endpoint}/5`] });
+    expect(await five.getValues([`${P}/db/key`])).to.deep.equal({ [`${P}/db/key`]: 'in db 5' });
+    const zero = await open({ nodes: [endpoint] });
+    expect(await zero.getValues([`${P}/db/key`])).to.deep.equal({ [`${P}/db/key`]: 'in db 0' });
+  });
+
+  it('uses the next node when the first one is dead', async () => {
+    await admin.set(`${P}/fo/key`, 'reached');
+    const client = await open({ nodes: [await deadEndpoint(), endpoint] });
+    expect(await client.getValues([`${P}/fo/key`])).to.deep.equal({ [`${P}/fo/key`]: 'reached' });
+  });
+
+  it('rejects with a BackendError naming the backend, every node and the cause when nothing listens', async function () {
+    this.timeout(15_000);
+    const dead = [await deadEndpoint(), `${await deadEndpoint()}/2`];
+    const client = await open({ nodes: dead, connectTimeoutMs: 2000 });
+    const err = await client.getValues([`${P}/x`]).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(BackendError);
+    const backendError = err as BackendError;
+    expect(backendError.backend).to.equal('redis');
+    expect(backendError.endpoints).to.deep.equal(dead);
+    expect(backendError.message).to.contain(dead[0]).and.to.contain(dead[1]).and.to.contain('ECONNREFUSED');
+  });
+
+  it('lets the process exit on its own after a connection failure, with one message and no stack trace', async function () {
+    this.timeout(60_000);
+    const dir = await mkdtemp(join(tmpdir(), 'confd-redis-exit-'));
+    try {
+      const script = join(dir, 'run.mts');
+      await writeFile(
+        script,
+        [
+          `import { createClient } from ${JSON.stringify(join(repoRoot, 'src/backends/redis.ts'))};`,
+          `const quiet = { debug() {}, info() {}, warn() {}, error() {} };`,
+          `const c = await createClient(${JSON.stringify(options({ nodes: [await deadEndpoint()], connectTimeoutMs: 2000 }))}, quiet);`,
+          `try { await c.getValues(['/x']); console.log('no error'); } catch (e) { console.log(e.name + ': ' + e.message); }`,
+          `await c.close();`,
+        ].join('\n'),
+      );
+      const run = await execa('node', ['--import', 'tsx', script], {
+        cwd: repoRoot,
+        reject: false,
+        timeout: 45_000,
+      });
+      expect(run.timedOut, 'process still running: something keeps the event loop alive').to.equal(false);
+      expect(run.exitCode).to.equal(0);
+      expect(run.stdout).to.match(/^BackendError: redis: cannot connect to /);
+      expect(run.stderr).to.equal('');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe('with a password (CONFIG SET requirepass, reset afterwards)', () => {
+    const PASSWORD = 'redis-Secret!';
+
+    before(async () => {
+      await admin.set(`${P}/auth/key`, 'guarded');
+      await admin.config('SET', 'requirepass', PASSWORD);
+      await admin.auth(PASSWORD);
+    });
+
+    after(async () => {
+      await admin.config('SET', 'requirepass', '');
+    });
+
+    it('reads with -password', async () => {
+      const logger = recordingLogger();
+      const client = await open({ password: PASSWORD }, logger);
+      expect(await client.getValues([`${P}/auth/key`])).to.deep.equal({ [`${P}/auth/key`]: 'guarded' });
+      expect(logger.lines.join('\n')).not.to.contain(PASSWORD);
+    });
+
+    it("still takes the password from -client-key when -password is empty (confd's habit)", async () => {
+      const client = await open({ clientKey: PASSWORD });
+      expect(await client.getValues([`${P}/auth/key`])).to.deep.equal({ [`${P}/auth/key`]: 'guarded' });
+    });
+
+    it('says authentication failed on a wrong password, without showing it', async () => {
+      const logger = recordingLogger();
+      const client = await open({ password: 'wrong-Password' }, logger);
+      const err = await client.getValues([`${P}/auth/key`]).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(BackendError);
+      expect((err as Error).message)
+        .to.contain('authentication failed for user default')
+        .and.to.contain(endpoint);
+      expect((err as Error).message).not.to.contain('wrong-Password');
+      expect(logger.lines.join('\n')).not.to.contain('wrong-Password');
+    });
+
+    it('says authentication is required when no password is given', async () => {
+      const client = await open();
+      const err = await client.getValues([`${P}/auth/key`]).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(BackendError);
+      expect((err as Error).message)
+        .to.contain('authentication required')
+        .and.to.contain('-password');
+    });
+  });
+
+  describe('watchPrefix (polling)', () => {
+    it('resolves at once with 1 when there is no index yet', async () => {
+      const client = await open();
+      expect(
+        await client.watchPrefix(P, [`${P}/w0`], { waitIndex: 0, signal: new AbortController().signal }),
+      ).to.equal(1);
+    });
+
+    it('resolves with the next index once a watched value changes, not on changes beside it', async () => {
+      await admin.set(`${P}/w/app/db`, 'v1');
+      const client = await open();
+      await client.getValues([`${P}/w/app/db`]);
+      let settled = false;
+      const watching = client
+        .watchPrefix(`${P}/w`, [`${P}/w/app/db`], { waitIndex: 7, signal: new AbortController().signal })
+        .finally(() => (settled = true));
+      await admin.set(`${P}/w/app/dbx`, 'not watched');
+      // Several poll rounds pass with only an unrelated change.
+      await new Promise((ok) => setTimeout(ok, 400));
+      expect(settled).to.equal(false);
+      await admin.set(`${P}/w/app/db/new`, 'watched');
+      expect(await watching).to.equal(8);
+    });
+
+    it('rejects when its signal is aborted', async () => {
+      const client = await open();
+      await client.getValues([`${P}/wa`]);
+      const controller = new AbortController();
+      const watching = client.watchPrefix(P, [`${P}/wa`], { waitIndex: 3, signal: controller.signal });
+      controller.abort();
+      const err = await watching.catch((e: unknown) => e);
+      expect((err as Error).name).to.equal('AbortError');
+    });
+  });
+});

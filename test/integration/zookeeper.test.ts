@@ -1,0 +1,419 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { expect } from 'chai';
+import zookeeper from 'node-zookeeper-client';
+import type { Client as ZkLibClient } from 'node-zookeeper-client';
+import { createClient, zookeeperEndpoints } from '../../src/backends/zookeeper.js';
+import { openSession, type ZkNodeReader, type ZkSession } from '../../src/backends/zookeeper-session.js';
+import { readValues } from '../../src/backends/zookeeper-tree.js';
+import type { BackendOptions, StoreClient } from '../../src/backends/store-client.js';
+import { BackendError } from '../../src/errors.js';
+import type { Logger } from '../../src/logging/logger.js';
+import { useStore } from './support/stores.js';
+
+const quiet: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+function backendOptions(nodes: string[], extra: Partial<BackendOptions> = {}): BackendOptions {
+  return {
+    backend: 'zookeeper',
+    nodes,
+    scheme: 'http',
+    clientInsecure: false,
+    basicAuth: false,
+    separator: '/',
+    files: [],
+    filter: '*',
+    connectTimeoutMs: 5000,
+    ...extra,
+  };
+}
+
+/** A port nothing listens on: bound once by us, then released. */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** The store's own client, promisified, to load fixtures independently of the code under test. */
+class Fixture {
+  private constructor(readonly client: ZkLibClient) {}
+
+  static async connect(endpoint: string, auth?: string): Promise<Fixture> {
+    const client = zookeeper.createClient(endpoint, { retries: 2 });
+    if (auth) client.addAuthInfo('digest', Buffer.from(auth));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`fixture client cannot reach ${endpoint}`)), 10_000);
+      client.once('connected', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.connect();
+    });
+    return new Fixture(client);
+  }
+
+  /** Creates the node and any missing parents (with empty data). */
+  async put(path: string, value: string): Promise<void> {
+    const parent = path.slice(0, path.lastIndexOf('/'));
+    if (parent !== '') {
+      await new Promise<void>((resolve, reject) =>
+        this.client.mkdirp(parent, (err) => (err ? reject(err) : resolve())),
+      );
+    }
+    await new Promise<void>((resolve, reject) =>
+      this.client.create(path, Buffer.from(value), (err) => {
+        if (!err) return resolve();
+        if ((err as { code?: number }).code !== zookeeper.Exception.NODE_EXISTS) return reject(err);
+        this.client.setData(path, Buffer.from(value), (setErr) => (setErr ? reject(setErr) : resolve()));
+      }),
+    );
+  }
+
+  async setData(path: string, value: string): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      this.client.setData(path, Buffer.from(value), (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  async remove(path: string): Promise<void> {
+    const children = await new Promise<string[]>((resolve, reject) =>
+      this.client.getChildren(path, (err, list) => {
+        if (!err) return resolve(list);
+        if ((err as { code?: number }).code === zookeeper.Exception.NO_NODE) return resolve([]);
+        reject(err);
+      }),
+    );
+    await Promise.all(children.map((child) => this.remove(`${path}/${child}`)));
+    await new Promise<void>((resolve, reject) =>
+      this.client.remove(path, (err) =>
+        !err || (err as { code?: number }).code === zookeeper.Exception.NO_NODE ? resolve() : reject(err),
+      ),
+    );
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+describe('zookeeper backend (real server)', function () {
+  this.timeout(30_000);
+
+  let endpoint: string;
+  let fixture: Fixture;
+  let client: StoreClient;
+  const root = `/confd-test-${randomBytes(4).toString('hex')}`;
+
+  before(async function () {
+    this.timeout(180_000);
+    ({ endpoint } = await useStore('zookeeper'));
+    fixture = await Fixture.connect(endpoint);
+    await fixture.put(`${root}/app/db/host`, 'db.local');
+    await fixture.put(`${root}/app/db/port`, '5432');
+    await fixture.put(`${root}/app/dbx/host`, 'other.local');
+    await fixture.put(`${root}/app/db/empty`, '');
+    await fixture.put(`${root}/nested/a/b/c/d`, 'deep');
+    await fixture.put(`${root}/nested/a/leaf`, 'shallow');
+    await fixture.setData(`${root}/nested/a`, 'data of a directory');
+    await fixture.put(`${root}/odd/spaces`, '  two  spaces  ');
+    await fixture.put(`${root}/odd/newlines`, 'line 1\nline 2\n');
+    await fixture.put(`${root}/odd/unicode`, 'grüße, 日本, 🚀');
+    await fixture.put(`${root}/odd/braces`, '{{ .not_a_template }} {{#if x}}');
+    client = await createClient(backendOptions([endpoint]), quiet);
+  });
+
+  after(async () => {
+    await client?.close();
+    if (fixture) {
+      await fixture.remove(root);
+      fixture.close();
+    }
+  });
+
+  it('reads one exact key', async () => {
+    expect(await client.getValues([`${root}/app/db/host`])).to.deep.equal({
+      [`${root}/app/db/host`]: 'db.local',
+    });
+  });
+
+  it('reads a subtree on the path boundary: /app/db does not include /app/dbx', async () => {
+    expect(await client.getValues([`${root}/app/db`])).to.deep.equal({
+      [`${root}/app/db/host`]: 'db.local',
+      [`${root}/app/db/port`]: '5432',
+      [`${root}/app/db/empty`]: '',
+    });
+  });
+
+  it('walks nested directories; a node with children is a directory and its own data is not a value', async () => {
+    expect(await client.getValues([`${root}/nested`])).to.deep.equal({
+      [`${root}/nested/a/b/c/d`]: 'deep',
+      [`${root}/nested/a/leaf`]: 'shallow',
+    });
+  });
+
+  it('yields no keys for a path that does not exist, without failing the other keys', async () => {
+    expect(await client.getValues([`${root}/missing`])).to.deep.equal({});
+    expect(await client.getValues([`${root}/missing/deeper`, `${root}/app/db/port`])).to.deep.equal({
+      [`${root}/app/db/port`]: '5432',
+    });
+  });
+
+  it("accepts confd's trailing /* and unclean keys", async () => {
+    expect(await client.getValues([`${root}//app/db/*`])).to.have.keys(
+      `${root}/app/db/host`,
+      `${root}/app/db/port`,
+      `${root}/app/db/empty`,
+    );
+  });
+
+  it('returns values byte for byte: spaces, newlines, unicode and template braces', async () => {
+    expect(await client.getValues([`${root}/odd`])).to.deep.equal({
+      [`${root}/odd/spaces`]: '  two  spaces  ',
+      [`${root}/odd/newlines`]: 'line 1\nline 2\n',
+      [`${root}/odd/unicode`]: 'grüße, 日本, 🚀',
+      [`${root}/odd/braces`]: '{{ .not_a_template }} {{#if x}}',
+    });
+  });
+
+  it('reads 250 keys spread over several directories', async () => {
+    const expected: Record<string, string> = {};
+    const writes: Promise<void>[] = [];
+    for (let dir = 0; dir < 5; dir += 1) {
+      for (let i = 0; i < 50; i += 1) {
+        const key = `${root}/many/d${dir}/k${i}`;
+        expected[key] = `value ${dir}/${i}`;
+        writes.push(fixture.put(key, expected[key]));
+      }
+    }
+    await Promise.all(writes);
+    const values = await client.getValues([`${root}/many`]);
+    expect(Object.keys(values)).to.have.length(250);
+    expect(values).to.deep.equal(expected);
+  });
+
+  describe('subtree walk over one session', () => {
+    let session: ZkSession;
+
+    before(async () => {
+      session = await openSession({ endpoints: [endpoint], connectTimeoutMs: 5000 }, quiet);
+    });
+
+    after(async () => {
+      await session?.close();
+    });
+
+    it('issues the requests for sibling nodes concurrently, not one round trip after another', async () => {
+      let inFlight = 0;
+      let maxInFlight = 0;
+      const track = async <T>(request: Promise<T>): Promise<T> => {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        try {
+          return await request;
+        } finally {
+          inFlight -= 1;
+        }
+      };
+      const counting: ZkNodeReader = {
+        getChildren: (path, watcher) => track(session.getChildren(path, watcher)),
+        getData: (path, watcher) => track(session.getData(path, watcher)),
+        exists: (path, watcher) => track(session.exists(path, watcher)),
+      };
+      const values = await readValues(counting, [`${root}/app`]);
+      expect(values).to.have.keys(
+        `${root}/app/db/host`,
+        `${root}/app/db/port`,
+        `${root}/app/db/empty`,
+        `${root}/app/dbx/host`,
+      );
+      expect(maxInFlight).to.be.greaterThan(1);
+      expect(inFlight).to.equal(0);
+    });
+
+    it('skips a node deleted while the walk is under way (NO_NODE)', async () => {
+      await fixture.put(`${root}/vanishing/stays`, 'here');
+      await fixture.put(`${root}/vanishing/goes/away`, 'gone');
+      // Deletes the subtree on the server right before the walker asks for it.
+      const deleting: ZkNodeReader = {
+        getChildren: async (path, watcher) => {
+          if (path === `${root}/vanishing/goes`) await fixture.remove(path);
+          return session.getChildren(path, watcher);
+        },
+        getData: (path, watcher) => session.getData(path, watcher),
+        exists: (path, watcher) => session.exists(path, watcher),
+      };
+      expect(await readValues(deleting, [`${root}/vanishing`])).to.deep.equal({
+        [`${root}/vanishing/stays`]: 'here',
+      });
+    });
+  });
+
+  it('connects when the first of several nodes is dead', async () => {
+    const dead = `127.0.0.1:${await deadPort()}`;
+    const multi = await createClient(backendOptions([dead, endpoint]), quiet);
+    try {
+      expect(await multi.getValues([`${root}/app/db/port`])).to.deep.equal({
+        [`${root}/app/db/port`]: '5432',
+      });
+    } finally {
+      await multi.close();
+    }
+  });
+
+  it('fails with a BackendError naming the endpoints and the cause when no server answers', async () => {
+    const dead = [`127.0.0.1:${await deadPort()}`, `127.0.0.1:${await deadPort()}`];
+    const started = Date.now();
+    let caught: unknown;
+    try {
+      await createClient(backendOptions(dead, { connectTimeoutMs: 1000 }), quiet);
+    } catch (err) {
+      caught = err;
+    }
+    const elapsed = Date.now() - started;
+    expect(caught).to.be.instanceOf(BackendError);
+    const err = caught as BackendError;
+    expect(err.backend).to.equal('zookeeper');
+    expect(err.endpoints).to.deep.equal(dead);
+    expect(err.message).to.include(dead[0]).and.include(dead[1]).and.include('ECONNREFUSED');
+    // Bounded by the connect timeout (plus the short probe that names the cause), not the library's retry loop.
+    expect(elapsed).to.be.lessThan(1000 + 2000);
+  });
+
+  it('rejects calls after close', async () => {
+    const closing = await createClient(backendOptions([endpoint]), quiet);
+    await closing.close();
+    await closing.close();
+    let caught: unknown;
+    await closing.getValues([`${root}/app`]).catch((err: unknown) => (caught = err));
+    expect(caught).to.be.instanceOf(BackendError);
+  });
+
+  describe('digest auth', () => {
+    const user = 'confd';
+    const password = 's3cret';
+    const digest = createHash('sha1').update(`${user}:${password}`).digest('base64');
+    const acls = [
+      new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('digest', `${user}:${digest}`)),
+    ];
+
+    before(async () => {
+      const owner = await Fixture.connect(endpoint, `${user}:${password}`);
+      try {
+        await owner.put(`${root}/secure`, '');
+        await new Promise<void>((resolve, reject) =>
+          owner.client.create(`${root}/secure/token`, Buffer.from('t0ps3cret'), acls, (err) =>
+            err ? reject(err) : resolve(),
+          ),
+        );
+      } finally {
+        owner.close();
+      }
+    });
+
+    after(async () => {
+      const owner = await Fixture.connect(endpoint, `${user}:${password}`);
+      try {
+        await owner.remove(`${root}/secure`);
+      } finally {
+        owner.close();
+      }
+    });
+
+    it('reads a digest-protected node with the right username and password', async () => {
+      const authed = await createClient(backendOptions([endpoint], { username: user, password }), quiet);
+      try {
+        expect(await authed.getValues([`${root}/secure`])).to.deep.equal({
+          [`${root}/secure/token`]: 't0ps3cret',
+        });
+      } finally {
+        await authed.close();
+      }
+    });
+
+    it('fails with a clear NOAUTH error for wrong credentials', async () => {
+      const wrong = await createClient(
+        backendOptions([endpoint], { username: user, password: 'nope' }),
+        quiet,
+      );
+      try {
+        let caught: unknown;
+        await wrong.getValues([`${root}/secure`]).catch((err: unknown) => (caught = err));
+        expect(caught).to.be.instanceOf(BackendError);
+        expect((caught as Error).message)
+          .to.include('not authorized')
+          .and.include('NOAUTH')
+          .and.include(`${root}/secure/token`)
+          .and.not.include('nope');
+      } finally {
+        await wrong.close();
+      }
+    });
+
+    it('says credentials are needed when none were given', async () => {
+      let caught: unknown;
+      await client.getValues([`${root}/secure`]).catch((err: unknown) => (caught = err));
+      expect(caught).to.be.instanceOf(BackendError);
+      expect((caught as Error).message)
+        .to.include('NOAUTH')
+        .and.include('-username');
+    });
+  });
+
+  describe('watchPrefix', () => {
+    it('returns the current index at once for waitIndex 0, then waits for a change under the prefix', async () => {
+      const ac = new AbortController();
+      const first = await client.watchPrefix(`${root}/app`, [], { waitIndex: 0, signal: ac.signal });
+      expect(first).to.be.greaterThan(0);
+      const waiting = client.watchPrefix(`${root}/app`, [], { waitIndex: first, signal: ac.signal });
+      await fixture.put(`${root}/app/db/host`, 'db2.local');
+      const next = await waiting;
+      expect(next).to.be.greaterThan(first);
+      expect(await client.getValues([`${root}/app/db/host`])).to.deep.equal({
+        [`${root}/app/db/host`]: 'db2.local',
+      });
+    });
+
+    it('returns at once when something changed since the caller last looked', async () => {
+      const ac = new AbortController();
+      const seen = await client.watchPrefix(`${root}/app`, [], { waitIndex: 0, signal: ac.signal });
+      await fixture.put(`${root}/app/db/user`, 'admin');
+      expect(
+        await client.watchPrefix(`${root}/app`, [], { waitIndex: seen, signal: ac.signal }),
+      ).to.be.greaterThan(seen);
+    });
+
+    it('wakes when a missing prefix is created', async () => {
+      const ac = new AbortController();
+      const seen = await client.watchPrefix(`${root}/later`, [], { waitIndex: 0, signal: ac.signal });
+      const waiting = client.watchPrefix(`${root}/later`, [], { waitIndex: seen, signal: ac.signal });
+      await fixture.put(`${root}/later/key`, 'v');
+      expect(await waiting).to.be.greaterThan(seen);
+    });
+
+    it('rejects with an AbortError when its signal is aborted', async () => {
+      const ac = new AbortController();
+      const seen = await client.watchPrefix(`${root}/app`, [], { waitIndex: 0, signal: ac.signal });
+      const waiting = client.watchPrefix(`${root}/app`, [], { waitIndex: seen, signal: ac.signal });
+      ac.abort();
+      let caught: unknown;
+      await waiting.catch((err: unknown) => (caught = err));
+      expect((caught as Error).name).to.equal('AbortError');
+    });
+  });
+});
+
+describe('zookeeperEndpoints', () => {
+  it('keeps host:port, adds the default port to a bare host, and defaults to 127.0.0.1:2181', () => {
+    expect(zookeeperEndpoints(['zk1:2182', ' zk2 '])).to.deep.equal(['zk1:2182', 'zk2:2181']);
+    expect(zookeeperEndpoints([])).to.deep.equal(['127.0.0.1:2181']);
+  });
+});

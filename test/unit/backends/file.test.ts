@@ -1,0 +1,363 @@
+import { expect } from 'chai';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, FileStoreClient } from '../../../src/backends/file.js';
+import { goFloatText } from '../../../src/backends/flatten.js';
+import { BackendError, UsageError } from '../../../src/errors.js';
+import { backendOptions, recordingLogger } from './support/backend-options.js';
+
+describe('file backend', () => {
+  let dir: string;
+  const clients: FileStoreClient[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'confd-ts-file-'));
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function write(name: string, text: string): Promise<string> {
+    const path = join(dir, name);
+    await mkdir(join(path, '..'), { recursive: true });
+    await writeFile(path, text);
+    return path;
+  }
+
+  function client(files: string[], filter = '*', logger = recordingLogger()): FileStoreClient {
+    const c = new FileStoreClient(files, filter, logger);
+    clients.push(c);
+    return c;
+  }
+
+  async function rejection(promise: Promise<unknown>): Promise<Error> {
+    return promise.then(
+      () => expect.fail('expected a rejection'),
+      (err: unknown) => err as Error,
+    );
+  }
+
+  describe('getValues', () => {
+    it('flattens nested YAML maps into path keys', async () => {
+      const file = await write('data.yaml', 'app:\n  db:\n    host: db.local\n    user: confd\nkey: value\n');
+      expect(await client([file]).getValues(['/'])).to.deep.equal({
+        '/app/db/host': 'db.local',
+        '/app/db/user': 'confd',
+        '/key': 'value',
+      });
+    });
+
+    it('reads JSON files the same way', async () => {
+      const file = await write(
+        'data.json',
+        '{"app": {"db": {"host": "db.local", "port": 5432}, "on": true}}',
+      );
+      expect(await client([file]).getValues(['/app'])).to.deep.equal({
+        '/app/db/host': 'db.local',
+        '/app/db/port': '5432',
+        '/app/on': 'true',
+      });
+    });
+
+    it('gives list items their index as key segment, including maps inside lists', async () => {
+      const file = await write(
+        'list.yaml',
+        'hosts:\n  - a.local\n  - b.local\nusers:\n  - name: ann\n    id: 1\n  - [x, z]\n',
+      );
+      expect(await client([file]).getValues(['/'])).to.deep.equal({
+        '/hosts/0': 'a.local',
+        '/hosts/1': 'b.local',
+        '/users/0/name': 'ann',
+        '/users/0/id': '1',
+        '/users/1/0': 'x',
+        '/users/1/1': 'z',
+      });
+    });
+
+    it('prints numbers and booleans as confd (Go) does, reads YAML 1.1 like yaml.v2, drops nulls', async () => {
+      const file = await write(
+        'scalars.yaml',
+        [
+          'int: 42',
+          'negative: -7',
+          'float: 1.50',
+          'exp: 1e3',
+          'tiny: 1.5e-7',
+          'huge: 1e21',
+          'inf: .inf',
+          'octal: 0755',
+          'hex: 0x1F',
+          'big: 12345678901234567890',
+          'yes: yes',
+          'off: off',
+          'bool: false',
+          'date: 2001-12-14',
+          'clock: 1:20',
+          'quoted: "0755"',
+          'nothing: null',
+          'empty:',
+          'y: key y stays a string',
+        ].join('\n'),
+      );
+      expect(await client([file]).getValues(['/'])).to.deep.equal({
+        '/int': '42',
+        '/negative': '-7',
+        '/float': '1.5',
+        '/exp': '1000',
+        '/tiny': '0.00000015',
+        '/huge': '1000000000000000000000',
+        '/inf': '+Inf',
+        '/octal': '493',
+        '/hex': '31',
+        '/big': '12345678901234567890',
+        '/yes': 'true',
+        '/off': 'false',
+        '/bool': 'false',
+        '/date': '2001-12-14',
+        '/clock': '1:20',
+        '/quoted': '0755',
+        '/y': 'key y stays a string',
+      });
+    });
+
+    it('follows YAML anchors and merge keys', async () => {
+      const file = await write(
+        'anchors.yaml',
+        'base: &b\n  port: 80\n  host: a\nsite:\n  <<: *b\n  host: b\n',
+      );
+      expect(await client([file]).getValues(['/site'])).to.deep.equal({
+        '/site/port': '80',
+        '/site/host': 'b',
+      });
+    });
+
+    it('returns only keys equal to or under the requested keys, on path boundaries', async () => {
+      const file = await write(
+        'b.yaml',
+        'app:\n  db: plain\n  dbx:\n    host: other\n  db2: two\nother: x\n',
+      );
+      const nested = await write('n.yaml', 'app:\n  db:\n    host: h\n');
+      expect(await client([file]).getValues(['/app/db'])).to.deep.equal({ '/app/db': 'plain' });
+      expect(await client([nested]).getValues(['/app/db/'])).to.deep.equal({ '/app/db/host': 'h' });
+      expect(await client([file]).getValues(['/app/db', '/other'])).to.deep.equal({
+        '/app/db': 'plain',
+        '/other': 'x',
+      });
+      expect(await client([file]).getValues(['/missing'])).to.deep.equal({});
+    });
+
+    it('lets a repeated key override the earlier one, as yaml.v2 does', async () => {
+      const file = await write('dup.yaml', 'a: 1\nb: x\na: 2\n');
+      expect(await client([file]).getValues(['/'])).to.deep.equal({ '/a': '2', '/b': 'x' });
+    });
+
+    it('lets later files override earlier ones', async () => {
+      const first = await write('1.yaml', 'db:\n  host: one\n  port: 1\n');
+      const second = await write('2.yaml', 'db:\n  host: two\n');
+      expect(await client([first, second]).getValues(['/db'])).to.deep.equal({
+        '/db/host': 'two',
+        '/db/port': '1',
+      });
+    });
+
+    it('walks directories recursively in name order, keeping file names that match -filter', async () => {
+      await write('conf/a.yaml', 'a: 1\nshared: from-a\n');
+      await write('conf/sub/b.yml', 'b: 2\n');
+      await write('conf/sub/deeper/c.yaml', 'c: 3\nshared: from-c\n');
+      await write('conf/notes.txt', 'not: yaml at all: [');
+      await write('conf/.hidden.yaml', 'hidden: 4\n');
+      const conf = join(dir, 'conf');
+      expect(await client([conf], '*.yaml').getValues(['/'])).to.deep.equal({
+        '/a': '1',
+        '/c': '3',
+        '/hidden': '4',
+        '/shared': 'from-c',
+      });
+      expect(await client([conf], '*.y*ml').getValues(['/b'])).to.deep.equal({ '/b': '2' });
+      // The default filter '*' takes every file, so the broken .txt fails the read.
+      const err = await rejection(client([conf]).getValues(['/']));
+      expect(err).to.be.instanceOf(BackendError);
+      expect(err.message).to.contain('notes.txt');
+    });
+
+    it('reads files behind symbolic links but does not follow linked directories', async () => {
+      const real = await write('real/data.yaml', 'linked: yes\n');
+      await write('other/deep.yaml', 'deep: 1\n');
+      await mkdir(join(dir, 'conf'));
+      await symlink(real, join(dir, 'conf', 'data.yaml'));
+      await symlink(join(dir, 'other'), join(dir, 'conf', 'other'));
+      expect(await client([join(dir, 'conf')]).getValues(['/'])).to.deep.equal({ '/linked': 'true' });
+    });
+
+    it('re-reads the files on every call', async () => {
+      const file = await write('live.yaml', 'v: 1\n');
+      const c = client([file]);
+      expect(await c.getValues(['/v'])).to.deep.equal({ '/v': '1' });
+      await writeFile(file, 'v: 2\n');
+      expect(await c.getValues(['/v'])).to.deep.equal({ '/v': '2' });
+    });
+
+    it('reads only the first YAML document of a file, with a warning', async () => {
+      const file = await write('multi.yaml', 'a: 1\n---\nb: 2\n');
+      const logger = recordingLogger();
+      expect(await client([file], '*', logger).getValues(['/'])).to.deep.equal({ '/a': '1' });
+      expect(logger.lines.warn.join('\n')).to.contain('only the first');
+    });
+
+    it('treats an empty file as no keys', async () => {
+      const file = await write('empty.yaml', '# nothing yet\n');
+      expect(await client([file]).getValues(['/'])).to.deep.equal({});
+    });
+
+    it('fails with a BackendError naming a missing file', async () => {
+      const missing = join(dir, 'missing.yaml');
+      const err = await rejection(client([missing]).getValues(['/']));
+      expect(err).to.be.instanceOf(BackendError);
+      expect(err.message).to.contain(missing).and.to.contain('no such file or directory');
+      expect((err as BackendError).backend).to.equal('file');
+    });
+
+    it('fails with a BackendError naming the file and line of a YAML syntax error', async () => {
+      const file = await write('bad.yaml', 'ok: 1\nlist:\n  - a\n  b: [\n');
+      const err = await rejection(client([file]).getValues(['/']));
+      expect(err).to.be.instanceOf(BackendError);
+      expect(err.message).to.match(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:\\d+: `));
+    });
+
+    it('fails with the file and line of a JSON syntax error', async () => {
+      const file = await write('bad.json', '{\n  "a": 1,\n  "b": [1, 2\n}\n');
+      const err = await rejection(client([file]).getValues(['/']));
+      expect(err).to.be.instanceOf(BackendError);
+      expect(err.message).to.match(/bad\.json:\d+:\d+: /);
+    });
+
+    it('rejects a file whose top level is not a mapping', async () => {
+      const file = await write('list.yaml', '- a\n- b\n');
+      const err = await rejection(client([file]).getValues(['/']));
+      expect(err).to.be.instanceOf(BackendError);
+      expect(err.message).to.contain('list.yaml').and.to.contain('mapping');
+    });
+  });
+
+  describe('createClient', () => {
+    it('builds a client from -file and -filter', async () => {
+      await write('d/x.yaml', 'x: 1\n');
+      await write('d/x.json', '{"y": 2}');
+      const c = await createClient(
+        backendOptions({ backend: 'file', files: [join(dir, 'd')], filter: '*.json' }),
+        recordingLogger(),
+      );
+      clients.push(c);
+      expect(await c.getValues(['/'])).to.deep.equal({ '/y': '2' });
+    });
+
+    it('requires at least one -file', async () => {
+      const err = await rejection(
+        createClient(backendOptions({ backend: 'file', files: [] }), recordingLogger()),
+      );
+      expect(err).to.be.instanceOf(UsageError);
+      expect((err as UsageError).flag).to.equal('-file');
+    });
+  });
+
+  describe('watchPrefix', () => {
+    const watch = (c: FileStoreClient, waitIndex: number, signal = new AbortController().signal) =>
+      c.watchPrefix('/', ['/'], { waitIndex, signal });
+
+    it('resolves at once for waitIndex 0', async () => {
+      const file = await write('w.yaml', 'a: 1\n');
+      expect(await watch(client([file]), 0)).to.equal(1);
+    });
+
+    it('resolves with a higher index when the file is written', async () => {
+      const file = await write('w.yaml', 'a: 1\n');
+      const c = client([file]);
+      const first = await watch(c, 0);
+      const changed = watch(c, first);
+      await writeFile(file, 'a: 2\n');
+      expect(await changed).to.be.greaterThan(first);
+    });
+
+    it('keeps following a file that editors replace by rename, again and again', async () => {
+      const file = await write('w.yaml', 'a: 1\n');
+      const c = client([file]);
+      let index = await watch(c, 0);
+      for (const value of [2, 3]) {
+        const changed = watch(c, index);
+        await writeFile(`${file}.tmp`, `a: ${value}\n`);
+        await rename(`${file}.tmp`, file);
+        const next = await changed;
+        expect(next).to.be.greaterThan(index);
+        index = next;
+        expect(await c.getValues(['/a'])).to.deep.equal({ '/a': String(value) });
+      }
+    });
+
+    it('does not lose a change made between two waits', async () => {
+      const file = await write('w.yaml', 'a: 1\n');
+      const c = client([file]);
+      const index = await watch(c, 0);
+      await writeFile(file, 'a: 2\n');
+      // Nobody was waiting when the write happened; the next wait still reports it.
+      expect(await watch(c, index)).to.be.greaterThan(index);
+    });
+
+    it('sees new files in a watched directory', async () => {
+      await write('conf/a.yaml', 'a: 1\n');
+      const c = client([join(dir, 'conf')]);
+      const index = await watch(c, 0);
+      const changed = watch(c, index);
+      await write('conf/sub/b.yaml', 'b: 2\n');
+      expect(await changed).to.be.greaterThan(index);
+    });
+
+    it('ignores other files in the directory of a watched file', async () => {
+      const file = await write('w.yaml', 'a: 1\n');
+      const c = client([file]);
+      const index = await watch(c, 0);
+      const changed = watch(c, index);
+      let settled = false;
+      void changed.then(() => (settled = true));
+      await writeFile(join(dir, 'unrelated.yaml'), 'x: 1\n');
+      // Let the unrelated event be delivered before touching the watched file.
+      const probe = client([join(dir, 'unrelated.yaml')]);
+      const probeIndex = await watch(probe, 0);
+      const probeChanged = watch(probe, probeIndex);
+      await writeFile(join(dir, 'unrelated.yaml'), 'x: 2\n');
+      await probeChanged;
+      expect(settled).to.equal(false);
+      await writeFile(file, 'a: 2\n');
+      expect(await changed).to.be.greaterThan(index);
+    });
+
+    it('rejects with an AbortError when the signal aborts', async () => {
+      const file = await write('w.yaml', 'a: 1\n');
+      const c = client([file]);
+      const controller = new AbortController();
+      const waiting = watch(c, 1, controller.signal);
+      controller.abort();
+      const err = await rejection(waiting);
+      expect(err.name).to.equal('AbortError');
+    });
+
+    it('fails with a BackendError when a path cannot be watched', async () => {
+      const err = await rejection(watch(client([join(dir, 'no-such-dir', 'w.yaml')]), 0));
+      expect(err).to.be.instanceOf(BackendError);
+      expect(err.message).to.contain('no-such-dir');
+    });
+  });
+});
+
+describe('goFloatText', () => {
+  it("prints floats like strconv.FormatFloat(f, 'f', -1, 64)", () => {
+    expect(goFloatText(1)).to.equal('1');
+    expect(goFloatText(-0.25)).to.equal('-0.25');
+    expect(goFloatText(1.5e-7)).to.equal('0.00000015');
+    expect(goFloatText(-1.25e22)).to.equal('-12500000000000000000000');
+    expect(goFloatText(Number.NaN)).to.equal('NaN');
+    expect(goFloatText(-Infinity)).to.equal('-Inf');
+  });
+});

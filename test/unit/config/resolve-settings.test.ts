@@ -1,0 +1,277 @@
+import { expect } from 'chai';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveSettings, type ResolvedSettings } from '../../../src/config/resolve-settings.js';
+import { DEFAULT_SETTINGS, type Settings } from '../../../src/config/settings.js';
+import { ConfigError, UsageError } from '../../../src/errors.js';
+
+describe('resolveSettings', () => {
+  let dir: string;
+  /** Points the default config file into the temp dir so /etc/confd on the test machine never matters. */
+  let defaults: Partial<Settings>;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'confd-settings-'));
+    defaults = { configFile: join(dir, 'default-confd.toml') };
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  async function write(name: string, text: string): Promise<string> {
+    const file = join(dir, name);
+    await writeFile(file, text);
+    return file;
+  }
+
+  async function run(argv: string[], env: Record<string, string | undefined> = {}) {
+    const result: ResolvedSettings = await resolveSettings(argv, env, { defaults });
+    if (result.kind !== 'run') throw new Error(`expected a run, got ${result.kind}`);
+    return result;
+  }
+
+  async function rejection(promise: Promise<unknown>): Promise<Error> {
+    try {
+      await promise;
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error('expected a rejection');
+  }
+
+  it('uses confd’s defaults when nothing is given and the default file is missing', async () => {
+    const { settings, warnings } = await run([]);
+    expect(settings).to.deep.equal({ ...DEFAULT_SETTINGS, configFile: defaults.configFile });
+    expect(settings).to.include({
+      backend: 'etcd',
+      confdir: '/etc/confd',
+      interval: 600,
+      filter: '*',
+      logLevel: 'info',
+    });
+    expect(warnings).to.deep.equal([]);
+  });
+
+  it('uses /etc/confd/confd.toml as the built-in default config file, as confd does', () => {
+    expect(DEFAULT_SETTINGS.configFile).to.equal('/etc/confd/confd.toml');
+  });
+
+  describe('precedence: defaults < confd.toml < CONFD_* < flags', () => {
+    const FILE =
+      'backend = "consul"\ninterval = 60\nnodes = ["file:1"]\nlog-level = "warn"\nprefix = "/file"\n';
+
+    it('file beats defaults', async () => {
+      const config = await write('confd.toml', FILE);
+      const { settings } = await run(['-config-file', config]);
+      expect(settings).to.include({ backend: 'consul', interval: 60, logLevel: 'warn', prefix: '/file' });
+      expect(settings.nodes).to.deep.equal(['file:1']);
+      expect(settings.confdir).to.equal('/etc/confd'); // untouched keys keep their defaults
+    });
+
+    it('environment beats file', async () => {
+      const config = await write('confd.toml', FILE);
+      const { settings } = await run(['-config-file', config], {
+        CONFD_BACKEND: 'redis',
+        CONFD_NODES: 'env:1, env:2',
+        CONFD_INTERVAL: '30',
+      });
+      expect(settings).to.include({ backend: 'redis', interval: 30, logLevel: 'warn', prefix: '/file' });
+      expect(settings.nodes).to.deep.equal(['env:1', 'env:2']);
+    });
+
+    it('flags beat environment and file (unlike upstream confd, where the file wins)', async () => {
+      const config = await write('confd.toml', FILE);
+      const { settings } = await run(
+        ['-config-file', config, '-backend', 'zookeeper', '-node', 'flag:1', '-log-level', 'debug'],
+        {
+          CONFD_BACKEND: 'redis',
+          CONFD_NODES: 'env:1',
+          CONFD_INTERVAL: '30',
+        },
+      );
+      expect(settings).to.include({ backend: 'zookeeper', interval: 30, logLevel: 'debug', prefix: '/file' });
+      expect(settings.nodes).to.deep.equal(['flag:1']);
+    });
+
+    it('a false boolean flag beats a true one in the file and environment', async () => {
+      const config = await write('confd.toml', 'noop = true\nwatch = true\n');
+      const { settings } = await run(['-config-file', config, '-noop=false', '-watch=false'], {
+        CONFD_NOOP: 'true',
+      });
+      expect(settings).to.include({ noop: false, watch: false });
+    });
+
+    it('flags beat defaults without a file or environment', async () => {
+      const { settings } = await run(['-interval', '5', '-onetime']);
+      expect(settings).to.include({ interval: 5, onetime: true, backend: 'etcd' });
+    });
+
+    it('environment beats defaults without a file', async () => {
+      const { settings } = await run([], { CONFD_LOG_LEVEL: 'error', CONFD_ONETIME: 'true' });
+      expect(settings).to.include({ logLevel: 'error', onetime: true });
+    });
+  });
+
+  describe('choosing the config file', () => {
+    it('reads the default file when it exists', async () => {
+      await write('default-confd.toml', 'backend = "env"\n');
+      const { settings } = await run([]);
+      expect(settings.backend).to.equal('env');
+      expect(settings.configFile).to.equal(defaults.configFile);
+    });
+
+    it('takes CONFD_CONFIG_FILE, and -config-file over it', async () => {
+      const fromEnv = await write('env.toml', 'backend = "env"\n');
+      const fromFlag = await write('flag.toml', 'backend = "file"\n');
+      expect((await run([], { CONFD_CONFIG_FILE: fromEnv })).settings).to.include({
+        backend: 'env',
+        configFile: fromEnv,
+      });
+      const both = await run(['-config-file', fromFlag], { CONFD_CONFIG_FILE: fromEnv });
+      expect(both.settings).to.include({ backend: 'file', configFile: fromFlag });
+    });
+
+    it('fails with the path when -config-file names a missing file', async () => {
+      const missing = join(dir, 'nope.toml');
+      const err = await rejection(run(['-config-file', missing]));
+      expect(err).to.be.instanceOf(ConfigError);
+      expect(err.message).to.equal(`config file ${missing}: file not found`);
+      expect((err as ConfigError).file).to.equal(missing);
+    });
+
+    it('fails with the path when CONFD_CONFIG_FILE names a missing file', async () => {
+      const missing = join(dir, 'env-nope.toml');
+      const err = await rejection(run([], { CONFD_CONFIG_FILE: missing }));
+      expect(err).to.be.instanceOf(ConfigError);
+      expect(err.message).to.include(missing);
+    });
+
+    it('fails when the config file cannot be read', async () => {
+      const err = await rejection(run(['-config-file', dir]));
+      expect(err).to.be.instanceOf(ConfigError);
+      expect(err.message).to.include(`config file ${dir}:`);
+    });
+
+    it('treats -config-file "" as no config file', async () => {
+      await write('default-confd.toml', 'backend = "env"\n');
+      const { settings } = await run(['-config-file=']);
+      expect(settings).to.include({ backend: 'etcd', configFile: '' });
+    });
+
+    it('reports an invalid explicit file with file, line and column', async () => {
+      const config = await write('confd.toml', 'backend = "env"\ninterval = = 5\n');
+      const err = await rejection(run(['-config-file', config]));
+      expect(err).to.be.instanceOf(ConfigError);
+      expect(err).to.include({ file: config, line: 2, column: 12 });
+      expect(err.message).to.equal(`config file ${config}: invalid TOML at line 2, column 12: invalid value`);
+    });
+
+    it('reports an invalid default file too (it exists, so it was meant to be read)', async () => {
+      await write('default-confd.toml', 'backend = \n');
+      const err = await rejection(run([]));
+      expect(err).to.be.instanceOf(ConfigError);
+      expect(err).to.include({ file: defaults.configFile, line: 1 });
+    });
+
+    it('returns unknown keys as warnings naming file and key', async () => {
+      const config = await write('confd.toml', 'backend = "env"\nsecret_keyring = "k.asc"\n[confd]\nx = 1\n');
+      const { settings, warnings } = await run(['-config-file', config]);
+      expect(settings.backend).to.equal('env');
+      expect(warnings).to.deep.equal([
+        `config file ${config}: unknown key "secret_keyring" ignored`,
+        `config file ${config}: unknown key "confd" ignored`,
+      ]);
+    });
+  });
+
+  describe('environment', () => {
+    it('maps CONFD_* variables to settings', async () => {
+      const { settings } = await run([], {
+        CONFD_CLIENT_CAKEYS: '/ca.pem',
+        CONFD_CLIENT_INSECURE: '1',
+        CONFD_CONNECT_TIMEOUT: '250ms',
+        CONFD_FILE: 'a.yaml,b.yaml',
+        CONFD_SYNC_ONLY: 'true',
+        CONFD_SRV_RECORD: '_x._tcp.example.com',
+        CONFD_PASSWORD: 'pw',
+      });
+      expect(settings).to.include({
+        clientCaKeys: '/ca.pem',
+        clientInsecure: true,
+        connectTimeoutMs: 250,
+        syncOnly: true,
+        srvRecord: '_x._tcp.example.com',
+        password: 'pw',
+      });
+      expect(settings.files).to.deep.equal(['a.yaml', 'b.yaml']);
+    });
+
+    it('ignores empty variables and unrelated ones', async () => {
+      const { settings } = await run([], { CONFD_BACKEND: '', CONFD_NODE: 'typo', HOME: '/root' });
+      expect(settings.backend).to.equal('etcd');
+      expect(settings.nodes).to.deep.equal([]);
+    });
+
+    for (const [variable, value] of [
+      ['CONFD_INTERVAL', 'soon'],
+      ['CONFD_LOG_LEVEL', 'loud'],
+      ['CONFD_NOOP', 'yes please'],
+      ['CONFD_SCHEME', 'ftp'],
+      ['CONFD_CONNECT_TIMEOUT', 'x'],
+    ] as const) {
+      it(`rejects a bad ${variable}, naming the variable`, async () => {
+        const err = await rejection(run([], { [variable]: value }));
+        expect(err).to.be.instanceOf(ConfigError);
+        expect(err.message).to.include(`invalid value "${value}" in environment variable ${variable}:`);
+      });
+    }
+  });
+
+  describe('command line', () => {
+    it('rejects bad flags with a UsageError before reading any file', async () => {
+      const err = await rejection(
+        resolveSettings(['-interval', 'abc', '-config-file', join(dir, 'nope.toml')], {}),
+      );
+      expect(err).to.be.instanceOf(UsageError);
+      expect((err as UsageError).flag).to.equal('interval');
+    });
+
+    it('returns help text for --help', async () => {
+      const result = await resolveSettings(['--help'], {});
+      expect(result.kind).to.equal('help');
+      expect((result as { text: string }).text).to.include('-onetime');
+    });
+
+    it('returns the package.json version for -version and --version', async () => {
+      const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+        version: string;
+      };
+      for (const flag of ['-version', '--version']) {
+        const result = await resolveSettings([flag], {});
+        expect(result.kind).to.equal('version');
+        expect((result as { text: string }).text).to.match(
+          new RegExp(`^confd ${pkg.version.replace(/\./g, '\\.')} `),
+        );
+      }
+    });
+  });
+
+  it('derives the SRV record from -srv-domain and the backend, as confd does', async () => {
+    const { settings } = await run(['-backend', 'etcdv3', '-srv-domain', 'example.com']);
+    expect(settings.srvRecord).to.equal('_etcdv3._tcp.example.com.');
+    const explicit = await run([
+      '-srv-domain',
+      'example.com',
+      '-srv-record',
+      '_etcd-client._tcp.example.com',
+    ]);
+    expect(explicit.settings.srvRecord).to.equal('_etcd-client._tcp.example.com');
+  });
+
+  it('never hands out the defaults’ arrays', async () => {
+    const { settings } = await run([]);
+    settings.nodes.push('x');
+    settings.files.push('y');
+    expect(DEFAULT_SETTINGS.nodes).to.deep.equal([]);
+    expect(DEFAULT_SETTINGS.files).to.deep.equal([]);
+  });
+});

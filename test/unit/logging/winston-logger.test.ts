@@ -1,0 +1,159 @@
+import { expect } from 'chai';
+import { hostname } from 'node:os';
+import { Writable } from 'node:stream';
+import { DEFAULT_SETTINGS, type Settings } from '../../../src/config/settings.js';
+import type { LogLevel } from '../../../src/logging/logger.js';
+import {
+  createLogger,
+  formatLogLine,
+  redactSecrets,
+  type LoggerOptions,
+} from '../../../src/logging/winston-logger.js';
+
+class Collector extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.text += chunk.toString();
+    callback();
+  }
+  lines(): string[] {
+    return this.text.split('\n').filter((line) => line !== '');
+  }
+}
+
+const FIXED = { hostname: 'web-1', pid: 4242, now: () => new Date('2026-11-22T10:00:00.123Z') };
+
+async function logAll(options: Omit<LoggerOptions, 'stream'>): Promise<string[]> {
+  const stream = new Collector();
+  const logger = await createLogger({ ...options, stream });
+  logger.debug('d message');
+  logger.info('i message');
+  logger.warn('w message');
+  logger.error('e message');
+  await logger.close();
+  return stream.lines();
+}
+
+describe('winston logger', () => {
+  it('writes confd’s text line: UTC RFC 3339 time without fractions, host, confd[pid], LEVEL, message', async () => {
+    const lines = await logAll({ level: 'info', ...FIXED });
+    expect(lines).to.deep.equal([
+      '2026-11-22T10:00:00Z web-1 confd[4242]: INFO i message',
+      '2026-11-22T10:00:00Z web-1 confd[4242]: WARNING w message',
+      '2026-11-22T10:00:00Z web-1 confd[4242]: ERROR e message',
+    ]);
+  });
+
+  it('uses the real host name, pid and clock by default', async () => {
+    const stream = new Collector();
+    const logger = await createLogger({ level: 'info', stream });
+    logger.info('hello world');
+    await logger.close();
+    const [line] = stream.lines();
+    expect(line).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \S+ confd\[\d+\]: INFO hello world$/);
+    expect(line).to.include(` ${hostname()} confd[${process.pid}]: `);
+  });
+
+  const LEVEL_CASES: [LogLevel, string[]][] = [
+    ['debug', ['DEBUG', 'INFO', 'WARNING', 'ERROR']],
+    ['info', ['INFO', 'WARNING', 'ERROR']],
+    ['warn', ['WARNING', 'ERROR']],
+    ['error', ['ERROR']],
+  ];
+  for (const [level, shown] of LEVEL_CASES) {
+    it(`-log-level ${level} shows ${shown.join(', ')}`, async () => {
+      const lines = await logAll({ level, ...FIXED });
+      expect(lines.map((line) => line.split(' ')[3])).to.deep.equal(shown);
+    });
+  }
+
+  it('writes JSON lines with logrus field names when format is json', async () => {
+    const lines = await logAll({ level: 'warn', format: 'json', ...FIXED });
+    expect(lines.map((line) => JSON.parse(line) as unknown)).to.deep.equal([
+      { time: '2026-11-22T10:00:00Z', level: 'warning', msg: 'w message', hostname: 'web-1', pid: 4242 },
+      { time: '2026-11-22T10:00:00Z', level: 'error', msg: 'e message', hostname: 'web-1', pid: 4242 },
+    ]);
+  });
+
+  it('keeps printf-like text literal', async () => {
+    const stream = new Collector();
+    const logger = await createLogger({ level: 'info', stream, ...FIXED });
+    logger.info('100% done %s %d {}');
+    await logger.close();
+    expect(stream.lines()).to.deep.equal(['2026-11-22T10:00:00Z web-1 confd[4242]: INFO 100% done %s %d {}']);
+  });
+
+  it('still writes (and still filters) after close, straight to the stream', async () => {
+    const stream = new Collector();
+    const logger = await createLogger({ level: 'info', stream, ...FIXED });
+    await logger.close();
+    await logger.close();
+    logger.debug('late debug');
+    logger.error('late error');
+    expect(stream.lines()).to.deep.equal(['2026-11-22T10:00:00Z web-1 confd[4242]: ERROR late error']);
+  });
+
+  it('formatLogLine formats one entry in either format', () => {
+    const entry = {
+      time: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 999)),
+      level: 'debug' as const,
+      message: 'm',
+      hostname: 'h',
+      pid: 1,
+    };
+    expect(formatLogLine(entry)).to.equal('2026-01-02T03:04:05Z h confd[1]: DEBUG m');
+    expect(JSON.parse(formatLogLine(entry, 'json'))).to.deep.equal({
+      time: '2026-01-02T03:04:05Z',
+      level: 'debug',
+      msg: 'm',
+      hostname: 'h',
+      pid: 1,
+    });
+  });
+});
+
+describe('redactSecrets', () => {
+  const settings: Settings = {
+    ...DEFAULT_SETTINGS,
+    nodes: ['http://admin:s3cret@etcd:2379', 'http://plain:2379', '127.0.0.1:2181'],
+    files: ['a.yaml'],
+    username: 'admin',
+    password: 'hunter2',
+    authToken: 'tok-123',
+    secretId: 'sid-456',
+    clientKey: '/etc/ssl/private/client.key',
+    clientCert: '/etc/ssl/client.pem',
+    roleId: 'role-1',
+  };
+
+  it('masks password, auth token, secret-id, client key and passwords in node URLs', () => {
+    const printable = redactSecrets(settings);
+    const text = JSON.stringify(printable);
+    for (const secret of ['hunter2', 'tok-123', 'sid-456', 'client.key', 's3cret'])
+      expect(text).not.to.include(secret);
+    expect(printable).to.include({
+      password: '[redacted]',
+      authToken: '[redacted]',
+      secretId: '[redacted]',
+      clientKey: '[redacted]',
+      username: 'admin',
+      clientCert: '/etc/ssl/client.pem',
+      roleId: 'role-1',
+      backend: 'etcd',
+    });
+    expect(printable.nodes).to.deep.equal([
+      'http://admin:[redacted]@etcd:2379',
+      'http://plain:2379',
+      '127.0.0.1:2181',
+    ]);
+  });
+
+  it('leaves unset secrets unset and does not touch the original', () => {
+    const printable = redactSecrets(DEFAULT_SETTINGS);
+    expect(printable.password).to.equal(undefined);
+    expect(printable.authToken).to.equal(undefined);
+    redactSecrets(settings);
+    expect(settings.password).to.equal('hunter2');
+    expect(settings.nodes[0]).to.equal('http://admin:s3cret@etcd:2379');
+  });
+});
