@@ -5,6 +5,9 @@
 #   scripts/stores.sh start <store> <dir>    install if needed, start with throwaway data under <dir>/<store>/,
 #                                            wait until it answers, print its client endpoint (host:port)
 #   scripts/stores.sh stop <store> <dir>     stop it (TERM, then KILL after a grace) and remove its data
+#   scripts/stores.sh restart <store> <dir> [down-seconds]
+#                                            stop it, wait down-seconds (default 0), start the same command on
+#                                            the same port with the same data (etcd and zookeeper keep theirs)
 #
 # <store> is one of: etcd zookeeper redis consul.
 # Files under <dir>: <store>.pid (server pid), <store>.endpoint (host:port), <store>/ (data, config, server.log).
@@ -37,6 +40,7 @@ usage() {
 usage: $0 install <store>
        $0 start <store> <dir>
        $0 stop <store> <dir>
+       $0 restart <store> <dir> [down-seconds]
 stores: ${STORES[*]}
 EOF
   exit 2
@@ -249,8 +253,10 @@ kill_server() {
 spawn() {
   # setsid: the server outlives this script and is not hit by signals sent to the caller's process group.
   # Running in $DATA keeps whatever a server drops in its working directory (JVM crash logs) throwaway.
-  (cd "$DATA" && exec setsid "$@") >"$DATA/server.log" 2>&1 </dev/null &
+  (cd "$DATA" && exec setsid "$@") >>"$DATA/server.log" 2>&1 </dev/null &
   PID=$!
+  # restart replays the exact command: servers like redis rewrite what /proc shows of it.
+  printf '%s\0' "$@" >"$DATA/server.cmd"
   proc_stat_field "$PID" 20 >"$DATA/server.start"
 }
 
@@ -402,6 +408,33 @@ cmd_stop() {
   rm -rf "$DATA" "$DIR/$STORE.pid" "$DIR/$STORE.endpoint"
 }
 
+# A real outage for clients: the server goes away, then comes back where they expect it.
+cmd_restart() {
+  [[ -d $DIR ]] || die "$STORE is not running from $DIR"
+  DIR=$(cd "$DIR" && pwd)
+  DATA=$DIR/$STORE
+  [[ -f $DIR/$STORE.pid && -f $DIR/$STORE.endpoint && -f $DATA/server.cmd ]] ||
+    die "$STORE is not running from $DIR"
+  local endpoint command=()
+  endpoint=$(cat "$DIR/$STORE.endpoint")
+  PORT=${endpoint##*:}
+  mapfile -d '' command <"$DATA/server.cmd"
+  kill_server "$(cat "$DIR/$STORE.pid")" "$DATA"
+  sleep "$DOWN"
+  spawn "${command[@]}"
+  echo "$PID" >"$DIR/$STORE.pid"
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  until "ready_$STORE"; do
+    alive "$PID" || die "$STORE exited after restart; last lines of $DATA/server.log:
+$(tail -n 40 "$DATA/server.log")"
+    ((SECONDS < deadline)) || die "$STORE not ready ${READY_TIMEOUT}s after restart"
+    sleep 0.2
+  done
+  port_owned_by "$PID" "$PORT" || die "another process took port $PORT while $STORE was down"
+  log "$STORE restarted on $endpoint (pid $PID)"
+  echo "$endpoint"
+}
+
 main() {
   [[ $# -ge 2 ]] || usage
   local cmd=$1
@@ -416,6 +449,13 @@ main() {
       [[ $# -eq 3 ]] || usage
       DIR=$3
       "cmd_$cmd"
+      ;;
+    restart)
+      [[ $# -eq 3 || $# -eq 4 ]] || usage
+      DIR=$3
+      DOWN=${4:-0}
+      [[ $DOWN =~ ^[0-9]+(\.[0-9]+)?$ ]] || usage
+      cmd_restart
       ;;
     *) usage ;;
   esac

@@ -24,19 +24,25 @@ export function fromConsulKey(consulKey: string): string {
 
 /**
  * One recursive read per requested key, all issued at once. Consul matches by string prefix, so 'app/db'
- * also returns 'app/dbx'; only keys on a '/' boundary are kept. Folder entries ('app/' with no value, as the
- * UI creates them) are not values and are skipped.
+ * also returns 'app/dbx'; only keys on a '/' boundary are kept (see entryValues).
  */
 export async function readValues(reader: ConsulKvReader, keys: readonly string[]): Promise<KVPairs> {
   const roots = [...new Set(keys.map((key) => cleanKey(key)))];
   const lists = await Promise.all(roots.map((root) => reader.list(toConsulKey(root))));
+  return Object.assign({}, ...roots.map((root, i) => entryValues(root, lists[i] ?? []))) as KVPairs;
+}
+
+/**
+ * The values a recursive read of `root` stands for: keys on a '/' boundary under `root` only (Consul
+ * matches by string prefix); folder entries ('app/' with no value, as the UI creates them) are not values
+ * and are skipped; an empty value is ''.
+ */
+export function entryValues(root: string, entries: readonly ConsulEntry[]): KVPairs {
   const values: KVPairs = {};
-  roots.forEach((root, i) => {
-    for (const entry of lists[i] ?? []) {
-      if (entry.Key.endsWith('/')) continue;
-      const key = fromConsulKey(entry.Key);
-      if (keyIsUnder(key, root)) values[key] = entry.Value ?? '';
-    }
-  });
+  for (const entry of entries) {
+    if (entry.Key.endsWith('/')) continue;
+    const key = fromConsulKey(entry.Key);
+    if (keyIsUnder(key, root)) values[key] = entry.Value ?? '';
+  }
   return values;
 }

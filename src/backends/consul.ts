@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { BackendError, errorMessage } from '../errors.js';
+import { cleanKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { ConsulAgents, type ConsulAgent, type ConsulApi } from './consul-agents.js';
 import { readValues, toConsulKey, type ConsulEntry, type ConsulKvReader } from './consul-kv.js';
+import { ConsulPrefixWatch, type ConsulListing } from './consul-watch.js';
 import { resolveSrvNodes } from './srv-nodes.js';
-import type { BackendOptions, KVPairs, StoreClient, WatchOptions } from './store-client.js';
+import type { BackendOptions, KVPairs, StoreClient, WatchOptions, WatchResult } from './store-client.js';
 import { hasTlsFiles, loadTlsFiles, type TlsFiles } from './tls-files.js';
 
 const BACKEND = 'consul';
@@ -13,18 +15,28 @@ const DEFAULT_PORT = 8500;
 /** Plain reads may be large; the connect timeout alone would cut them short. */
 const MIN_READ_TIMEOUT_MS = 30_000;
 /** How long one blocking query waits server-side before answering with an unchanged index. */
-const WATCH_WAIT_S = 60;
+const WATCH_WAIT_S = 300;
 /**
  * Concurrent reads per agent. Consul resets connections beyond http_max_conns_per_client (200 by default)
  * from one address, so a burst of reads must queue here instead of opening a socket each.
  */
 const MAX_READ_SOCKETS = 16;
 
+/** Knobs no command-line flag sets (tests shorten the blocking-query wait to see it run out). */
+export interface ConsulTuning {
+  /** Server-side wait of one blocking query, in seconds (default 300, Consul's own maximum is 600). */
+  watchWaitS?: number;
+}
+
 /**
  * The Consul KV backend. Connects to the first -node agent that answers (checked before this resolves) and
  * sends the ACL token from -auth-token or CONSUL_HTTP_TOKEN with every request.
  */
-export async function createClient(options: BackendOptions, logger: Logger): Promise<ConsulClient> {
+export async function createClient(
+  options: BackendOptions,
+  logger: Logger,
+  tuning: ConsulTuning = {},
+): Promise<ConsulClient> {
   const [{ default: Consul }, nodes, tls] = await Promise.all([
     import('consul'),
     resolveSrvNodes(options),
@@ -61,7 +73,8 @@ export async function createClient(options: BackendOptions, logger: Logger): Pro
     pool.destroy();
     throw err;
   }
-  return new ConsulClient(pool, Math.max(options.connectTimeoutMs, MIN_READ_TIMEOUT_MS), logger);
+  const readTimeoutMs = Math.max(options.connectTimeoutMs, MIN_READ_TIMEOUT_MS);
+  return new ConsulClient(pool, readTimeoutMs, tuning.watchWaitS ?? WATCH_WAIT_S, logger);
 }
 
 /** -node values; a bare host gets port 8500. A value may carry its own scheme (https://host:8501). */
@@ -97,10 +110,13 @@ interface HttpError {
 /** A StoreClient that is also the ConsulKvReader its getValues reads through (one recursive read per key). */
 export class ConsulClient implements StoreClient, ConsulKvReader {
   private closed = false;
+  /** One blocking-query loop per watched prefix, kept until close. */
+  private readonly watches = new Map<string, ConsulPrefixWatch>();
 
   constructor(
     private readonly agents: ConsulAgents,
     private readonly readTimeoutMs: number,
+    private readonly watchWaitS: number,
     private readonly logger: Logger,
   ) {}
 
@@ -128,48 +144,49 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
     }
   }
 
-  /**
-   * One blocking query on the prefix at a time, repeated while Consul answers with an unchanged index (its
-   * wait ran out). Resolves with the new X-Consul-Index; index 0 answers at once with the current one.
-   */
-  async watchPrefix(prefix: string, _keys: readonly string[], options: WatchOptions): Promise<number> {
+  /** All callers of one prefix share its blocking-query loop (see ConsulPrefixWatch). */
+  async watchPrefix(prefix: string, _keys: readonly string[], options: WatchOptions): Promise<WatchResult> {
     this.assertOpen();
-    const { waitIndex, signal } = options;
-    const key = toConsulKey(prefix);
-    for (;;) {
-      signal.throwIfAborted();
-      const index = await this.blockingIndex(key, waitIndex, signal);
-      // Consul's rule: an index that went backwards (a restored snapshot) means start over; 0 is never valid.
-      const next = Math.max(index, 1);
-      if (next !== waitIndex) return next;
-      this.logger.debug(`consul: no change under ${prefix || '/'} within ${WATCH_WAIT_S}s, waiting again`);
+    const root = cleanKey(prefix);
+    let watch = this.watches.get(root);
+    if (!watch) {
+      const consulKey = toConsulKey(root);
+      watch = new ConsulPrefixWatch(
+        root,
+        (index, signal) => this.listing(consulKey, index, signal),
+        this.logger,
+      );
+      this.watches.set(root, watch);
     }
+    return watch.wait(options.waitIndex, options.signal);
   }
 
-  private async blockingIndex(key: string, waitIndex: number, signal: AbortSignal): Promise<number> {
+  /**
+   * A recursive read with its X-Consul-Index; with an index above 0, a blocking query on it. Blocking
+   * queries go over their own connection pool so that plain reads never queue behind them.
+   */
+  private async listing(consulKey: string, index: number, signal: AbortSignal): Promise<ConsulListing> {
     const ctx = Object.assign(new EventEmitter(), { includeResponse: true });
     const onAbort = (): void => {
       ctx.emit('cancel');
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
+      const blocking = index > 0 ? { index: String(index), wait: `${this.watchWaitS}s` } : {};
+      // Consul adds up to wait/16 of jitter before answering.
+      const timeout =
+        index > 0 ? (this.watchWaitS * 1000 * 17) / 16 + this.readTimeoutMs : this.readTimeoutMs;
       const result = await this.agents.run(({ watchApi }) =>
-        watchApi.kv.get({
-          key,
-          recurse: true,
-          index: String(waitIndex),
-          wait: `${WATCH_WAIT_S}s`,
-          // Consul adds up to wait/16 of jitter before answering.
-          timeout: (WATCH_WAIT_S * 1000 * 17) / 16 + this.readTimeoutMs,
-          ctx,
-        }),
+        watchApi.kv.get({ key: consulKey, recurse: true, ...blocking, timeout, ctx }),
       );
-      const response = (result as [{ headers: Record<string, unknown> }] | undefined)?.[0];
-      const header = response?.headers['x-consul-index'];
-      return typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : 0;
+      const [response, body] = result as [{ headers: Record<string, unknown> }, unknown];
+      const header = response.headers['x-consul-index'];
+      return {
+        index: typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : 0,
+        entries: Array.isArray(body) ? (body as ConsulEntry[]) : [],
+      };
     } catch (err) {
-      signal.throwIfAborted();
-      throw this.requestError(key, err);
+      throw this.requestError(consulKey, err);
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
@@ -216,6 +233,9 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const closed = new BackendError(`${BACKEND}: client closed`, BACKEND, this.agents.endpoints);
+    for (const watch of this.watches.values()) watch.close(closed);
+    this.watches.clear();
     this.agents.destroy();
   }
 }

@@ -1,6 +1,6 @@
 import { cleanKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
-import type { BackendOptions, KVPairs, StoreClient, WatchOptions } from './store-client.js';
+import type { BackendOptions, KVPairs, StoreClient, WatchOptions, WatchResult } from './store-client.js';
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -41,14 +41,14 @@ export class EnvStoreClient implements StoreClient {
 
   /**
    * The environment of a running process cannot change, so there is never anything to report: waitIndex 0
-   * resolves at once (with 1) so that a first pass happens, any other wait lasts until the signal aborts
-   * and then rejects with its reason (an AbortError).
+   * resolves at once (index 1) so that the first render happens; any other wait lasts until the signal
+   * aborts and then rejects with its reason (an AbortError).
    */
-  async watchPrefix(_prefix: string, _keys: readonly string[], options: WatchOptions): Promise<number> {
+  async watchPrefix(_prefix: string, _keys: readonly string[], options: WatchOptions): Promise<WatchResult> {
     const { signal } = options;
     signal.throwIfAborted();
-    if (options.waitIndex <= 0) return 1;
-    return new Promise<number>((_resolve, reject) => {
+    if (options.waitIndex <= 0) return { index: 1 };
+    return new Promise<WatchResult>((_resolve, reject) => {
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
   }

@@ -1,4 +1,4 @@
-import type { CallContext, Etcd3, IOptions, IRequestOp, ITxnResponse, IWatchResponse, Watcher } from 'etcd3';
+import type { CallContext, Etcd3, IOptions, IRequestOp, ITxnResponse } from 'etcd3';
 import type { CallOptions } from '@grpc/grpc-js';
 import type * as Etcd3Exports from 'etcd3';
 import { BackendError, errorMessage } from '../errors.js';
@@ -6,18 +6,24 @@ import { cleanKey, keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { etcdEndpoints } from './etcd-endpoints.js';
 import { etcdBackendError, type EtcdErrorContext } from './etcd-errors.js';
+import { EtcdPrefixWatch, type EtcdWatchSettings } from './etcd-watch.js';
 import { disableServerVerification, etcdCredentials } from './etcd-tls.js';
 import { resolveSrvNodes } from './srv-nodes.js';
-import type { BackendOptions, KVPairs, StoreClient, WatchOptions } from './store-client.js';
+import type { BackendOptions, KVPairs, StoreClient, WatchOptions, WatchResult } from './store-client.js';
 import { hasTlsFiles, loadTlsFiles } from './tls-files.js';
+import { untilAborted } from './watch-event-buffer.js';
 
 type Etcd3Module = typeof Etcd3Exports;
 
 /** etcd's default --max-txn-ops: no transaction may carry more operations. */
 export const ETCD_MAX_TXN_OPS = 128;
 
-/** Test seam: observes every read transaction of getValues. */
+/** Tuning and test seams. */
 export interface EtcdClientHooks {
+  /** How long a watch may stay disconnected while etcd3 reconnects it; default: the connect timeout. */
+  disconnectGraceMs?: number;
+  /** Runs before each watch is sent to the server, with the revision it starts at. */
+  beforeWatch?(info: { prefix: string; startRevision: number }): void | Promise<void>;
   /**
    * Called after each transaction with the revision it asked for (0 = latest) and the revision it read.
    * May be async; getValues waits for it before the next transaction.
@@ -88,7 +94,7 @@ export async function createClient(
 export class EtcdStoreClient implements StoreClient {
   private revision = 0;
   private closed = false;
-  private readonly watchers = new Set<Watcher>();
+  private readonly watches = new Map<string, Promise<EtcdPrefixWatch>>();
 
   constructor(
     private readonly mod: Etcd3Module,
@@ -149,72 +155,56 @@ export class EtcdStoreClient implements StoreClient {
   }
 
   /**
-   * Resolves with the revision of the first change under `prefix` that concerns one of `keys` after
-   * `waitIndex`. With waitIndex 0 there is nothing to wait for: it resolves with the current revision.
+   * One long-lived etcd watch per prefix, shared by every caller (see EtcdPrefixWatch). `waitIndex` 0 reads
+   * the current revision, arms the watch from the next one and returns the revision; a later call resolves
+   * with the changes to `keys` after `waitIndex`. A prefix nobody armed yet (or whose watch failed) is
+   * watched from `waitIndex` + 1: etcd replays what happened since, so nothing is lost across failures.
    */
-  async watchPrefix(prefix: string, keys: readonly string[], options: WatchOptions): Promise<number> {
-    options.signal.throwIfAborted();
-    if (options.waitIndex <= 0) return this.revision > 0 ? this.revision : await this.currentRevision(prefix);
-    const bases = keys.length > 0 ? keys.map(cleanKey) : [cleanKey(prefix)];
-    const relevant = (key: string): boolean => bases.some((base) => keyIsUnder(key, base));
-    let watcher: Watcher;
-    try {
-      watcher = await this.createWatcher(prefix, options.waitIndex + 1, options.signal);
-    } catch (err) {
-      if (options.signal.aborted) throw options.signal.reason;
-      throw etcdBackendError(this.mod, err, this.context, `watching ${prefix}`);
+  async watchPrefix(prefix: string, keys: readonly string[], options: WatchOptions): Promise<WatchResult> {
+    const { waitIndex, signal } = options;
+    signal.throwIfAborted();
+    if (this.closed) throw this.closedError();
+    const root = cleanKey(prefix);
+    if (waitIndex <= 0) {
+      const current = await untilAborted(this.currentRevision(root), signal);
+      await untilAborted(this.prefixWatch(root, current), signal);
+      return { index: current };
     }
-    this.watchers.add(watcher);
-    let onAbort: (() => void) | undefined;
-    try {
-      return await new Promise<number>((resolve, reject) => {
-        onAbort = () => reject(options.signal.reason);
-        options.signal.addEventListener('abort', onAbort, { once: true });
-        watcher.on('data', (res: IWatchResponse) => {
-          if (res.events.some((ev) => relevant(ev.kv.key.toString('utf8'))))
-            resolve(Number(res.header.revision));
-        });
-        watcher.on('error', (err: Error) => {
-          // The server cancelled the watch, e.g. because its start revision was compacted: changes may
-          // have been missed, so report the current revision and let the caller read everything again.
-          if (/^Watcher canceled|compacted/i.test(err.message)) resolve(this.currentRevision(prefix));
-          else reject(etcdBackendError(this.mod, err, this.context, `watching ${prefix}`));
-        });
-      });
-    } finally {
-      if (onAbort) options.signal.removeEventListener('abort', onAbort);
-      this.watchers.delete(watcher);
-      await watcher.cancel().catch(() => undefined);
-    }
+    const watch = await untilAborted(this.prefixWatch(root, waitIndex), signal);
+    return watch.changes.wait(waitIndex, coveredBy(keys), signal);
   }
 
-  private async createWatcher(prefix: string, startRevision: number, signal: AbortSignal): Promise<Watcher> {
-    const builder = this.etcd.watch().prefix(prefix).startRevision(String(startRevision));
-    const watcher = builder.watcher();
-    const connected = new Promise<Watcher>((resolve, reject) => {
-      watcher.once('connected', () => resolve(watcher));
-      watcher.once('error', reject);
-    });
-    // etcd3 retries a watch stream forever; a server that stays unreachable must end in an error instead.
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const failed = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no watch connection within ${this.timeoutMs} ms`)),
-        this.timeoutMs,
-      );
-      onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      return await Promise.race([connected, failed]);
-    } catch (err) {
-      await watcher.cancel().catch(() => undefined);
-      throw err;
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal.removeEventListener('abort', onAbort);
-    }
+  private prefixWatch(root: string, startAfter: number): Promise<EtcdPrefixWatch> {
+    const existing = this.watches.get(root);
+    if (existing) return existing;
+    const forget = (): void => {
+      if (this.watches.get(root) === opening) this.watches.delete(root);
+    };
+    const opening = EtcdPrefixWatch.open(root, startAfter, this.watchSettings(), forget);
+    opening.catch(forget);
+    this.watches.set(root, opening);
+    return opening;
+  }
+
+  private watchSettings(): EtcdWatchSettings {
+    return {
+      mod: this.mod,
+      etcd: this.etcd,
+      context: this.context,
+      logger: this.logger,
+      timeoutMs: this.timeoutMs,
+      disconnectGraceMs: this.hooks.disconnectGraceMs ?? this.timeoutMs,
+      currentRevision: (prefix) => this.currentRevision(prefix),
+      ...(this.hooks.beforeWatch ? { beforeWatch: this.hooks.beforeWatch } : {}),
+    };
+  }
+
+  private closedError(): BackendError {
+    return new BackendError(
+      `${this.context.backend}: client is closed`,
+      this.context.backend,
+      this.context.endpoints,
+    );
   }
 
   private async currentRevision(prefix: string): Promise<number> {
@@ -229,8 +219,20 @@ export class EtcdStoreClient implements StoreClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.watchers].map((w) => w.cancel().catch(() => undefined)));
-    this.watchers.clear();
+    const watches = [...this.watches.values()];
+    this.watches.clear();
+    const ended = Promise.all(
+      watches.map((opening) =>
+        opening.then(
+          (watch) => watch.end(this.closedError()),
+          () => undefined,
+        ),
+      ),
+    );
+    // Cancelling needs an answer from the server; a dead one must not hold close() up.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ended, new Promise<void>((ok) => (timer = setTimeout(ok, this.timeoutMs)))]);
+    clearTimeout(timer);
     this.etcd.close();
   }
 }
@@ -242,4 +244,11 @@ function pinRevision(op: IRequestOp, revision: number): IRequestOp {
 function describeKeys(keys: readonly string[]): string {
   const shown = keys.slice(0, 3).join(', ');
   return keys.length > 3 ? `${shown} and ${keys.length - 3} more` : shown;
+}
+
+/** The filter for one caller: changes to a key equal to or under one of `keys` (all of them when none). */
+function coveredBy(keys: readonly string[]): (key: string) => boolean {
+  const bases = keys.map(cleanKey);
+  if (bases.length === 0) return () => true;
+  return (key) => bases.some((base) => keyIsUnder(key, base));
 }

@@ -5,59 +5,41 @@ import { BackendError, errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 
 /**
- * Counts changes to the `-file` paths. The count is the file backend's watch index: a waiter passes the
- * count it last saw and is woken as soon as the count moves past it. Watches stay armed between waits, so a
- * change made while the caller was busy re-reading still wakes its next wait.
+ * Tells its owner when the `-file` paths may have changed; what changed is the owner's business (it
+ * re-reads and compares). Watches stay armed between the owner's waits, so nothing is missed while it is
+ * busy.
  *
  * A file is watched through its directory (filtered on its name) because editors and config managers
  * replace files by rename, which leaves a watch on the old file deaf; the file itself is watched as well, so
  * writes through a symbolic link are seen. Directories are watched recursively. After any rename or error
- * every watch is rebuilt, so replaced files and new directories are followed.
+ * every watch is rebuilt, so replaced, deleted and re-created files and new directories are followed.
  */
 export class FileChangeWatch {
-  private count = 1;
   private watchers: FSWatcher[] = [];
   private armed = false;
   private rebuildScheduled = false;
   private closed = false;
-  private readonly waiters = new Set<() => void>();
 
+  /**
+   * @param onChange called after every file system event on the paths, and after each rebuild (events
+   *   inside a directory created before its watch existed are otherwise lost).
+   * @param onError called when a rebuild fails (a watched directory went away); arm() reports it again.
+   */
   constructor(
     private readonly paths: readonly string[],
     private readonly logger: Logger,
+    private readonly onChange: () => void,
+    private readonly onError: (err: BackendError) => void,
   ) {}
 
-  /**
-   * Resolves with the change count once it is above `waitIndex` (at once when it already is, e.g. for 0).
-   * Aborting rejects with the signal's reason. Rejects with a BackendError when a path cannot be watched.
-   */
-  async waitForChange(waitIndex: number, signal: AbortSignal): Promise<number> {
-    signal.throwIfAborted();
-    if (this.closed) throw new BackendError('file backend: client is closed', 'file', [...this.paths]);
-    this.arm();
-    if (this.count > waitIndex) return this.count;
-    return new Promise<number>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.waiters.delete(wake);
-        reject(signal.reason);
-      };
-      const wake = (): void => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(this.count);
-      };
-      this.waiters.add(wake);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+  get isArmed(): boolean {
+    return this.armed;
   }
 
-  close(): void {
-    this.closed = true;
-    this.disarm();
-    this.waiters.clear();
-  }
-
-  private arm(): void {
+  /** Starts watching, unless already watching. Throws a BackendError when a path cannot be watched. */
+  arm(): void {
     if (this.armed) return;
+    if (this.closed) throw new BackendError('file backend: client is closed', 'file', [...this.paths]);
     try {
       for (const path of this.paths) this.watchPath(path);
       this.armed = true;
@@ -67,6 +49,11 @@ export class FileChangeWatch {
         cause: err,
       });
     }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.disarm();
   }
 
   private watchPath(path: string): void {
@@ -112,10 +99,7 @@ export class FileChangeWatch {
 
   private changed(rebuild: boolean): void {
     if (this.closed) return;
-    this.count += 1;
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    for (const wake of waiters) wake();
+    this.onChange();
     if (rebuild && !this.rebuildScheduled) {
       this.rebuildScheduled = true;
       // Once per burst of events: an editor's save is several renames in a row.
@@ -126,9 +110,10 @@ export class FileChangeWatch {
         try {
           this.arm();
         } catch (err) {
-          // Retried by the next waitForChange, which then reports it.
-          this.logger.debug(errorMessage(err));
+          this.onError(err as BackendError);
+          return;
         }
+        this.onChange();
       });
     }
   }

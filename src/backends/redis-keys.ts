@@ -33,6 +33,21 @@ export class RedisKeyMapper {
     const sep = this.slashes ? '/' : this.separator;
     return `${escapeGlob(this.toRedis(key))}${escapeGlob(sep)}*`;
   }
+
+  /**
+   * PSUBSCRIBE pattern for the keyspace channels of `key` and everything under it. It is a plain prefix
+   * match ('/app/db*' also covers '/app/dbx'): one pattern per watched key, the boundary is checked on each
+   * notification.
+   */
+  keyspacePattern(db: number, key: string): string {
+    const name = key === '/' ? '' : escapeGlob(this.toRedis(key));
+    return `${keyspaceChannelPrefix(db)}${name}*`;
+  }
+}
+
+/** Channels of keyspace notifications are this plus the key's name. */
+export function keyspaceChannelPrefix(db: number): string {
+  return `__keyspace@${db}__:`;
 }
 
 /** Redis MATCH patterns are globs: a key holding *, ?, [ or ] must match only itself. */

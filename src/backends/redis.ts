@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis, RedisOptions } from 'ioredis';
 import { BackendError, errorMessage } from '../errors.js';
 import { cleanKey } from '../key-path.js';
@@ -7,11 +5,15 @@ import type { Logger } from '../logging/logger.js';
 import { RedisKeyMapper } from './redis-keys.js';
 import { parseRedisNodes, type RedisNode } from './redis-nodes.js';
 import { resolveSrvNodes } from './srv-nodes.js';
-import type { BackendOptions, KVPairs, StoreClient, WatchOptions } from './store-client.js';
+import { RedisWatchHub } from './redis-watch.js';
+import type { BackendOptions, KVPairs, StoreClient, WatchOptions, WatchResult } from './store-client.js';
 
 type RedisConstructor = typeof Redis;
 
-/** How often watchPrefix re-reads the keys: Redis has no revision to wait on. */
+/**
+ * How often a watch reads its prefix again when the server has keyspace notifications off. The CLI passes
+ * -interval here; this is the fallback when it does not.
+ */
 export const REDIS_POLL_INTERVAL_MS = 1000;
 
 const SCAN_COUNT = 1000;
@@ -56,15 +58,25 @@ export class RedisStoreClient implements StoreClient {
   private connection: Redis | undefined;
   private connecting: Promise<Redis> | undefined;
   private closed = false;
-  /** Fingerprint of the last getValues result per key set: the baseline a watch compares against. */
-  private readonly seen = new Map<string, string>();
+  private readonly watches: RedisWatchHub;
 
   constructor(
     private readonly RedisClass: RedisConstructor,
     private readonly settings: RedisSettings,
     private readonly keys: RedisKeyMapper,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.watches = new RedisWatchHub({
+      backend: settings.backend,
+      endpoints: this.endpoints,
+      keys,
+      logger,
+      pollIntervalMs: settings.pollIntervalMs,
+      openConnection: () => this.openConnection(),
+      notifyKeyspaceEvents: () => this.notifyKeyspaceEvents(),
+      getValues: (k) => this.getValues(k),
+    });
+  }
 
   private get endpoints(): string[] {
     return this.settings.nodes.map((n) => n.node);
@@ -84,7 +96,6 @@ export class RedisStoreClient implements StoreClient {
         `reading ${bases.slice(0, 3).join(', ')}${bases.length > 3 ? ' ...' : ''}`,
       );
     }
-    this.seen.set(JSON.stringify(bases), fingerprint(values));
     return values;
   }
 
@@ -145,23 +156,29 @@ export class RedisStoreClient implements StoreClient {
   }
 
   /**
-   * Redis has no revision to wait on, so this polls: waitIndex 0 resolves at once with 1 (as confd), later
-   * calls re-read `keys` every poll interval and resolve with waitIndex + 1 once the values differ from what
-   * the last getValues of the same keys returned. Aborting rejects with the signal's reason.
+   * Keyspace notifications when the server sends them, polling every interval otherwise; one watch per
+   * prefix either way (see RedisWatchHub). The index is a counter of this client's, not a Redis value.
    */
-  async watchPrefix(_prefix: string, keys: readonly string[], options: WatchOptions): Promise<number> {
-    options.signal.throwIfAborted();
-    if (options.waitIndex <= 0) return 1;
-    const id = JSON.stringify(uniqueKeys(keys));
-    const baseline = this.seen.get(id) ?? fingerprint(await this.getValues(keys));
-    for (;;) {
-      await sleep(this.settings.pollIntervalMs, undefined, { signal: options.signal });
-      if (fingerprint(await this.getValues(keys)) !== baseline) return options.waitIndex + 1;
+  watchPrefix(prefix: string, keys: readonly string[], options: WatchOptions): Promise<WatchResult> {
+    return this.watches.watch(prefix, keys, options);
+  }
+
+  /** The server's notify-keyspace-events setting, or the reason it would not tell (CONFIG disabled or denied). */
+  private async notifyKeyspaceEvents(): Promise<{ flags: string } | { refused: string }> {
+    const conn = await this.connect();
+    try {
+      const reply = (await conn.config('GET', 'notify-keyspace-events')) as string[];
+      return { flags: reply[1] ?? '' };
+    } catch (err) {
+      if (err instanceof Error && err.name === 'ReplyError') return { refused: err.message };
+      this.drop(conn);
+      throw this.backendError(err, 'reading notify-keyspace-events');
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.watches.close();
     const pending = this.connecting;
     this.connecting = undefined;
     if (this.connection) this.drop(this.connection);
@@ -183,27 +200,31 @@ export class RedisStoreClient implements StoreClient {
   }
 
   private async connectFirst(): Promise<Redis> {
+    const conn = await this.openConnection();
+    this.connection = conn;
+    return conn;
+  }
+
+  /** A new connection to the first node (in -node order) that accepts one. */
+  private async openConnection(): Promise<Redis> {
     const failures: string[] = [];
     let lastError: unknown;
     for (const node of this.settings.nodes) {
       this.logger.debug(`${this.settings.backend}: connecting to ${node.node}`);
+      let conn: Redis;
       try {
-        const conn = await this.connectTo(node);
-        if (this.closed) {
-          disconnect(conn);
-          throw new BackendError(
-            `${this.settings.backend}: client is closed`,
-            this.settings.backend,
-            this.endpoints,
-          );
-        }
-        this.connection = conn;
-        return conn;
+        conn = await this.connectTo(node);
       } catch (err) {
         if (isAuthError(err)) throw this.backendError(err, `connecting to ${node.node}`);
         failures.push(`${node.node}: ${errorMessage(err)}`);
         lastError = err;
+        continue;
       }
+      if (this.closed) {
+        disconnect(conn);
+        throw new BackendError(`${this.settings.backend}: client is closed`, this.settings.backend, this.endpoints);
+      }
+      return conn;
     }
     throw new BackendError(
       `${this.settings.backend}: cannot connect to ${this.endpoints.join(', ')} (${failures.join('; ')})`,
@@ -293,10 +314,4 @@ function isAuthError(err: unknown): boolean {
 
 function uniqueKeys(keys: readonly string[]): string[] {
   return [...new Set(keys.map(cleanKey))].sort();
-}
-
-function fingerprint(values: KVPairs): string {
-  const hash = createHash('sha256');
-  for (const key of Object.keys(values).sort()) hash.update(JSON.stringify([key, values[key]]));
-  return hash.digest('hex');
 }

@@ -9,8 +9,15 @@ export type KVPairs = Record<string, string>;
 export interface WatchOptions {
   /** The store index (revision, zxid, X-Consul-Index ...) the caller last saw; 0 means "none yet". */
   waitIndex: number;
-  /** Aborting ends the watch; the promise then rejects with an AbortError or resolves, backend's choice. */
+  /** Aborting ends the wait: the promise rejects with an AbortError. */
   signal: AbortSignal;
+}
+
+export interface WatchResult {
+  /** Pass back as `waitIndex` on the next call. Monotonic per prefix. */
+  index: number;
+  /** Keys that changed (created, updated or deleted); undefined when the backend cannot tell. */
+  changedKeys?: readonly string[];
 }
 
 export interface StoreClient {
@@ -21,10 +28,17 @@ export interface StoreClient {
   getValues(keys: readonly string[]): Promise<KVPairs>;
 
   /**
-   * Resolves with a new index once something under `prefix` that is relevant to `keys` changed after
-   * `waitIndex`. Backends that cannot watch resolve immediately-after-interval or never, as documented.
+   * Waits for a change under `prefix` after `waitIndex` and resolves with the new index and, when the
+   * backend knows them, the keys that changed (absolute, like getValues' keys). `waitIndex` 0 resolves at
+   * once with the store's current index and arms the watch, so a caller that then reads and renders
+   * loses nothing: the next call with that index reports every change made after it.
+   *
+   * Backends keep one long-lived watch per prefix, however many callers wait on it, and buffer events by
+   * index, so re-arming between calls never misses a change. `changedKeys` undefined means "something under
+   * the prefix may have changed" (resync after a compaction, a reconnect, a session expiry).
+   * Aborting `signal` rejects with an AbortError.
    */
-  watchPrefix(prefix: string, keys: readonly string[], options: WatchOptions): Promise<number>;
+  watchPrefix(prefix: string, keys: readonly string[], options: WatchOptions): Promise<WatchResult>;
 
   /** Releases connections. Idempotent. */
   close(): Promise<void>;

@@ -48,6 +48,8 @@ export interface ZkSessionOptions {
   username?: string;
   password?: string;
   connectTimeoutMs: number;
+  /** Session timeout asked of the server (which bounds it by its tick time); the library's default is 30 s. */
+  sessionTimeoutMs?: number;
 }
 
 const BACKEND = 'zookeeper';
@@ -59,7 +61,10 @@ const BACKEND = 'zookeeper';
  */
 export async function openSession(options: ZkSessionOptions, logger: Logger): Promise<ZkSession> {
   const zk = (await import('node-zookeeper-client')).default;
-  const client = zk.createClient(options.endpoints.join(','), { retries: 0 });
+  const client = zk.createClient(options.endpoints.join(','), {
+    retries: 0,
+    ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeout: options.sessionTimeoutMs }),
+  });
   const withAuth = options.username !== undefined && options.username !== '';
   if (withAuth) {
     // Digest auth never fails at connect time: a wrong password only shows up as NOAUTH on protected nodes.

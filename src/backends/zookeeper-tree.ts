@@ -1,17 +1,18 @@
 import { cleanKey, joinKey } from '../key-path.js';
 import type { KVPairs } from './store-client.js';
-import type { ZkNodeReader, ZkStat, ZkWatcher } from './zookeeper-session.js';
+import type { ZkNodeReader, ZkWatcher } from './zookeeper-session.js';
 
-/** What one subtree read found: the values, the newest zxid seen, and whether the root node exists. */
-export interface TreeRead {
-  values: KVPairs;
-  /** Highest mzxid/pzxid over every node read: any later change under the root raises it. */
-  maxZxid: number;
-  found: boolean;
+/** One znode as read: its data and the absolute paths of the children that were read with it. */
+export interface ZkNode {
+  data: string;
+  children: string[];
 }
 
+/** Znodes by absolute path. */
+export type ZkNodes = Map<string, ZkNode>;
+
 /** ZooKeeper's own bookkeeping subtree, left out when walking down from '/'. */
-const SYSTEM_ROOT = '/zookeeper';
+export const SYSTEM_ROOT = '/zookeeper';
 
 /**
  * The znode path confd reads for a key: clean, absolute, with confd's `/*` wildcard suffixes dropped
@@ -21,56 +22,62 @@ export function zkPath(key: string): string {
   return cleanKey(key.replaceAll('/*', ''));
 }
 
+/**
+ * The value a znode stands for, as confd sees it: a node without children is a value (its data, '' when
+ * empty); a node with children is a directory whose own data is ignored. '/' always has /zookeeper below
+ * it, so it is never a value.
+ */
+export function leafValue(path: string, node: ZkNode): string | undefined {
+  return path !== '/' && node.children.length === 0 ? node.data : undefined;
+}
+
+/** Absolute child paths of `path` from a getChildren listing, without /zookeeper under '/'. */
+export function childPaths(path: string, names: readonly string[]): string[] {
+  return names.map((name) => joinKey(path, name)).filter((child) => child !== SYSTEM_ROOT);
+}
+
 /** Values of every requested key; subtrees and keys are read concurrently. */
 export async function readValues(reader: ZkNodeReader, keys: readonly string[]): Promise<KVPairs> {
   const roots = [...new Set(keys.map(zkPath))];
-  const reads = await Promise.all(roots.map((root) => readTree(reader, root)));
-  return Object.assign({}, ...reads.map((read) => read.values)) as KVPairs;
+  const reads = await Promise.all(roots.map((root) => readNodes(reader, root)));
+  const values: KVPairs = {};
+  for (const nodes of reads) {
+    for (const [path, node] of nodes) {
+      const value = leafValue(path, node);
+      if (value !== undefined) values[path] = value;
+    }
+  }
+  return values;
 }
 
 /**
- * Reads the subtree at `root` the way confd does: a node without children is a value (its data, '' when
- * empty); a node with children is a directory whose own data is ignored. Children are requested all at once
- * on the session rather than one round trip after another. A node deleted while we walk is skipped.
- * With `watcher`, every node read also gets a data and a child watch, and a missing root an existence watch.
+ * Reads every znode of the subtree at `root`; empty when the root does not exist. Children are requested
+ * all at once on the session rather than one round trip after another. A node deleted while we walk is
+ * left out. With `watcher`, every node read also gets a data and a child watch, set by the very read that
+ * returned its content, so no change after the read can go unnoticed.
  */
-export async function readTree(reader: ZkNodeReader, root: string, watcher?: ZkWatcher): Promise<TreeRead> {
-  const read: TreeRead = { values: {}, maxZxid: 0, found: false };
-  read.found = await walk(reader, root, read, watcher);
-  if (!read.found && watcher) {
-    // Creation of the root must wake a watcher too; exists() arms that even for a missing node.
-    const stat = await reader.exists(root, watcher);
-    if (stat) bump(read, stat);
-  }
-  return read;
+export async function readNodes(reader: ZkNodeReader, root: string, watcher?: ZkWatcher): Promise<ZkNodes> {
+  const nodes: ZkNodes = new Map();
+  await walk(reader, root, nodes, watcher);
+  return nodes;
 }
 
 async function walk(
   reader: ZkNodeReader,
   path: string,
-  read: TreeRead,
+  nodes: ZkNodes,
   watcher: ZkWatcher | undefined,
 ): Promise<boolean> {
   // Both at once: a leaf then costs one round trip, not two.
-  const [listing, node] = await Promise.all([
+  const [listing, read] = await Promise.all([
     reader.getChildren(path, watcher),
     reader.getData(path, watcher),
   ]);
-  if (!listing || !node) return false;
-  bump(read, listing.stat);
-  bump(read, node.stat);
-  if (listing.children.length === 0) {
-    read.values[path] = node.data;
-    return true;
-  }
-  // Only reachable from '/': asking for /zookeeper itself still reads it.
-  const children = listing.children
-    .map((child) => joinKey(path, child))
-    .filter((child) => child !== SYSTEM_ROOT);
-  await Promise.all(children.map((child) => walk(reader, child, read, watcher)));
+  if (!listing || !read) return false;
+  const node: ZkNode = { data: read.data, children: [] };
+  nodes.set(path, node);
+  const children = childPaths(path, listing.children);
+  const found = await Promise.all(children.map((child) => walk(reader, child, nodes, watcher)));
+  node.children = children.filter((_child, i) => found[i]);
   return true;
-}
-
-function bump(read: TreeRead, stat: ZkStat): void {
-  read.maxZxid = Math.max(read.maxZxid, stat.mzxid, stat.pzxid);
 }

@@ -1,25 +1,36 @@
 import { BackendError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { resolveSrvNodes } from './srv-nodes.js';
-import type { BackendOptions, KVPairs, StoreClient, WatchOptions } from './store-client.js';
-import { openSession, type ZkSession, type ZkSessionOptions } from './zookeeper-session.js';
-import { readValues } from './zookeeper-tree.js';
-import { waitForChange, ZkEventHub } from './zookeeper-watch.js';
+import type { BackendOptions, KVPairs, StoreClient, WatchOptions, WatchResult } from './store-client.js';
+import { openSession, type ZkSessionOptions } from './zookeeper-session.js';
+import { readValues, zkPath } from './zookeeper-tree.js';
+import { ZkTreeCache, type LiveSession } from './zookeeper-tree-cache.js';
+import { ZkEventHub } from './zookeeper-watch.js';
 
 const DEFAULT_NODE = '127.0.0.1:2181';
 const DEFAULT_PORT = 2181;
+
+/** Knobs no command-line flag sets (tests shorten the session timeout to provoke expiry). */
+export interface ZookeeperTuning {
+  sessionTimeoutMs?: number;
+}
 
 /**
  * The ZooKeeper backend: values are leaf znodes, read over one session shared by every call. The session is
  * opened (and the ensemble's reachability checked) before this resolves; if it later expires, the next call
  * opens a new one.
  */
-export async function createClient(options: BackendOptions, logger: Logger): Promise<StoreClient> {
+export async function createClient(
+  options: BackendOptions,
+  logger: Logger,
+  tuning: ZookeeperTuning = {},
+): Promise<StoreClient> {
   const nodes = await resolveSrvNodes(options);
   const sessionOptions: ZkSessionOptions = {
     endpoints: zookeeperEndpoints(nodes),
     connectTimeoutMs: options.connectTimeoutMs,
   };
+  if (tuning.sessionTimeoutMs !== undefined) sessionOptions.sessionTimeoutMs = tuning.sessionTimeoutMs;
   if (options.username) sessionOptions.username = options.username;
   if (options.password !== undefined) sessionOptions.password = options.password;
   const client = new ZookeeperClient(sessionOptions, logger);
@@ -34,13 +45,10 @@ export function zookeeperEndpoints(nodes: readonly string[]): string[] {
   return list.map((node) => (/:\d+$/.test(node) ? node : `${node}:${DEFAULT_PORT}`));
 }
 
-interface LiveSession {
-  session: ZkSession;
-  hub: ZkEventHub;
-}
-
 class ZookeeperClient implements StoreClient {
   private current: Promise<LiveSession> | undefined;
+  /** One tree cache per watched prefix, kept until close. */
+  private readonly caches = new Map<string, ZkTreeCache>();
   private closed = false;
 
   constructor(
@@ -53,11 +61,7 @@ class ZookeeperClient implements StoreClient {
   }
 
   private live(): Promise<LiveSession> {
-    if (this.closed) {
-      return Promise.reject(
-        new BackendError('zookeeper: client closed', 'zookeeper', this.options.endpoints),
-      );
-    }
+    if (this.closed) return Promise.reject(this.closedError());
     const current = this.current;
     if (current) {
       return current.then((live) => (live.session.alive ? live : this.reopen(current)));
@@ -81,19 +85,56 @@ class ZookeeperClient implements StoreClient {
     return next;
   }
 
+  /**
+   * Keys under a watched prefix are answered from its tree cache when the cache is in step with the store
+   * (it is kept current by watches, so this saves a subtree walk per render); the rest are read.
+   */
   async getValues(keys: readonly string[]): Promise<KVPairs> {
-    const { session } = await this.live();
-    return readValues(session, keys);
+    if (this.closed) throw this.closedError();
+    const values: KVPairs = {};
+    const toRead: string[] = [];
+    for (const key of keys) {
+      const path = zkPath(key);
+      const cached = this.cachedValues(path);
+      if (cached) Object.assign(values, cached);
+      else toRead.push(path);
+    }
+    if (toRead.length > 0) {
+      const { session } = await this.live();
+      Object.assign(values, await readValues(session, toRead));
+    }
+    return values;
   }
 
-  async watchPrefix(prefix: string, _keys: readonly string[], options: WatchOptions): Promise<number> {
-    const { session, hub } = await this.live();
-    return waitForChange(session, hub, prefix, options.waitIndex, options.signal);
+  /** All callers of one prefix share its tree cache, and so its watches. */
+  async watchPrefix(prefix: string, _keys: readonly string[], options: WatchOptions): Promise<WatchResult> {
+    if (this.closed) throw this.closedError();
+    const root = zkPath(prefix);
+    let cache = this.caches.get(root);
+    if (!cache) {
+      cache = new ZkTreeCache(root, () => this.live(), this.logger);
+      this.caches.set(root, cache);
+    }
+    return cache.wait(options.waitIndex, options.signal);
+  }
+
+  private cachedValues(path: string): KVPairs | undefined {
+    for (const cache of this.caches.values()) {
+      const values = cache.valuesUnder(path);
+      if (values) return values;
+    }
+    return undefined;
+  }
+
+  private closedError(): BackendError {
+    return new BackendError('zookeeper: client closed', 'zookeeper', this.options.endpoints);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const cache of this.caches.values()) cache.close(this.closedError());
+    this.caches.clear();
     const current = this.current;
     this.current = undefined;
     const live = await current?.catch(() => undefined);

@@ -7,7 +7,13 @@ import {
   specForFlag,
   type SettingSpec,
 } from '../config/setting-specs.js';
-import { InvalidValue, assignSetting, parseBoolean, parseSettingText } from '../config/setting-values.js';
+import {
+  InvalidValue,
+  assignSetting,
+  parseBoolean,
+  parseSettingText,
+  type SettingValue,
+} from '../config/setting-values.js';
 import { DEFAULT_SETTINGS, type Settings } from '../config/settings.js';
 import { normaliseArgv, type FlagArity } from './go-style-argv.js';
 
@@ -63,7 +69,7 @@ function flagArity(flag: string): FlagArity | undefined {
   return spec.kind === 'boolean' ? 'boolean' : 'value';
 }
 
-function flagValue(spec: SettingSpec, raw: unknown): string | boolean | number | string[] {
+function flagValue(spec: SettingSpec, raw: unknown): SettingValue {
   if (spec.kind === 'list') return raw as string[]; // repeated flags accumulate; no comma splitting, as confd
   const text = raw as string;
   if (spec.kind === 'boolean') return booleanFlag(spec.flag, text);

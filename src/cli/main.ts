@@ -3,11 +3,12 @@ import type { StoreClient } from '../backends/store-client.js';
 import { redactSecrets } from '../config/redact-secrets.js';
 import { resolveSettings } from '../config/resolve-settings.js';
 import type { Settings } from '../config/settings.js';
-import { ConfigError, ConfdError, UsageError, errorMessage } from '../errors.js';
+import { ConfdError, UsageError, errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { createLogger } from '../logging/winston-logger.js';
 import { runInterval } from '../process/interval.js';
 import { runOnetime } from '../process/onetime.js';
+import { watchConfdir } from '../process/watch.js';
 import { USAGE_HINT } from './flags.js';
 
 /** Exit codes: 0 success, 1 a resource or the setup failed, 2 bad command line. */
@@ -37,7 +38,13 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // Expected failures (bad backend, unreachable store, bad conf.d) are one line; anything else is a bug
     // and keeps its stack for the report.
-    logger.error(err instanceof ConfdError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err));
+    logger.error(
+      err instanceof ConfdError
+        ? err.message
+        : err instanceof Error
+          ? (err.stack ?? err.message)
+          : String(err),
+    );
     return 1;
   } finally {
     await logger.close();
@@ -45,17 +52,28 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function run(settings: Settings, logger: Logger): Promise<number> {
-  if (settings.watch) {
-    throw new ConfigError('-watch is not available yet: use -interval N (a full pass every N seconds) meanwhile');
-  }
-  logger.info(`Starting confd-ts (backend ${settings.backend}${settings.nodes.length ? `, nodes ${settings.nodes.join(',')}` : ''})`);
+  logger.info(
+    `Starting confd-ts (backend ${settings.backend}${settings.nodes.length ? `, nodes ${settings.nodes.join(',')}` : ''})`,
+  );
   const store = await createStoreClient(settings, logger);
   const modes = { noop: settings.noop, syncOnly: settings.syncOnly, keepStageFile: settings.keepStageFile };
   try {
     if (settings.onetime) return await runOnetime(settings.confdir, settings.prefix, store, modes, logger);
-    await runUntilSignalled((signal) =>
-      runInterval(settings.confdir, settings.prefix, settings.interval, store, modes, logger, signal),
-    logger);
+    if (settings.watch) {
+      // -interval stays meaningful with -watch: a full re-render every N seconds (default 600) as a safety
+      // net for anything a watch could miss; files already in sync are not touched, so it costs only reads.
+      const options = { wait: settings.wait, resyncIntervalMs: settings.interval * 1000 };
+      await runUntilSignalled(
+        (signal) => watchConfdir(settings.confdir, settings.prefix, store, modes, logger, signal, options),
+        logger,
+      );
+      return 0;
+    }
+    await runUntilSignalled(
+      (signal) =>
+        runInterval(settings.confdir, settings.prefix, settings.interval, store, modes, logger, signal),
+      logger,
+    );
     return 0;
   } finally {
     await closeQuietly(store, logger);
@@ -63,7 +81,10 @@ async function run(settings: Settings, logger: Logger): Promise<number> {
 }
 
 /** SIGINT/SIGTERM stop the daemon after the pass in flight; a second signal exits at once. */
-async function runUntilSignalled(loop: (signal: AbortSignal) => Promise<void>, logger: Logger): Promise<void> {
+async function runUntilSignalled(
+  loop: (signal: AbortSignal) => Promise<void>,
+  logger: Logger,
+): Promise<void> {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {

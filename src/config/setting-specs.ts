@@ -16,7 +16,9 @@ export type ValueKind =
   /** Go duration ("5s", "500ms") or a plain number of seconds; stored in milliseconds. */
   | 'duration'
   | 'log-level'
-  | 'scheme';
+  | 'scheme'
+  /** Watch debounce "min:max" of Go durations ("2s:10s"); stored as a WaitWindow in milliseconds. */
+  | 'wait-window';
 
 export type HelpGroup = 'Modes' | 'Template resources' | 'Backend' | 'TLS & auth' | 'Logging';
 
@@ -80,6 +82,16 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     description: 'watch the backend for changes instead of polling',
     tomlKeys: ['watch'],
     envVar: 'CONFD_WATCH',
+  }),
+  spec({
+    flag: 'wait',
+    key: 'wait',
+    kind: 'wait-window',
+    group: 'Modes',
+    description: 'with -watch: render a burst once, min after its last change, max after its first',
+    valueName: 'min:max',
+    tomlKeys: ['wait'],
+    envVar: 'CONFD_WAIT',
   }),
   spec({
     flag: 'noop',

@@ -1,13 +1,15 @@
 import { parseDuration } from './duration.js';
 import type { SettingSpec } from './setting-specs.js';
 import type { LogLevel, Settings } from './settings.js';
+import type { WaitWindow } from './wait-window.js';
+import { parseWaitWindow } from './wait-window.js';
 
 /**
  * Turns flag text, CONFD_* text and TOML values into typed setting values. Failures throw InvalidValue with
  * the reason only; the caller knows the source (flag, variable, file and key) and builds the typed error.
  */
 
-export type SettingValue = string | boolean | number | string[];
+export type SettingValue = string | boolean | number | string[] | WaitWindow;
 
 export class InvalidValue extends Error {}
 
@@ -79,6 +81,12 @@ export function parseSettingText(spec: SettingSpec, text: string): SettingValue 
       return parseLogLevel(text);
     case 'scheme':
       return parseScheme(text);
+    case 'wait-window':
+      try {
+        return parseWaitWindow(text);
+      } catch (err) {
+        throw new InvalidValue((err as Error).message);
+      }
   }
 }
 

@@ -1,4 +1,5 @@
 import type { BackendOptions } from '../backends/store-client.js';
+import type { WaitWindow } from './wait-window.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -10,6 +11,8 @@ export interface Settings extends BackendOptions {
   interval: number;
   onetime: boolean;
   watch: boolean;
+  /** Watch mode: debounce window for every resource without its own `wait`; undefined renders at once. */
+  wait?: WaitWindow;
   noop: boolean;
   syncOnly: boolean;
   keepStageFile: boolean;

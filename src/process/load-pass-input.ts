@@ -15,6 +15,7 @@ export interface LoadedConfig {
 export async function loadConfdir(confdir: string, prefix: string, logger: Logger): Promise<LoadedConfig> {
   const { resources, failures } = await loadResources({ confdir, prefix }, logger);
   for (const failure of failures) logger.error(errorMessage(failure));
-  if (resources.length === 0 && failures.length === 0) logger.warn(`no template resources found in ${confdir}/conf.d`);
+  if (resources.length === 0 && failures.length === 0)
+    logger.warn(`no template resources found in ${confdir}/conf.d`);
   return { resources, failures, templates: new TemplateCache() };
 }

@@ -19,7 +19,10 @@ export interface PassContext {
  * share a reload command (after {{.dest}} substitution) trigger it once per pass: three nginx vhosts
  * changing together mean one nginx reload. One failing resource never stops the others.
  */
-export async function runPass(resources: readonly TemplateResource[], ctx: PassContext): Promise<ResourceResult[]> {
+export async function runPass(
+  resources: readonly TemplateResource[],
+  ctx: PassContext,
+): Promise<ResourceResult[]> {
   const results: ResourceResult[] = [];
   const reloads = new Map<string, { resource: TemplateResource; results: ResourceResult[] }>();
 
@@ -52,7 +55,9 @@ export async function runPass(resources: readonly TemplateResource[], ctx: PassC
         'reload',
       );
     } catch (err) {
-      ctx.logger.error(`reload for ${affected.map((r) => r.resource.dest).join(', ')} failed: ${errorMessage(err)}`);
+      ctx.logger.error(
+        `reload for ${affected.map((r) => r.resource.dest).join(', ')} failed: ${errorMessage(err)}`,
+      );
       for (const r of affected) {
         r.status = 'failed';
         r.error = err instanceof Error ? err : new Error(String(err));

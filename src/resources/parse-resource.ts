@@ -4,6 +4,8 @@ import { ConfigError, errorMessage } from '../errors.js';
 import { cleanKey, joinKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { parseDuration } from '../config/duration.js';
+import { parseWaitWindow } from '../config/wait-window.js';
+import type { WaitWindow } from '../config/wait-window.js';
 import { parseFileMode } from './file-mode.js';
 import { locateKey, sourceLine } from './locate-key.js';
 import type { AccountFiles } from './resolve-owner.js';
@@ -27,6 +29,7 @@ const KNOWN_KEYS = [
   'reload_cmd',
   'check_cmd_timeout',
   'reload_cmd_timeout',
+  'wait',
 ] as const;
 type KnownKey = (typeof KNOWN_KEYS)[number];
 
@@ -78,6 +81,8 @@ export async function parseResource(
   if (checkCmd) resource.checkCmd = checkCmd;
   const reloadCmd = fields.string('reload_cmd');
   if (reloadCmd) resource.reloadCmd = reloadCmd;
+  const wait = fields.waitWindow();
+  if (wait !== undefined) resource.wait = wait;
   return resource;
 }
 
@@ -195,6 +200,18 @@ class ResourceFields {
     if (id === undefined)
       throw this.error(nameKey, `names unknown ${nameKey === 'owner' ? 'user' : 'group'} "${name}"`);
     return id;
+  }
+
+  /** `wait = "2s:10s"`: the resource's own debounce window in watch mode. */
+  waitWindow(): WaitWindow | undefined {
+    const v = this.value('wait');
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') throw this.error('wait', `must be a string like "2s:10s", got ${describe(v)}`);
+    try {
+      return parseWaitWindow(v);
+    } catch (err) {
+      throw this.error('wait', `is invalid ("${v}"): ${errorMessage(err)}`);
+    }
   }
 
   duration(key: KnownKey): number | undefined {

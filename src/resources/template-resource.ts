@@ -1,3 +1,5 @@
+import type { WaitWindow } from '../config/wait-window.js';
+
 /** One `[template]` table from conf.d, validated and resolved against the settings. */
 export interface TemplateResource {
   /** Absolute path of the TOML file it came from (for error messages). */
@@ -18,4 +20,6 @@ export interface TemplateResource {
   reloadCmd?: string;
   checkCmdTimeoutMs: number;
   reloadCmdTimeoutMs: number;
+  /** Watch mode: this resource's debounce window, overriding -wait; undefined = follow -wait. */
+  wait?: WaitWindow;
 }

@@ -25,7 +25,8 @@ export interface CompiledTemplate {
 /** A render that keeps queueing new DNS names (each answer naming another) gives up after this many passes. */
 const MAX_RENDER_PASSES = 8;
 
-const KNOWN_HELPERS = new Set([...HELPER_NAMES, PRINT_HELPER, 'if', 'unless', 'each', 'with', 'lookup', 'log']);
+// Handlebars' `log` is left out on purpose: it would write to stdout, past the logger.
+const KNOWN_HELPERS = new Set([...HELPER_NAMES, PRINT_HELPER, 'if', 'unless', 'each', 'with', 'lookup']);
 
 const COMPILE_OPTIONS = {
   // Config files, not HTML: never escape.
@@ -42,9 +43,15 @@ export async function compileTemplate(path: string): Promise<CompiledTemplate> {
   try {
     source = await readFile(path, 'utf8');
   } catch (err) {
-    throw new TemplateError(`${path}: cannot read template: ${errorMessage(err)}`, path, undefined, undefined, {
-      cause: err,
-    });
+    throw new TemplateError(
+      `${path}: cannot read template: ${errorMessage(err)}`,
+      path,
+      undefined,
+      undefined,
+      {
+        cause: err,
+      },
+    );
   }
   return compileTemplateSource(source, path);
 }

@@ -29,7 +29,9 @@ export class DnsLookups {
 
   /** Sorted addresses, or [] when the name does not resolve (confd ignores lookup errors). */
   ip(host: string): string[] {
-    return this.answer(`ip\0${host}`, async () => (await this.resolver.lookupIP(host)).sort(compareGoStrings)) as string[];
+    return this.answer(`ip\0${host}`, async () =>
+      (await this.resolver.lookupIP(host)).sort(compareGoStrings),
+    ) as string[];
   }
 
   /** Records sorted as confd sorts them: by the string Target+Port+Priority+Weight. */

@@ -128,7 +128,10 @@ function formatNumberArg(n: number, verb: string, spec: Spec): string {
     if (spec.precision !== undefined) digits = digits.padStart(spec.precision, '0');
     const prefix = spec.sharp ? base.prefix : '';
     // Go ignores the 0 flag for integers once a precision is given.
-    return padNumber(sign(n, spec) + prefix, digits, { ...spec, zero: spec.zero && spec.precision === undefined });
+    return padNumber(sign(n, spec) + prefix, digits, {
+      ...spec,
+      zero: spec.zero && spec.precision === undefined,
+    });
   }
   const floatVerb = 'vgGeEfF'.includes(verb);
   if (floatVerb && !Number.isFinite(n)) return pad(formatFloatG(n), { ...spec, zero: false });

@@ -132,11 +132,13 @@ function tokenAt(layout: string, i: number): Token | undefined {
       return undefined;
     case 'M':
       if (rest.startsWith('Monday')) return tok(6, (f) => DAYS[f.weekday] as string);
-      if (rest.startsWith('Mon') && !startsLower(at(3))) return tok(3, (f) => (DAYS[f.weekday] as string).slice(0, 3));
+      if (rest.startsWith('Mon') && !startsLower(at(3)))
+        return tok(3, (f) => (DAYS[f.weekday] as string).slice(0, 3));
       if (rest.startsWith('MST')) return tok(3, (f) => f.zoneName || numericZone(f, 'hhmm'));
       return undefined;
     case '0':
-      if (at(1) >= '1' && at(1) <= '6') return tok(2, ZERO_PADDED[Number(at(1)) - 1] as (f: Fields) => string);
+      if (at(1) >= '1' && at(1) <= '6')
+        return tok(2, ZERO_PADDED[Number(at(1)) - 1] as (f: Fields) => string);
       if (at(1) === '0' && at(2) === '2') return tok(3, (f) => num(f.yearDay, 3));
       return undefined;
     case '1':

@@ -16,15 +16,13 @@ export function systemResolver(): DnsResolver {
       resolver ??= new Resolver({ timeout: 5000, tries: 2 });
       const fqdn = service === '' && proto === '' ? name : `_${service}._${proto}.${name}`;
       const records = await resolver.resolveSrv(fqdn);
-      return records.map(
-        (r): SrvRecord => ({
-          // Go reports targets fully qualified, with the trailing dot.
-          Target: r.name.endsWith('.') ? r.name : `${r.name}.`,
-          Port: r.port,
-          Priority: r.priority,
-          Weight: r.weight,
-        }),
-      );
+      return records.map((r): SrvRecord => ({
+        // Go reports targets fully qualified, with the trailing dot.
+        Target: r.name.endsWith('.') ? r.name : `${r.name}.`,
+        Port: r.port,
+        Priority: r.priority,
+        Weight: r.weight,
+      }));
     },
   };
 }

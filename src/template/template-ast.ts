@@ -15,7 +15,11 @@ const GO_ACTIONS = new Set(['range', 'end', 'define', 'template', 'block', 'else
  *  - every `{{expression}}` is routed through `printHelper`, so values print as in Go.
  * Mutates `ast` in place.
  */
-export function prepareTemplateAst(ast: Program, knownHelpers: ReadonlySet<string>, printHelper: string): void {
+export function prepareTemplateAst(
+  ast: Program,
+  knownHelpers: ReadonlySet<string>,
+  printHelper: string,
+): void {
   new Preparer(knownHelpers, printHelper).program(ast, []);
 }
 
@@ -65,8 +69,13 @@ class Preparer {
     const name = helperName(node.path, scope);
     const invokes = node.type === 'SubExpression' || node.params.length > 0 || node.hash !== undefined;
     if (name !== undefined && invokes && !this.known.has(name)) {
-      const hint = GO_ACTIONS.has(name) || name.startsWith('$') ? ' (Go template syntax; see docs/templates.md)' : '';
-      throw new HelperCallError(`unknown helper "${name}"${hint}`, node.loc.start.line, node.loc.start.column + 1);
+      const hint =
+        GO_ACTIONS.has(name) || name.startsWith('$') ? ' (Go template syntax; see docs/templates.md)' : '';
+      throw new HelperCallError(
+        `unknown helper "${name}"${hint}`,
+        node.loc.start.line,
+        node.loc.start.column + 1,
+      );
     }
     for (const param of node.params) this.expression(param, scope);
     for (const pair of node.hash?.pairs ?? []) this.expression(pair.value, scope);
@@ -77,10 +86,17 @@ class Preparer {
     if (node.path.type !== 'PathExpression') return;
     const path = node.path as PathExpression;
     const name = helperName(path, scope);
-    const callsHelper = node.params.length > 0 || node.hash !== undefined || (name !== undefined && this.known.has(name));
+    const callsHelper =
+      node.params.length > 0 || node.hash !== undefined || (name !== undefined && this.known.has(name));
     if (path.data && callsHelper) return;
     const value: Expression = callsHelper
-      ? ({ type: 'SubExpression', path, params: node.params, hash: node.hash, loc: node.loc } as hbs.AST.SubExpression)
+      ? ({
+          type: 'SubExpression',
+          path,
+          params: node.params,
+          hash: node.hash,
+          loc: node.loc,
+        } as hbs.AST.SubExpression)
       : path;
     node.path = {
       type: 'PathExpression',

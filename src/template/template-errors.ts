@@ -14,26 +14,50 @@ interface HandlebarsException extends Error {
 export function toTemplateError(err: unknown, template: string): TemplateError {
   if (err instanceof TemplateError) return err;
   if (err instanceof HelperCallError) {
-    return new TemplateError(`${where(template, err.line, err.column)}: ${err.message}`, template, err.line, err.key, {
-      cause: err.cause ?? err,
-    });
+    return new TemplateError(
+      `${where(template, err.line, err.column)}: ${err.message}`,
+      template,
+      err.line,
+      err.key,
+      {
+        cause: err.cause ?? err,
+      },
+    );
   }
   const message = errorMessage(err);
   const parse = /^(?:Parse|Lexical) error on line (\d+)/.exec(message);
   if (parse) {
     const line = Number(parse[1]);
-    const detail = message.split('\n').at(-1) ?? message;
-    return new TemplateError(`${where(template, line)}: syntax error: ${detail}`, template, line, undefined, {
-      cause: err,
-    });
+    const lines = message.split('\n');
+    const last = lines.at(-1) ?? message;
+    const detail = last.endsWith("got 'EOF'") ? 'unexpected end of template (is a block left open?)' : last;
+    // Handlebars quotes the offending text on the second line; Go actions there deserve a pointer.
+    const hint = /\{\{-?\s*[.$]|:=/.test(lines[1] ?? '')
+      ? ' (Go template syntax; see docs/templates.md)'
+      : '';
+    return new TemplateError(
+      `${where(template, line)}: syntax error: ${detail}${hint}`,
+      template,
+      line,
+      undefined,
+      {
+        cause: err,
+      },
+    );
   }
   const hb = err as HandlebarsException;
   if (typeof hb.lineNumber === 'number') {
     const column = typeof hb.column === 'number' ? hb.column + 1 : undefined;
     const text = message.replace(/ - \d+:\d+$/, '');
-    return new TemplateError(`${where(template, hb.lineNumber, column)}: ${text}`, template, hb.lineNumber, undefined, {
-      cause: err,
-    });
+    return new TemplateError(
+      `${where(template, hb.lineNumber, column)}: ${text}`,
+      template,
+      hb.lineNumber,
+      undefined,
+      {
+        cause: err,
+      },
+    );
   }
   return new TemplateError(`${template}: ${message}`, template, undefined, undefined, { cause: err });
 }

@@ -22,7 +22,16 @@ describe('confd command line (end to end)', () => {
   it('--help lists the flags and exits 0', async () => {
     const run = await runConfd(['--help']);
     expect(run.code).to.equal(0);
-    for (const flag of ['-onetime', '-interval', '-backend', '-node', '-confdir', '-noop', '-sync-only', '-watch']) {
+    for (const flag of [
+      '-onetime',
+      '-interval',
+      '-backend',
+      '-node',
+      '-confdir',
+      '-noop',
+      '-sync-only',
+      '-watch',
+    ]) {
       expect(run.stdout).to.include(flag);
     }
   });
@@ -34,7 +43,9 @@ describe('confd command line (end to end)', () => {
     [['-backend'], 'backend'],
   ] as const) {
     it(`rejects ${args.join(' ')} with exit 2 and a message naming -${flag}`, async () => {
-      const run = await runConfd([...args, '-onetime', '-confdir', ws.root]);
+      // The flag under test goes last so a missing value really is missing (Go's flag package would take
+      // a following '-onetime' as the value).
+      const run = await runConfd(['-onetime', '-confdir', ws.root, ...args]);
       expect(run.code).to.equal(2);
       expect(run.stderr).to.include(flag);
       expect(run.stderr).to.match(/--help/);
@@ -51,7 +62,15 @@ describe('confd command line (end to end)', () => {
   }
 
   it('fails with the path when an explicitly named config file is missing', async () => {
-    const run = await runConfd(['-onetime', '-config-file', ws.path('nope.toml'), '-backend', 'env', '-confdir', ws.root]);
+    const run = await runConfd([
+      '-onetime',
+      '-config-file',
+      ws.path('nope.toml'),
+      '-backend',
+      'env',
+      '-confdir',
+      ws.root,
+    ]);
     expect(run.code).to.equal(1);
     expect(run.stderr).to.include(ws.path('nope.toml'));
   });

@@ -10,12 +10,16 @@ describe('bundled Prometheus example (npm run demo)', () => {
   beforeEach(async () => {
     // Run from a copy so the test never writes into the checkout's out/ directory.
     dir = await mkdtemp(join(tmpdir(), 'confd-demo-'));
-    for (const part of ['conf.d', 'templates', 'example']) await cp(join(repoRoot, part), join(dir, part), { recursive: true });
+    for (const part of ['conf.d', 'templates', 'example'])
+      await cp(join(repoRoot, part), join(dir, part), { recursive: true });
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
   it('renders the expected prometheus.yml from example/data.yaml with the file backend', async () => {
-    const run = await runConfd(['-onetime', '-backend', 'file', '-file', 'example/data.yaml', '-confdir', '.'], { cwd: dir });
+    const run = await runConfd(
+      ['-onetime', '-backend', 'file', '-file', 'example/data.yaml', '-confdir', '.'],
+      { cwd: dir },
+    );
     expect(run.code, run.stderr).to.equal(0);
     const rendered = await readFile(join(dir, 'out/prometheus.yml'), 'utf8');
     const expected = await readFile(join(repoRoot, 'test/e2e/fixtures/prometheus.expected.yml'), 'utf8');

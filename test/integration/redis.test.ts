@@ -284,39 +284,4 @@ describe('redis backend (real redis)', function () {
         .and.to.contain('-password');
     });
   });
-
-  describe('watchPrefix (polling)', () => {
-    it('resolves at once with 1 when there is no index yet', async () => {
-      const client = await open();
-      expect(
-        await client.watchPrefix(P, [`${P}/w0`], { waitIndex: 0, signal: new AbortController().signal }),
-      ).to.equal(1);
-    });
-
-    it('resolves with the next index once a watched value changes, not on changes beside it', async () => {
-      await admin.set(`${P}/w/app/db`, 'v1');
-      const client = await open();
-      await client.getValues([`${P}/w/app/db`]);
-      let settled = false;
-      const watching = client
-        .watchPrefix(`${P}/w`, [`${P}/w/app/db`], { waitIndex: 7, signal: new AbortController().signal })
-        .finally(() => (settled = true));
-      await admin.set(`${P}/w/app/dbx`, 'not watched');
-      // Several poll rounds pass with only an unrelated change.
-      await new Promise((ok) => setTimeout(ok, 400));
-      expect(settled).to.equal(false);
-      await admin.set(`${P}/w/app/db/new`, 'watched');
-      expect(await watching).to.equal(8);
-    });
-
-    it('rejects when its signal is aborted', async () => {
-      const client = await open();
-      await client.getValues([`${P}/wa`]);
-      const controller = new AbortController();
-      const watching = client.watchPrefix(P, [`${P}/wa`], { waitIndex: 3, signal: controller.signal });
-      controller.abort();
-      const err = await watching.catch((e: unknown) => e);
-      expect((err as Error).name).to.equal('AbortError');
-    });
-  });
 });

@@ -17,7 +17,9 @@ export const collectionHelpers = [
     return Object.fromEntries(entries.sort(([a], [b]) => compareGoStrings(a, b)));
   }),
   // Anything but a list is returned unchanged, as confd does for types it does not know.
-  defineHelper('reverse', 1, ([value]) => (Array.isArray(value) ? [...(value as unknown[])].reverse() : value)),
+  defineHelper('reverse', 1, ([value]) =>
+    Array.isArray(value) ? [...(value as unknown[])].reverse() : value,
+  ),
   // Lengths are Go's: UTF-8 bytes.
   defineHelper('sortByLength', 1, (args) =>
     [...arrayArg(args, 0)].sort((a, b) => goByteLength(String(a)) - goByteLength(String(b))),

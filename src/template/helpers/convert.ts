@@ -7,7 +7,8 @@ export const convertHelpers = [
   defineHelper('json', 1, (args) => {
     const value = parseJson(stringArg(args, 0));
     if (value === null) return {};
-    if (typeof value !== 'object' || Array.isArray(value)) throw cannotUnmarshal(value, 'map[string]interface {}');
+    if (typeof value !== 'object' || Array.isArray(value))
+      throw cannotUnmarshal(value, 'map[string]interface {}');
     return inGoOrder(value);
   }),
   defineHelper('jsonArray', 1, (args) => {
@@ -24,9 +25,11 @@ export const convertHelpers = [
   }),
   defineHelper('atoi', 1, (args) => {
     const s = stringArg(args, 0);
-    if (!/^[+-]?[0-9]+$/.test(s)) throw new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`);
+    if (!/^[+-]?[0-9]+$/.test(s))
+      throw new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`);
     const n = Number(s);
-    if (!Number.isSafeInteger(n)) throw new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: value out of range`);
+    if (!Number.isSafeInteger(n))
+      throw new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: value out of range`);
     return n;
   }),
 ];

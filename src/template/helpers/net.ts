@@ -7,7 +7,13 @@ import { defineHelper } from './spec.js';
  */
 export const netHelpers = [
   defineHelper('lookupIP', 1, (args, { dns }) => dns.ip(stringArg(args, 0))),
-  defineHelper('lookupIPV4', 1, (args, { dns }) => dns.ip(stringArg(args, 0)).filter((ip) => ip.includes('.'))),
-  defineHelper('lookupIPV6', 1, (args, { dns }) => dns.ip(stringArg(args, 0)).filter((ip) => ip.includes(':'))),
-  defineHelper('lookupSRV', 3, (args, { dns }) => dns.srv(stringArg(args, 0), stringArg(args, 1), stringArg(args, 2))),
+  defineHelper('lookupIPV4', 1, (args, { dns }) =>
+    dns.ip(stringArg(args, 0)).filter((ip) => ip.includes('.')),
+  ),
+  defineHelper('lookupIPV6', 1, (args, { dns }) =>
+    dns.ip(stringArg(args, 0)).filter((ip) => ip.includes(':')),
+  ),
+  defineHelper('lookupSRV', 3, (args, { dns }) =>
+    dns.srv(stringArg(args, 0), stringArg(args, 1), stringArg(args, 2)),
+  ),
 ];

@@ -3,4 +3,6 @@ import { stringArg } from './args.js';
 import { defineHelper } from './spec.js';
 
 /** fmt.Sprintf: `{{printf "/nested/%s/*" this}}`. */
-export const printfHelpers = [defineHelper('printf', [1, Infinity], (args) => goSprintf(stringArg(args, 0), args.slice(1)))];
+export const printfHelpers = [
+  defineHelper('printf', [1, Infinity], (args) => goSprintf(stringArg(args, 0), args.slice(1))),
+];

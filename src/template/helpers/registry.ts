@@ -49,7 +49,8 @@ type Helper = (this: unknown, ...params: unknown[]) => unknown;
 export function createHelpers(ctx: RenderContext): Record<string, Helper> {
   const helpers: Record<string, Helper> = {};
   for (const spec of ALL_HELPERS) helpers[spec.name] = bind(spec, ctx);
-  helpers[PRINT_HELPER] = (value: unknown) => (value === undefined || value === null ? '' : formatValue(value));
+  helpers[PRINT_HELPER] = (value: unknown) =>
+    value === undefined || value === null ? '' : formatValue(value);
   helpers.helperMissing = (...params: unknown[]) => {
     const options = params.pop() as HelperOptions;
     // Called with no arguments, Handlebars is resolving a plain `{{name}}` that matched nothing.
@@ -64,8 +65,10 @@ function bind(spec: HelperSpec, ctx: RenderContext): Helper {
     const options = params.pop() as HelperOptions;
     let result: unknown;
     try {
-      if (Object.keys(options.hash ?? {}).length > 0) throw new Error('named (key=value) arguments are not supported');
-      if (params.length < spec.minArgs || params.length > spec.maxArgs) throw new Error(arityMessage(spec, params.length));
+      if (Object.keys(options.hash ?? {}).length > 0)
+        throw new Error('named (key=value) arguments are not supported');
+      if (params.length < spec.minArgs || params.length > spec.maxArgs)
+        throw new Error(arityMessage(spec, params.length));
       result = spec.call(params, ctx);
     } catch (err) {
       throw HelperCallError.from(err, spec.name, options.loc);

@@ -16,7 +16,12 @@ export const stringHelpers = [
   defineHelper('contains', 2, (args) => stringArg(args, 0).includes(stringArg(args, 1))),
   // Go's strings.Replace needs the count; -1 (all) is the default here.
   defineHelper('replace', [3, 4], (args) =>
-    goReplace(stringArg(args, 0), stringArg(args, 1), stringArg(args, 2), args.length > 3 ? intArg(args, 3) : -1),
+    goReplace(
+      stringArg(args, 0),
+      stringArg(args, 1),
+      stringArg(args, 2),
+      args.length > 3 ? intArg(args, 3) : -1,
+    ),
   ),
   defineHelper('trimSuffix', 2, (args) => {
     const [s, suffix] = [stringArg(args, 0), stringArg(args, 1)];

@@ -7,7 +7,11 @@ import { defineHelper } from './spec.js';
 /** What the host contributes: environment, files, the clock. */
 export const systemHelpers = [
   // An empty variable counts as unset, as in confd.
-  defineHelper('getenv', [1, 2], (args) => process.env[stringArg(args, 0)] || (optionalStringArg(args, 1) ?? '')),
+  defineHelper(
+    'getenv',
+    [1, 2],
+    (args) => process.env[stringArg(args, 0)] || (optionalStringArg(args, 1) ?? ''),
+  ),
   defineHelper('fileExists', 1, (args) => fileExists(stringArg(args, 0))),
   /**
    * confd's `datetime` is Go's time.Now, formatted with `.Format "layout"`. Handlebars cannot call methods,

@@ -31,7 +31,10 @@ function assertBuilt(): void {
 }
 
 /** Runs bin/confd to completion. */
-export function runConfd(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<ConfdRun> {
+export function runConfd(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<ConfdRun> {
   assertBuilt();
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [confdBin, ...args], {
@@ -66,7 +69,11 @@ export function startConfd(args: string[], opts: { cwd?: string; env?: Record<st
 }
 
 /** Polls `probe` until it returns true; fails with `what` after `limitMs` (a liveness bound, not a speed test). */
-export async function eventually(probe: () => Promise<boolean> | boolean, what: string, limitMs = 15000): Promise<void> {
+export async function eventually(
+  probe: () => Promise<boolean> | boolean,
+  what: string,
+  limitMs = 15000,
+): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (Date.now() < deadline) {
     if (await probe()) return;

@@ -116,3 +116,21 @@ process.once('exit', () => {
   }
   rmSync(directory, { recursive: true, force: true });
 });
+
+/**
+ * Kills `name` and starts it again on the same endpoint with the same data after `downSeconds`: a real
+ * outage for connected clients (scripts/stores.sh restart). Resolves with the restarted store.
+ */
+export async function restartStore(name: StoreName, downSeconds = 0): Promise<RunningStore> {
+  const directory = storesDir;
+  const running = started.get(name);
+  if (!directory || !running) throw new Error(`${name} was not started by useStore`);
+  await running;
+  const restarting = (async (): Promise<RunningStore> => {
+    const endpoint = await runStoresScript(['restart', name, directory, String(downSeconds)]);
+    const pid = Number((await readFile(join(directory, `${name}.pid`), 'utf8')).trim());
+    return { endpoint, pid };
+  })();
+  started.set(name, restarting);
+  return restarting;
+}

@@ -77,7 +77,7 @@ describe('env backend', () => {
       const client = new EnvStoreClient({});
       expect(
         await client.watchPrefix('/', ['/'], { waitIndex: 0, signal: new AbortController().signal }),
-      ).to.equal(1);
+      ).to.deep.equal({ index: 1 });
     });
 
     it('otherwise waits until aborted, then rejects with an AbortError', async () => {

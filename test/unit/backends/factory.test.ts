@@ -36,7 +36,7 @@ function countingRegistry(names: string[]) {
           created.push(options.backend);
           return {
             getValues: async () => ({}),
-            watchPrefix: async () => 1,
+            watchPrefix: async () => ({ index: 1 }),
             close: async () => {},
           } as StoreClient;
         },

@@ -264,34 +264,62 @@ describe('file backend', () => {
   });
 
   describe('watchPrefix', () => {
-    const watch = (c: FileStoreClient, waitIndex: number, signal = new AbortController().signal) =>
-      c.watchPrefix('/', ['/'], { waitIndex, signal });
+    const watch = (
+      c: FileStoreClient,
+      waitIndex: number,
+      prefix = '/',
+      signal = new AbortController().signal,
+    ) => c.watchPrefix(prefix, [prefix], { waitIndex, signal });
 
-    it('resolves at once for waitIndex 0', async () => {
+    /** Writes through a temporary file and a rename, as editors and config managers do. */
+    async function replace(file: string, text: string): Promise<void> {
+      await writeFile(`${file}.tmp`, text);
+      await rename(`${file}.tmp`, file);
+    }
+
+    it('resolves at once for waitIndex 0 with the current index', async () => {
       const file = await write('w.yaml', 'a: 1\n');
-      expect(await watch(client([file]), 0)).to.equal(1);
+      expect(await watch(client([file]), 0)).to.deep.equal({ index: 1 });
     });
 
-    it('resolves with a higher index when the file is written', async () => {
-      const file = await write('w.yaml', 'a: 1\n');
+    it('reports the keys a write created, changed and deleted, with a higher index', async () => {
+      const file = await write('w.yaml', 'a: 1\nb: 2\nc: 3\n');
       const c = client([file]);
       const first = await watch(c, 0);
-      const changed = watch(c, first);
-      await writeFile(file, 'a: 2\n');
-      expect(await changed).to.be.greaterThan(first);
+      const changed = watch(c, first.index);
+      await writeFile(file, 'a: 1\nb: 20\nd: 4\n');
+      const result = await changed;
+      expect(result.index).to.be.greaterThan(first.index);
+      expect(result.changedKeys).to.deep.equal(['/b', '/c', '/d']);
+    });
+
+    it('only wakes a prefix whose keys changed', async () => {
+      const file = await write('w.yaml', 'app:\n  x: 1\nother:\n  y: 1\n');
+      const c = client([file]);
+      const { index } = await watch(c, 0);
+      let appSettled = false;
+      const app = watch(c, index, '/app');
+      void app.then(() => (appSettled = true));
+      const other = watch(c, index, '/other');
+      await writeFile(file, 'app:\n  x: 1\nother:\n  y: 2\n');
+      expect((await other).changedKeys).to.deep.equal(['/other/y']);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(appSettled).to.equal(false);
+      await writeFile(file, 'app:\n  x: 2\nother:\n  y: 2\n');
+      expect((await app).changedKeys).to.deep.equal(['/app/x']);
     });
 
     it('keeps following a file that editors replace by rename, again and again', async () => {
       const file = await write('w.yaml', 'a: 1\n');
       const c = client([file]);
-      let index = await watch(c, 0);
+      let { index } = await watch(c, 0);
       for (const value of [2, 3]) {
         const changed = watch(c, index);
-        await writeFile(`${file}.tmp`, `a: ${value}\n`);
-        await rename(`${file}.tmp`, file);
+        await replace(file, `a: ${value}\n`);
         const next = await changed;
-        expect(next).to.be.greaterThan(index);
-        index = next;
+        expect(next.index).to.be.greaterThan(index);
+        expect(next.changedKeys).to.deep.equal(['/a']);
+        index = next.index;
         expect(await c.getValues(['/a'])).to.deep.equal({ '/a': String(value) });
       }
     });
@@ -299,45 +327,68 @@ describe('file backend', () => {
     it('does not lose a change made between two waits', async () => {
       const file = await write('w.yaml', 'a: 1\n');
       const c = client([file]);
-      const index = await watch(c, 0);
+      const { index } = await watch(c, 0);
       await writeFile(file, 'a: 2\n');
-      // Nobody was waiting when the write happened; the next wait still reports it.
-      expect(await watch(c, index)).to.be.greaterThan(index);
+      // Nobody is waiting while the change is read; the next wait still reports it.
+      const probe = client([file]);
+      const probeIndex = (await watch(probe, 0)).index;
+      await writeFile(file, 'a: 3\n');
+      await watch(probe, probeIndex);
+      const result = await watch(c, index);
+      expect(result.index).to.be.greaterThan(index);
+      expect(result.changedKeys).to.deep.equal(['/a']);
+    });
+
+    it('picks up a file that is deleted and created again later', async () => {
+      const file = await write('w.yaml', 'a: 1\n');
+      const logger = recordingLogger();
+      const c = client([file], '*', logger);
+      const { index } = await watch(c, 0);
+      let settled = false;
+      const changed = watch(c, index);
+      void changed.then(() => (settled = true));
+      await rm(file);
+      // The read that fails is reported once, and nobody is woken by it.
+      await eventuallyTrue(() => logger.lines.warn.some((line) => line.includes('w.yaml')));
+      expect(settled).to.equal(false);
+      await writeFile(file, 'a: 5\n');
+      expect((await changed).changedKeys).to.deep.equal(['/a']);
     });
 
     it('sees new files in a watched directory', async () => {
       await write('conf/a.yaml', 'a: 1\n');
       const c = client([join(dir, 'conf')]);
-      const index = await watch(c, 0);
+      const { index } = await watch(c, 0);
       const changed = watch(c, index);
       await write('conf/sub/b.yaml', 'b: 2\n');
-      expect(await changed).to.be.greaterThan(index);
+      expect((await changed).changedKeys).to.deep.equal(['/b']);
     });
 
     it('ignores other files in the directory of a watched file', async () => {
       const file = await write('w.yaml', 'a: 1\n');
       const c = client([file]);
-      const index = await watch(c, 0);
+      const { index } = await watch(c, 0);
       const changed = watch(c, index);
       let settled = false;
       void changed.then(() => (settled = true));
       await writeFile(join(dir, 'unrelated.yaml'), 'x: 1\n');
       // Let the unrelated event be delivered before touching the watched file.
       const probe = client([join(dir, 'unrelated.yaml')]);
-      const probeIndex = await watch(probe, 0);
+      const probeIndex = (await watch(probe, 0)).index;
       const probeChanged = watch(probe, probeIndex);
       await writeFile(join(dir, 'unrelated.yaml'), 'x: 2\n');
       await probeChanged;
       expect(settled).to.equal(false);
       await writeFile(file, 'a: 2\n');
-      expect(await changed).to.be.greaterThan(index);
+      expect((await changed).index).to.be.greaterThan(index);
     });
 
     it('rejects with an AbortError when the signal aborts', async () => {
       const file = await write('w.yaml', 'a: 1\n');
       const c = client([file]);
       const controller = new AbortController();
-      const waiting = watch(c, 1, controller.signal);
+      const { index } = await watch(c, 0);
+      const waiting = watch(c, index, '/', controller.signal);
       controller.abort();
       const err = await rejection(waiting);
       expect(err.name).to.equal('AbortError');
@@ -350,6 +401,15 @@ describe('file backend', () => {
     });
   });
 });
+
+/** Polls a condition that an fs event makes true; a liveness bound only. */
+async function eventuallyTrue(probe: () => boolean, limitMs = 10000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error('condition never became true');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe('goFloatText', () => {
   it("prints floats like strconv.FormatFloat(f, 'f', -1, 64)", () => {

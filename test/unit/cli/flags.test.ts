@@ -60,20 +60,21 @@ const SAMPLES: Record<string, { args: string[]; key: keyof Settings; value: unkn
   'user-id': { args: ['-user-id', 'u1'], key: 'userId', value: 'u1' },
   username: { args: ['-username', 'admin'], key: 'username', value: 'admin' },
   watch: { args: ['-watch'], key: 'watch', value: true },
+  wait: { args: ['-wait', '2s:10s'], key: 'wait', value: { minMs: 2000, maxMs: 10000 } },
 };
 
-/** confd's flag list (confd config.go, minus -secret-keyring) plus our -connect-timeout. */
+/** confd's flag list (confd config.go, minus -secret-keyring) plus our -connect-timeout and -wait. */
 // prettier-ignore
 const CONFD_FLAGS = [
   'app-id', 'auth-token', 'auth-type', 'backend', 'basic-auth', 'client-ca-keys', 'client-cert',
   'client-insecure', 'client-key', 'confdir', 'config-file', 'file', 'filter', 'interval', 'keep-stage-file',
   'log-level', 'node', 'noop', 'onetime', 'password', 'path', 'prefix', 'role-id', 'scheme', 'secret-id',
   'separator', 'srv-domain', 'srv-record', 'sync-only', 'table', 'user-id', 'username', 'watch',
-  'connect-timeout',
+  'connect-timeout', 'wait',
 ];
 
 describe('confd flags', () => {
-  it('defines exactly confd’s flags plus -connect-timeout (and -version)', () => {
+  it('defines exactly confd’s flags plus -connect-timeout and -wait (and -version)', () => {
     expect(SETTING_SPECS.map((s) => s.flag)).to.have.members(CONFD_FLAGS);
     expect(Object.keys(SAMPLES)).to.have.members(CONFD_FLAGS);
   });
@@ -195,6 +196,11 @@ describe('confd flags', () => {
       [['-scheme', 'ftp'], 'scheme', 'invalid value "ftp" for flag -scheme: expected http or https'],
       [['-connect-timeout', 'soon'], 'connect-timeout', 'invalid value "soon" for flag -connect-timeout:'],
       [['-connect-timeout', '0s'], 'connect-timeout', 'invalid value "0s" for flag -connect-timeout:'],
+      [
+        ['-wait', '10s:2s'],
+        'wait',
+        'invalid value "10s:2s" for flag -wait: the maximum is shorter than the minimum',
+      ],
     ] as const) {
       it(`rejects ${args.join(' ')}, naming -${flag}`, () => {
         const err = usageError([...args]);

@@ -3,26 +3,34 @@ import { render, renderError } from './render.js';
 
 describe('math and collection helpers', () => {
   it('add, sub, mul, div, mod on ints; div truncates toward zero', async () => {
-    expect(await render('{{add 2 3}} {{sub 2 5}} {{mul 4 -3}} {{div 7 2}} {{div -7 2}} {{mod 7 3}} {{mod -7 3}}')).to.equal(
-      '5 -3 -12 3 -3 1 -1',
-    );
+    expect(
+      await render('{{add 2 3}} {{sub 2 5}} {{mul 4 -3}} {{div 7 2}} {{div -7 2}} {{mod 7 3}} {{mod -7 3}}'),
+    ).to.equal('5 -3 -12 3 -3 1 -1');
   });
 
   it('rejects division by zero and non-integers', async () => {
-    expect((await renderError('{{div 1 0}}')).message).to.contain('error calling div: integer divide by zero');
+    expect((await renderError('{{div 1 0}}')).message).to.contain(
+      'error calling div: integer divide by zero',
+    );
     expect((await renderError('{{mod 1 0}}')).message).to.contain('integer divide by zero');
     const err = await renderError('{{add (getv "/n") 1}}');
     expect(err.message).to.contain('key does not exist');
-    expect((await renderError('{{add "1" 2}}')).message).to.contain('expected int; got string (convert strings with atoi)');
+    expect((await renderError('{{add "1" 2}}')).message).to.contain(
+      'expected int; got string (convert strings with atoi)',
+    );
     expect((await renderError('{{add 1.5 2}}')).message).to.contain('expected int; got float64');
   });
 
   it('seq counts inclusively and is empty when first > last', async () => {
-    expect(await render('{{seq 3 5}} {{#each (seq 1 3)}}{{this}}{{/each}} {{len (seq 5 3)}}')).to.equal('[3 4 5] 123 0');
+    expect(await render('{{seq 3 5}} {{#each (seq 1 3)}}{{this}}{{/each}} {{len (seq 5 3)}}')).to.equal(
+      '[3 4 5] 123 0',
+    );
   });
 
   it('map builds a map from key/value pairs', async () => {
-    expect(await render('{{#with (map "b" 2 "a" "x")}}{{a}}{{b}}{{/with}} {{map "z" 1 "y" 2}}')).to.equal('x2 map[y:2 z:1]');
+    expect(await render('{{#with (map "b" 2 "a" "x")}}{{a}}{{b}}{{/with}} {{map "z" 1 "y" 2}}')).to.equal(
+      'x2 map[y:2 z:1]',
+    );
     expect((await renderError('{{map "a"}}')).message).to.contain('invalid map call');
     expect((await renderError('{{map 1 2}}')).message).to.contain('map keys must be strings');
   });
@@ -42,6 +50,8 @@ describe('math and collection helpers', () => {
     expect(await render('{{#each (sortKVByLength (gets "/k/*"))}}{{Key}} {{/each}}', pairs)).to.equal(
       '/k/a /k/b /k/mid /k/long ',
     );
-    expect((await renderError('{{sortKVByLength (split "a" ",")}}')).message).to.contain('expected []memkv.KVPair');
+    expect((await renderError('{{sortKVByLength (split "a" ",")}}')).message).to.contain(
+      'expected []memkv.KVPair',
+    );
   });
 });

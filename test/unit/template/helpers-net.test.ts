@@ -34,7 +34,11 @@ describe('DNS helpers', () => {
 
   it('resolves each distinct name once per render, in one extra pass', async () => {
     const { resolver, calls } = fakeResolver(ips);
-    await render('{{lookupIP "db.example"}}{{lookupIPV4 "db.example"}}{{lookupIP "web.example"}}', {}, { resolver });
+    await render(
+      '{{lookupIP "db.example"}}{{lookupIPV4 "db.example"}}{{lookupIP "web.example"}}',
+      {},
+      { resolver },
+    );
     expect(calls.sort()).to.deep.equal(['ip db.example', 'ip web.example']);
   });
 
@@ -53,7 +57,9 @@ describe('DNS helpers', () => {
 
   it('yields an empty list when a name does not resolve', async () => {
     const { resolver } = fakeResolver({});
-    expect(await render('[{{#each (lookupIP "nx.example")}}x{{else}}none{{/each}}]', {}, { resolver })).to.equal('[none]');
+    expect(
+      await render('[{{#each (lookupIP "nx.example")}}x{{else}}none{{/each}}]', {}, { resolver }),
+    ).to.equal('[none]');
   });
 
   it('does not fail a render because an index into a not-yet-resolved answer was empty', async () => {

@@ -20,7 +20,10 @@ describe('store helpers', () => {
   });
 
   it('gets prints Key and Value, also through block params', async () => {
-    const out = await render('{{#each (gets "/upstream/?") as |kv|}}{{kv.Key}}={{kv.Value}} {{/each}}', pairs);
+    const out = await render(
+      '{{#each (gets "/upstream/?") as |kv|}}{{kv.Key}}={{kv.Value}} {{/each}}',
+      pairs,
+    );
     expect(out).to.equal('/upstream/a=10.0.0.1:80 /upstream/b=10.0.0.2:80 ');
   });
 
@@ -42,13 +45,15 @@ describe('store helpers', () => {
   });
 
   it('getv returns the value, or the default for a missing key', async () => {
-    expect(await render('{{getv "/db/host"}}|{{getv "/db/port" "5432"}}|{{getv "/db/empty" "x"}}|', pairs)).to.equal(
-      'db.local|5432||',
-    );
+    expect(
+      await render('{{getv "/db/host"}}|{{getv "/db/port" "5432"}}|{{getv "/db/empty" "x"}}|', pairs),
+    ).to.equal('db.local|5432||');
   });
 
   it('get returns the pair; with a block it acts like with', async () => {
-    expect(await render('{{#with (get "/db/host")}}{{Key}} -> {{Value}}{{/with}}', pairs)).to.equal('/db/host -> db.local');
+    expect(await render('{{#with (get "/db/host")}}{{Key}} -> {{Value}}{{/with}}', pairs)).to.equal(
+      '/db/host -> db.local',
+    );
     expect(await render('{{#get "/db/host"}}{{Value}}{{/get}}', pairs)).to.equal('db.local');
   });
 
@@ -84,7 +89,9 @@ describe('store helpers', () => {
   });
 
   it('checks argument count and types', async () => {
-    expect((await renderError('{{getv}}')).message).to.contain('error calling getv: wrong number of args: want 1 to 2, got 0');
+    expect((await renderError('{{getv}}')).message).to.contain(
+      'error calling getv: wrong number of args: want 1 to 2, got 0',
+    );
     expect((await renderError('{{exists 5}}')).message).to.contain('expected string; got int');
     expect((await renderError('{{getv "/a" x="y"}}')).message).to.contain('named (key=value) arguments');
   });

@@ -14,17 +14,23 @@ describe('string, path, conversion and encoding helpers', () => {
 
   it('contains, trimSuffix', async () => {
     expect(await render('{{contains "foobar" "oba"}} {{contains "foo" "x"}}')).to.equal('true false');
-    expect(await render('{{trimSuffix "app.conf" ".conf"}} {{trimSuffix "app" ".conf"}}')).to.equal('app app');
+    expect(await render('{{trimSuffix "app.conf" ".conf"}} {{trimSuffix "app" ".conf"}}')).to.equal(
+      'app app',
+    );
   });
 
   it('replace with Go strings.Replace semantics, count optional', async () => {
-    expect(await render('{{replace "a.b.c" "." "/" -1}} {{replace "a.b.c" "." "/" 1}}')).to.equal('a/b/c a/b.c');
+    expect(await render('{{replace "a.b.c" "." "/" -1}} {{replace "a.b.c" "." "/" 1}}')).to.equal(
+      'a/b/c a/b.c',
+    );
     expect(await render('{{replace "a.b.c" "." "_"}}')).to.equal('a_b_c');
     expect(await render('{{replace "ab" "" "-" -1}} {{replace "ab" "" "-" 2}}')).to.equal('-a-b- -a-b');
   });
 
   it('base and dir follow Go path semantics', async () => {
-    const out = await render('{{base "/a/b/"}} {{base ""}} {{base "///"}} {{dir "/a/b/c"}} {{dir "a"}} {{dir "/a/b/"}} {{dir "/"}}');
+    const out = await render(
+      '{{base "/a/b/"}} {{base ""}} {{base "///"}} {{dir "/a/b/c"}} {{dir "a"}} {{dir "/a/b/"}} {{dir "/"}}',
+    );
     expect(out).to.equal('b . / /a/b . /a/b /');
   });
 
@@ -59,15 +65,21 @@ describe('string, path, conversion and encoding helpers', () => {
   });
 
   it('parseBool accepts exactly what strconv.ParseBool does', async () => {
-    expect(await render('{{parseBool "1"}} {{parseBool "T"}} {{parseBool "True"}} {{parseBool "FALSE"}} {{parseBool "f"}}')).to.equal(
-      'true true true false false',
+    expect(
+      await render(
+        '{{parseBool "1"}} {{parseBool "T"}} {{parseBool "True"}} {{parseBool "FALSE"}} {{parseBool "f"}}',
+      ),
+    ).to.equal('true true true false false');
+    expect((await renderError('{{parseBool "yes"}}')).message).to.contain(
+      'strconv.ParseBool: parsing "yes": invalid syntax',
     );
-    expect((await renderError('{{parseBool "yes"}}')).message).to.contain('strconv.ParseBool: parsing "yes": invalid syntax');
   });
 
   it('atoi parses decimal integers only', async () => {
     expect(await render('{{add (atoi "41") 1}} {{atoi "-7"}} {{atoi "+3"}}')).to.equal('42 -7 3');
-    expect((await renderError('{{atoi "4.2"}}')).message).to.contain('strconv.Atoi: parsing "4.2": invalid syntax');
+    expect((await renderError('{{atoi "4.2"}}')).message).to.contain(
+      'strconv.Atoi: parsing "4.2": invalid syntax',
+    );
     expect((await renderError('{{atoi "99999999999999999999"}}')).message).to.contain('value out of range');
   });
 });

@@ -47,7 +47,10 @@ describe('KVStore (confd memkv semantics)', () => {
         { Key: '/app/db/pass', Value: 'foo' },
         { Key: '/app/db/user', Value: 'admin' },
       ]);
-      expect(app.gets('/app/*/host1').map((kv) => kv.Key)).to.deep.equal(['/app/upstream/host1', '/app/vhosts/host1']);
+      expect(app.gets('/app/*/host1').map((kv) => kv.Key)).to.deep.equal([
+        '/app/upstream/host1',
+        '/app/vhosts/host1',
+      ]);
       expect(app.gets('/app/upstream/*').map((kv) => kv.Key)).to.deep.equal([
         '/app/upstream/host1',
         '/app/upstream/host2',

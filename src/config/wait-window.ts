@@ -1,0 +1,38 @@
+import { parseDuration } from './duration.js';
+
+/**
+ * How long watch mode lets a burst of changes settle before rendering: `minMs` after the last change, but
+ * never later than `maxMs` after the first. `{ minMs: 0, maxMs: 0 }` renders at once.
+ */
+export interface WaitWindow {
+  minMs: number;
+  maxMs: number;
+}
+
+/** Render at once: what "no wait" means, and what a resource writes as `wait = "0"` to opt out of -wait. */
+export const NO_WAIT: Readonly<WaitWindow> = Object.freeze({ minMs: 0, maxMs: 0 });
+
+/**
+ * parseWaitWindow('2s:10s') -> { minMs: 2000, maxMs: 10000 }. A single duration is the minimum and the
+ * maximum is four times it, as consul-template reads its `wait`. Throws a RangeError saying what is
+ * accepted; the caller adds where the text came from.
+ */
+export function parseWaitWindow(text: string): WaitWindow {
+  const parts = text.split(':');
+  if (parts.length > 2) throw invalid();
+  const [minText = '', maxText] = parts;
+  let minMs: number;
+  let maxMs: number;
+  try {
+    minMs = parseDuration(minText);
+    maxMs = maxText === undefined ? minMs * 4 : parseDuration(maxText);
+  } catch {
+    throw invalid();
+  }
+  if (maxMs < minMs) throw new RangeError('the maximum is shorter than the minimum');
+  return { minMs, maxMs };
+}
+
+function invalid(): RangeError {
+  return new RangeError('expected min:max durations such as "2s:10s", or one duration (max = 4 x min)');
+}

@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import {
+  changeAffects,
+  dirtyResources,
+  resourceRoots,
+  watchRoots,
+} from '../../../src/process/watch-roots.js';
+
+const r = (prefix: string, keys: string[]) => ({ prefix, keys });
+
+describe('watch roots', () => {
+  it('watches a resource by its prefix, or by each key when it has none', () => {
+    expect(resourceRoots(r('/app', ['/db', '/web']))).to.deep.equal(['/app']);
+    expect(resourceRoots(r('/', ['/db', '/web']))).to.deep.equal(['/db', '/web']);
+    expect(resourceRoots(r('/', []))).to.deep.equal([]);
+  });
+
+  it('also watches a key that .. lifts out of the prefix', () => {
+    expect(resourceRoots(r('/app/one', ['/x', '../shared']))).to.deep.equal(['/app/one', '/app/shared']);
+  });
+
+  it('deduplicates roots and drops those under another root, on path boundaries', () => {
+    const roots = watchRoots([
+      r('/app', ['/db']),
+      r('/app', ['/web']),
+      r('/app/db', ['/']),
+      r('/', ['/appx/y', '/other']),
+      r('/other/deep', ['/z']),
+    ]);
+    expect(roots).to.deep.equal([
+      { prefix: '/app', keys: ['/app/db', '/app/web'], resources: [0, 1, 2] },
+      { prefix: '/appx/y', keys: ['/appx/y'], resources: [3] },
+      { prefix: '/other', keys: ['/other', '/other/deep/z'], resources: [3, 4] },
+    ]);
+  });
+
+  it('collapses everything into "/" when a resource reads the whole store', () => {
+    const roots = watchRoots([r('/', ['/']), r('/app', ['/db'])]);
+    expect(roots).to.deep.equal([{ prefix: '/', keys: ['/', '/app/db'], resources: [0, 1] }]);
+  });
+
+  it('treats a changed key as affecting keys it equals, lies under or lies above', () => {
+    expect(changeAffects(['/app/db'], '/app/db')).to.equal(true);
+    expect(changeAffects(['/app/db'], '/app/db/host')).to.equal(true);
+    expect(changeAffects(['/app/db'], '/app')).to.equal(true);
+    expect(changeAffects(['/app/db'], '/app/dbx')).to.equal(false);
+    expect(changeAffects(['/app/db'], '/app/web')).to.equal(false);
+    expect(changeAffects([], '/app')).to.equal(false);
+  });
+
+  it('marks dirty only the covering resources of a root, or all of them for an unknown change', () => {
+    const resources = [r('/app', ['/db']), r('/app', ['/web']), r('/app/db', ['/'])];
+    const [root] = watchRoots(resources);
+    const keys = [['/app/db'], ['/app/web'], ['/app/db']];
+    expect(dirtyResources(root!, keys, ['/app/db/host'])).to.deep.equal([0, 2]);
+    expect(dirtyResources(root!, keys, ['/app/web/port', '/app/dbx'])).to.deep.equal([1]);
+    expect(dirtyResources(root!, keys, [])).to.deep.equal([]);
+    expect(dirtyResources(root!, keys, undefined)).to.deep.equal([0, 1, 2]);
+  });
+});
