@@ -91,7 +91,7 @@ export class EtcdPrefixWatch {
     this.onEnd();
     const watcher = this.watcher;
     this.watcher = undefined;
-    return watcher ? watcher.cancel().catch(() => undefined) : Promise.resolve();
+    return watcher ? cancelWatcher(watcher, this.settings.timeoutMs) : Promise.resolve();
   }
 
   private async connect(startRevision: number): Promise<void> {
@@ -99,12 +99,23 @@ export class EtcdPrefixWatch {
     await this.settings.beforeWatch?.({ prefix: this.root, startRevision });
     if (this.ended) throw this.closedError();
     this.nextRevision = startRevision;
-    const watcher = etcd.watch().inRange(watchRange(this.root)).startRevision(String(startRevision)).watcher();
+    const watcher = etcd
+      .watch()
+      .inRange(watchRange(this.root))
+      .startRevision(String(startRevision))
+      .watcher();
     this.watcher = watcher;
     let accepted = false;
+    let refused = false;
     const connected = new Promise<void>((resolve, reject) => {
       watcher.once('connected', () => resolve());
-      watcher.once('error', reject);
+      watcher.once('error', (err: Error) => {
+        if (!accepted) {
+          refused = true;
+          releaseAttachQueue(watcher);
+        }
+        reject(err);
+      });
     });
     // Listeners added after etcd3's own run after them, so they get the last word on the start revision.
     watcher.on('data', (res: IWatchResponse) => this.onData(res));
@@ -125,7 +136,8 @@ export class EtcdPrefixWatch {
       accepted = true;
     } catch (err) {
       if (this.watcher === watcher) this.watcher = undefined;
-      await watcher.cancel().catch(() => undefined);
+      // A refused watch is already gone from etcd3; cancelling it would wait for an answer that never comes.
+      if (!refused) await cancelWatcher(watcher, timeoutMs);
       throw err;
     } finally {
       clearTimeout(timer);
@@ -258,11 +270,62 @@ export class EtcdPrefixWatch {
   }
 }
 
+const RECONNECT_INITIAL_MS = 100;
+const RECONNECT_MAX_MS = 1000;
+
+/**
+ * Delays between etcd3's attempts to re-open the watch stream (its `faultHandling.watchBackoff`): 100 ms
+ * doubling up to 1 s, with jitter. etcd3's default grows to 30 s, and every failed attempt leaves a timer of
+ * that length running even after a reconnect or close(), which would keep the process from exiting.
+ */
+export class WatchReconnectBackoff {
+  readonly duration: number;
+
+  constructor(private readonly attempt = 0) {
+    const base = Math.min(RECONNECT_MAX_MS, RECONNECT_INITIAL_MS * 2 ** attempt);
+    this.duration = Math.round(base * (0.75 + Math.random() / 2));
+  }
+
+  next(): WatchReconnectBackoff {
+    return new WatchReconnectBackoff(Math.min(this.attempt + 1, 10));
+  }
+}
+
+/**
+ * Cancels `watcher`, waiting at most `timeoutMs`: etcd3 waits for the server to confirm, and forever for a
+ * watch the server never accepted.
+ */
+async function cancelWatcher(watcher: Watcher, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bounded = new Promise<void>((ok) => (timer = setTimeout(ok, timeoutMs)));
+  await Promise.race([watcher.cancel().catch(() => undefined), bounded]);
+  clearTimeout(timer);
+}
+
+interface AttachQueueInternals {
+  manager?: { queue?: { queue?: unknown; readQueue?: unknown } };
+}
+
+/**
+ * Works around an etcd3 bug: when etcd refuses a watch in its creation response (permission denied), etcd3
+ * reports the error but leaves the watch at the head of the stream's attach queue, so no later watch of the
+ * client is ever sent. The refused watch is popped and the next one sent, as etcd3 does for an accepted
+ * watch. Does nothing if etcd3's internals no longer look like this.
+ */
+function releaseAttachQueue(watcher: Watcher): void {
+  const attach = (watcher as unknown as AttachQueueInternals).manager?.queue;
+  const queue = attach?.queue;
+  if (!attach || !Array.isArray(queue) || typeof attach.readQueue !== 'function') return;
+  if (queue[0] !== watcher) return;
+  queue.shift();
+  (attach.readQueue as () => void).call(attach);
+}
+
 /**
  * The smallest byte range holding `root` and everything under `root/`: [root, root + '0'), '0' being the
  * character after '/'. It also holds siblings like root-x, which the event filter drops.
  */
-function watchRange(root: string): { start: string; end: string } {
+export function watchRange(root: string): { start: string; end: string } {
   if (root === '/') return { start: '/', end: '0' };
   return { start: root, end: `${root}0` };
 }

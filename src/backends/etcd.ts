@@ -6,7 +6,7 @@ import { cleanKey, keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { etcdEndpoints } from './etcd-endpoints.js';
 import { etcdBackendError, type EtcdErrorContext } from './etcd-errors.js';
-import { EtcdPrefixWatch, type EtcdWatchSettings } from './etcd-watch.js';
+import { EtcdPrefixWatch, WatchReconnectBackoff, watchRange, type EtcdWatchSettings } from './etcd-watch.js';
 import { disableServerVerification, etcdCredentials } from './etcd-tls.js';
 import { resolveSrvNodes } from './srv-nodes.js';
 import type { BackendOptions, KVPairs, StoreClient, WatchOptions, WatchResult } from './store-client.js';
@@ -55,6 +55,7 @@ export async function createClient(
     // endpoint fails in bounded time; watch streams must stay open.
     defaultCallOptions: (call: CallContext): CallOptions =>
       call.isStream ? {} : { deadline: Date.now() + timeoutMs },
+    faultHandling: { watchBackoff: new WatchReconnectBackoff() },
   };
   const credentials = etcdCredentials(tls);
   if (credentials) etcdOptions.credentials = credentials;
@@ -209,7 +210,14 @@ export class EtcdStoreClient implements StoreClient {
 
   private async currentRevision(prefix: string): Promise<number> {
     try {
-      const response = await this.etcd.kv.range({ key: Buffer.from(prefix), limit: 1, count_only: true });
+      // Over the range a watch on the prefix covers: a user who may not watch it is told so here.
+      const { start, end } = watchRange(prefix);
+      const response = await this.etcd.kv.range({
+        key: Buffer.from(start),
+        range_end: Buffer.from(end),
+        limit: 1,
+        count_only: true,
+      });
       return Number(response.header.revision);
     } catch (err) {
       throw etcdBackendError(this.mod, err, this.context, `reading the revision of ${prefix}`);

@@ -203,7 +203,8 @@ class KeyspaceSubscriber {
   ) {
     const channelPrefix = keyspaceChannelPrefix(db);
     conn.on('pmessage', (pattern: string, channel: string) => {
-      if (channel.startsWith(channelPrefix)) this.patterns.get(pattern)?.onKey(channel.slice(channelPrefix.length));
+      if (channel.startsWith(channelPrefix))
+        this.patterns.get(pattern)?.onKey(channel.slice(channelPrefix.length));
     });
   }
 
@@ -225,7 +226,11 @@ class KeyspaceSubscriber {
     return subscriber;
   }
 
-  async add(pattern: string, onKey: (name: string) => void, onLost: (err: BackendError) => void): Promise<void> {
+  async add(
+    pattern: string,
+    onKey: (name: string) => void,
+    onLost: (err: BackendError) => void,
+  ): Promise<void> {
     this.patterns.set(pattern, { onKey, onLost });
     try {
       await this.conn.psubscribe(pattern);

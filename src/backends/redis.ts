@@ -222,7 +222,11 @@ export class RedisStoreClient implements StoreClient {
       }
       if (this.closed) {
         disconnect(conn);
-        throw new BackendError(`${this.settings.backend}: client is closed`, this.settings.backend, this.endpoints);
+        throw new BackendError(
+          `${this.settings.backend}: client is closed`,
+          this.settings.backend,
+          this.endpoints,
+        );
       }
       return conn;
     }

@@ -180,7 +180,7 @@ class Session implements ZkSession {
   private shutdown(): void {
     if (this.closed) return;
     this.closed = true;
-    this.client.close();
+    stopClient(this.client);
   }
 
   async close(): Promise<void> {
@@ -262,6 +262,45 @@ class Session implements ZkSession {
   private error(message: string, cause?: unknown): BackendError {
     return new BackendError(`${BACKEND}: ${message}`, BACKEND, this.options.endpoints, { cause });
   }
+}
+
+/** The parts of the library's connection manager (not in its typings) that stopClient needs. */
+interface ConnectionManagerInternals {
+  state: number;
+  socket?: { destroy(): void };
+  connectTimeoutHandler?: NodeJS.Timeout | null;
+  connect(): void;
+  onSocketConnected(): void;
+  onSocketData(buffer: Buffer): void;
+  onSocketClosed(): void;
+}
+
+/** ConnectionManager.STATES.CONNECTED and CONNECTED_READ_ONLY of node-zookeeper-client. */
+const CONNECTED_STATES = new Set([2, 3]);
+
+/**
+ * Ends a client for good. A connected one closes its session properly. One that is not connected must not
+ * get close(): the library then marks itself CLOSING, and when a reconnect attempt still under way reaches
+ * a server, it reads the server's handshake answer as an ordinary reply and throws from a socket handler
+ * ("Unknown code: ...", alexguan/node-zookeeper-client#70), which would end the process. Such a client has
+ * no session worth closing: its reconnect loop is stopped and its socket dropped instead. Handlers are
+ * replaced on the instance, so sockets that a pending attempt opens later get the harmless ones.
+ */
+function stopClient(client: ZkLibClient): void {
+  const manager = (client as unknown as { connectionManager?: ConnectionManagerInternals }).connectionManager;
+  if (!manager || CONNECTED_STATES.has(manager.state)) {
+    client.close();
+    return;
+  }
+  const noop = (): void => undefined;
+  manager.connect = noop;
+  manager.onSocketData = noop;
+  manager.onSocketClosed = noop;
+  manager.onSocketConnected = function (this: ConnectionManagerInternals) {
+    this.socket?.destroy();
+  };
+  if (manager.connectTimeoutHandler) clearTimeout(manager.connectTimeoutHandler);
+  manager.socket?.destroy();
 }
 
 function codeOf(error: unknown): number | undefined {

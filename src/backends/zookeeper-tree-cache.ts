@@ -176,7 +176,7 @@ export class ZkTreeCache {
   private sessionLost(live: LiveSession, err: BackendError): void {
     if (this.closed || this.bound?.live !== live) return;
     this.synced = false;
-    this.logger.warn(`zookeeper: ${err.message}; rebuilding the watch on ${this.root} from a full read`);
+    this.logger.warn(`${err.message}; rebuilding the watch on ${this.root} from a full read`);
     void this.resync().catch(() => undefined);
   }
 

@@ -36,6 +36,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await run(settings, logger);
   } catch (err) {
+    // A backend can only judge some settings once chosen (-backend file without -file): still a usage error.
+    if (err instanceof UsageError) {
+      logger.error(`${err.message}. ${USAGE_HINT}`);
+      return 2;
+    }
     // Expected failures (bad backend, unreachable store, bad conf.d) are one line; anything else is a bug
     // and keeps its stack for the report.
     logger.error(
@@ -52,8 +57,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function run(settings: Settings, logger: Logger): Promise<number> {
+  // Node URLs may carry credentials (http://user:pass@host): log the redacted form only.
+  const nodes = redactSecrets(settings).nodes;
   logger.info(
-    `Starting confd-ts (backend ${settings.backend}${settings.nodes.length ? `, nodes ${settings.nodes.join(',')}` : ''})`,
+    `Starting confd-ts (backend ${settings.backend}${nodes.length ? `, nodes ${nodes.join(',')}` : ''})`,
   );
   const store = await createStoreClient(settings, logger);
   const modes = { noop: settings.noop, syncOnly: settings.syncOnly, keepStageFile: settings.keepStageFile };

@@ -18,6 +18,33 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 const PLAIN_NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 const SEGMENT_SOURCE = String.raw`(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)`;
 
+/**
+ * The longest wait a Node.js timer can do: setTimeout fires a longer delay after 1 ms, so an interval or
+ * timeout above it would busy-loop or kill every command at once. Every duration confd-ts reads is capped.
+ */
+export const MAX_DURATION_MS = 2_147_483_647;
+
+/** A well-formed duration a timer cannot wait. `reason` reads well after any caller's own context. */
+export class DurationTooLongError extends RangeError {
+  readonly reason: string;
+
+  constructor(readonly input: string) {
+    const reason = `longer than ${MAX_DURATION_MS} ms (about 24.8 days), the longest a timer can wait`;
+    super(`invalid duration "${input}": ${reason}`);
+    this.name = 'DurationTooLongError';
+    this.reason = reason;
+  }
+}
+
+/**
+ * Returns `ms` if a timer can wait that long, else throws DurationTooLongError naming `input` (the text the
+ * user wrote). parseDuration calls it; values that bypass it (whole seconds, TOML numbers) must too.
+ */
+export function checkTimerRange(ms: number, input: string): number {
+  if (ms > MAX_DURATION_MS) throw new DurationTooLongError(input);
+  return ms;
+}
+
 export interface DurationOptions {
   /** Accept a bare number and read it as seconds ("5" -> 5000), as flags such as -connect-timeout do. */
   plainSeconds?: boolean;
@@ -25,13 +52,14 @@ export interface DurationOptions {
 
 /**
  * parseDuration('2s') -> 2000, parseDuration('1h30m') -> 5_400_000, parseDuration('5') -> 5000 (unless
- * plainSeconds is false). Throws a RangeError saying what is accepted.
+ * plainSeconds is false). Throws a RangeError saying what is accepted, a DurationTooLongError above
+ * MAX_DURATION_MS.
  */
 export function parseDuration(text: string, options: DurationOptions = {}): number {
   const input = text.trim();
   const plainSeconds = options.plainSeconds ?? true;
   if (PLAIN_NUMBER.test(input)) {
-    if (plainSeconds) return Number(input) * 1000;
+    if (plainSeconds) return checkTimerRange(Number(input) * 1000, text);
     if (Number(input) === 0) return 0; // Go accepts a unitless "0"
   } else if (input !== '') {
     const segment = new RegExp(SEGMENT_SOURCE, 'y');
@@ -41,7 +69,7 @@ export function parseDuration(text: string, options: DurationOptions = {}): numb
       total += Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? Number.NaN);
       consumed = segment.lastIndex;
     }
-    if (consumed === input.length && Number.isFinite(total)) return total;
+    if (consumed === input.length && Number.isFinite(total)) return checkTimerRange(total, text);
   }
   const plain = plainSeconds ? ', or a number of seconds' : '';
   throw new RangeError(

@@ -1,4 +1,4 @@
-import { parseDuration } from './duration.js';
+import { DurationTooLongError, checkTimerRange, parseDuration } from './duration.js';
 import type { SettingSpec } from './setting-specs.js';
 import type { LogLevel, Settings } from './settings.js';
 import type { WaitWindow } from './wait-window.js';
@@ -47,14 +47,25 @@ function parseSeconds(text: string): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
     throw new InvalidValue('expected a whole number of seconds, at least 1');
   }
-  return Number(text);
+  return secondsInTimerRange(Number(text), text);
+}
+
+/** -interval is kept in seconds but waited on with a timer, so it shares the durations' ceiling. */
+function secondsInTimerRange(seconds: number, text: string): number {
+  try {
+    checkTimerRange(seconds * 1000, text);
+  } catch (err) {
+    throw err instanceof DurationTooLongError ? new InvalidValue(err.reason) : err;
+  }
+  return seconds;
 }
 
 function parseTimeout(text: string): number {
   let ms: number;
   try {
     ms = parseDuration(text, { plainSeconds: true });
-  } catch {
+  } catch (err) {
+    if (err instanceof DurationTooLongError) throw new InvalidValue(err.reason);
     throw new InvalidValue('expected a duration such as 500ms, 5s or 1m30s, or a number of seconds');
   }
   if (ms <= 0) throw new InvalidValue('expected a duration greater than zero');
@@ -85,7 +96,7 @@ export function parseSettingText(spec: SettingSpec, text: string): SettingValue 
       try {
         return parseWaitWindow(text);
       } catch (err) {
-        throw new InvalidValue((err as Error).message);
+        throw new InvalidValue(err instanceof DurationTooLongError ? err.reason : (err as Error).message);
       }
   }
 }
@@ -115,7 +126,7 @@ export function coerceTomlValue(spec: SettingSpec, value: unknown): SettingValue
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
         throw new InvalidValue(`expected a whole number of seconds, at least 1, got ${describe(value)}`);
       }
-      return value;
+      return secondsInTimerRange(value, String(value));
     case 'duration':
       if (typeof value === 'number') return parseTimeout(String(value));
       if (typeof value !== 'string')

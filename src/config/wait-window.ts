@@ -1,4 +1,4 @@
-import { parseDuration } from './duration.js';
+import { DurationTooLongError, MAX_DURATION_MS, parseDuration } from './duration.js';
 
 /**
  * How long watch mode lets a burst of changes settle before rendering: `minMs` after the last change, but
@@ -14,8 +14,9 @@ export const NO_WAIT: Readonly<WaitWindow> = Object.freeze({ minMs: 0, maxMs: 0 
 
 /**
  * parseWaitWindow('2s:10s') -> { minMs: 2000, maxMs: 10000 }. A single duration is the minimum and the
- * maximum is four times it, as consul-template reads its `wait`. Throws a RangeError saying what is
- * accepted; the caller adds where the text came from.
+ * maximum is four times it, as consul-template reads its `wait` (capped at MAX_DURATION_MS, as a derived
+ * value the user never wrote). Throws a RangeError saying what is accepted, a DurationTooLongError for a
+ * part longer than a timer can wait; the caller adds where the text came from.
  */
 export function parseWaitWindow(text: string): WaitWindow {
   const parts = text.split(':');
@@ -25,8 +26,9 @@ export function parseWaitWindow(text: string): WaitWindow {
   let maxMs: number;
   try {
     minMs = parseDuration(minText);
-    maxMs = maxText === undefined ? minMs * 4 : parseDuration(maxText);
-  } catch {
+    maxMs = maxText === undefined ? Math.min(minMs * 4, MAX_DURATION_MS) : parseDuration(maxText);
+  } catch (err) {
+    if (err instanceof DurationTooLongError) throw err;
     throw invalid();
   }
   if (maxMs < minMs) throw new RangeError('the maximum is shorter than the minimum');

@@ -24,7 +24,7 @@ export async function runInterval(
   while (!signal.aborted) {
     try {
       const { resources, failures, templates } = await loadConfdir(confdir, prefix, logger);
-      const results = await runPass(resources, { store, templates, modes, logger });
+      const results = await runPass(resources, { store, templates, modes, logger, signal });
       logger.info(summarize(results, failures));
     } catch (err) {
       logger.error(`pass failed: ${errorMessage(err)}`);

@@ -12,6 +12,12 @@ export interface PassContext {
   templates: TemplateCache;
   modes: SyncModes;
   logger: Logger;
+  /**
+   * Once aborted, no further resource is started: a daemon asked to stop must not sit through every
+   * remaining check and reload. Resources already written still get their reload, so no new file is left
+   * without it.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -27,6 +33,7 @@ export async function runPass(
   const reloads = new Map<string, { resource: TemplateResource; results: ResourceResult[] }>();
 
   for (const resource of resources) {
+    if (ctx.signal?.aborted) break;
     let result: ResourceResult;
     try {
       const status = await renderAndSync(resource, ctx.store, ctx.templates, ctx.modes, ctx.logger);

@@ -256,7 +256,7 @@ class WatchProcessor {
     this.batches += 1;
     let results: ResourceResult[];
     try {
-      results = await this.pass(batch, this.ctx);
+      results = await this.pass(batch, { ...this.ctx, signal: this.stop.signal });
     } catch (err) {
       // runPass isolates resources, so this is unexpected; keep watching and retry them all next time.
       logger.error(`watch: rendering failed: ${errorMessage(err)}`);

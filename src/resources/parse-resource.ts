@@ -3,7 +3,7 @@ import { parse, TomlDate, TomlError } from 'smol-toml';
 import { ConfigError, errorMessage } from '../errors.js';
 import { cleanKey, joinKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
-import { parseDuration } from '../config/duration.js';
+import { checkTimerRange, parseDuration } from '../config/duration.js';
 import { parseWaitWindow } from '../config/wait-window.js';
 import type { WaitWindow } from '../config/wait-window.js';
 import { parseFileMode } from './file-mode.js';
@@ -217,15 +217,16 @@ class ResourceFields {
   duration(key: KnownKey): number | undefined {
     const v = this.value(key);
     if (v === undefined) return undefined;
+    if (typeof v !== 'number' && typeof v !== 'string') {
+      throw this.error(key, `must be a duration like "30s" or integer seconds, got ${describe(v)}`);
+    }
     let ms: number;
-    if (typeof v === 'number') ms = v * 1000;
-    else if (typeof v === 'string') {
-      try {
-        ms = parseDuration(v);
-      } catch (err) {
-        throw this.error(key, errorMessage(err));
-      }
-    } else throw this.error(key, `must be a duration like "30s" or integer seconds, got ${describe(v)}`);
+    try {
+      // A TOML number is seconds; it skips parseDuration, so it gets the timer ceiling check on its own.
+      ms = typeof v === 'number' ? checkTimerRange(v * 1000, String(v)) : parseDuration(v);
+    } catch (err) {
+      throw this.error(key, errorMessage(err));
+    }
     if (!(ms > 0)) throw this.error(key, 'must be greater than zero');
     return ms;
   }

@@ -12,7 +12,9 @@ export async function noopDiff(
   const notes = current
     ? (difference?.metadata ?? []).map((change) => `# ${dest}: ${change}`)
     : [`# ${dest}: new file, mode ${octal(wanted.mode)}`];
-  if (current && difference && !difference.content) notes.push(`# ${dest}: content unchanged`);
+  // A mode- or owner-only change has no hunks: the notes say everything, an empty patch header says nothing.
+  if (current && difference && !difference.content)
+    return [...notes, `# ${dest}: content unchanged`].join('\n');
   const patch = createTwoFilesPatch(
     dest,
     dest,

@@ -49,7 +49,9 @@ async function eventually(probe: () => Promise<boolean>, what: string, limitMs =
 }
 
 /** A TCP proxy to etcd whose connections the test can cut, as a network failure would. */
-async function cuttableProxy(target: string): Promise<{ endpoint: string; cut(): void; close(): Promise<void> }> {
+async function cuttableProxy(
+  target: string,
+): Promise<{ endpoint: string; cut(): void; close(): Promise<void> }> {
   const [host, port] = target.split(':');
   const sockets = new Set<Socket>();
   const track = (socket: Socket): void => {
@@ -239,10 +241,15 @@ describe('etcd watch (real etcd)', function () {
     await admin.kv.compact({ revision: String(latest) });
     const logger = recordingLogger();
     const client = await open({}, logger);
-    const result = await client.watchPrefix(`${P}/compacted`, [key], { waitIndex: first - 1, signal: never() });
+    const result = await client.watchPrefix(`${P}/compacted`, [key], {
+      waitIndex: first - 1,
+      signal: never(),
+    });
     expect(result.changedKeys).to.equal(undefined);
     expect(result.index).to.be.at.least(latest);
-    expect(logger.lines.some((l) => l.startsWith('WARN ') && l.includes('cancelled by the server'))).to.equal(true);
+    expect(logger.lines.some((l) => l.startsWith('WARN ') && l.includes('cancelled by the server'))).to.equal(
+      true,
+    );
     // The watch goes on from the new revision and reports keys exactly again.
     const next = await put(key, 'c');
     expect(
@@ -284,7 +291,7 @@ describe('etcd watch (real etcd)', function () {
       keys.map((k) => client.watchPrefix(root, [k], { waitIndex: 0, signal: never() })),
     );
     const index = Math.min(...armed.map((a) => a.index));
-    const waiting = keys.map((k) => client.watchPrefix(root, [root], { waitIndex: index, signal: never() }));
+    const waiting = keys.map(() => client.watchPrefix(root, [root], { waitIndex: index, signal: never() }));
     expect(await metric('etcd_debugging_mvcc_watcher_total')).to.equal(baseline.watchers + 1);
     expect(await metric('etcd_debugging_mvcc_watch_stream_total')).to.equal(baseline.streams + 1);
     const revision = await put(`${root}/k7`, 'seven');

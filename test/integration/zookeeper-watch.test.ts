@@ -122,12 +122,19 @@ async function totalWatches(endpoint: string): Promise<number> {
   return Number(match[1]);
 }
 
-/** Sessions the server holds (connected or not): `zk_global_sessions` of `mntr`. */
-async function liveSessions(endpoint: string): Promise<number> {
-  const answer = await fourLetterWord(endpoint, 'mntr');
-  const match = /zk_global_sessions\s+(\d+)/.exec(answer);
-  if (!match?.[1]) throw new Error(`unexpected mntr answer: ${answer}`);
-  return Number(match[1]);
+/** The session id (0x...) of the client connected from local port `port`, from `cons`. */
+async function sessionFrom(endpoint: string, port: number): Promise<string> {
+  const answer = await fourLetterWord(endpoint, 'cons');
+  const line = answer.split('\n').find((l) => l.includes(`:${port}[`));
+  const sid = /sid=(0x[0-9a-f]+)/.exec(line ?? '')?.[1];
+  if (!sid) throw new Error(`no session from port ${port} in: ${answer}`);
+  return sid;
+}
+
+/** Whether the server's session tracker still holds `sid` (connected or not), from `dump`. */
+async function sessionExists(endpoint: string, sid: string): Promise<boolean> {
+  const answer = await fourLetterWord(endpoint, 'dump');
+  return (answer.split('ephemeral nodes dump')[0] ?? '').includes(sid);
 }
 
 /**
@@ -136,6 +143,8 @@ async function liveSessions(endpoint: string): Promise<number> {
  */
 class Relay {
   private readonly sockets = new Set<Socket>();
+  /** Local ports of the connections to the server, to find them in `cons`. */
+  readonly upstreamPorts: number[] = [];
   private cut = false;
 
   private constructor(
@@ -144,12 +153,12 @@ class Relay {
   ) {}
 
   static async start(target: string): Promise<Relay> {
-    let relay: Relay | undefined;
-    const server = createServer((socket) => relay?.accept(socket, target));
+    const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('relay has no port');
-    relay = new Relay(server, `127.0.0.1:${address.port}`);
+    const relay = new Relay(server, `127.0.0.1:${address.port}`);
+    server.on('connection', (socket: Socket) => relay.accept(socket, target));
     return relay;
   }
 
@@ -158,7 +167,9 @@ class Relay {
       socket.destroy();
       return;
     }
-    const upstream = connect(hostPort(target));
+    const upstream = connect(hostPort(target), () => {
+      if (upstream.localPort !== undefined) this.upstreamPorts.push(upstream.localPort);
+    });
     for (const [a, b] of [
       [socket, upstream],
       [upstream, socket],
@@ -198,10 +209,16 @@ async function eventually(probe: () => Promise<boolean>, what: string, limitMs =
   }
 }
 
+interface Followed {
+  seen: WatchResult[];
+  /** BackendErrors the calls rejected with (the store was away). */
+  failures: BackendError[];
+}
+
 /**
  * Follows `prefix` the way the watch processor does from an armed `index`: keep passing back the index it
  * got, reading `key` after every answer, until the key holds `wanted`. A BackendError (store away) is
- * retried with the same index, so recovery must come from the backend itself. Returns every answer seen.
+ * retried with the same index, so recovery must come from the backend itself.
  */
 async function follow(
   client: StoreClient,
@@ -209,43 +226,71 @@ async function follow(
   key: string,
   wanted: string,
   armedIndex: number,
-): Promise<WatchResult[]> {
-  const seen: WatchResult[] = [];
+): Promise<Followed> {
+  const followed: Followed = { seen: [], failures: [] };
   const signal = new AbortController().signal;
   let index = armedIndex;
-  while ((await client.getValues([key]))[key] !== wanted) {
+  for (;;) {
     try {
+      if ((await client.getValues([key]))[key] === wanted) return followed;
       const result = await client.watchPrefix(prefix, [key], { waitIndex: index, signal });
-      seen.push(result);
+      expect(result.index).to.be.greaterThan(index);
+      followed.seen.push(result);
       index = result.index;
     } catch (err) {
       if (!(err instanceof BackendError)) throw err;
+      followed.failures.push(err);
       await sleep(100);
     }
   }
-  return seen;
+}
+
+/** Keeps writing `key` (ignoring failures while the store is away) until `stop` is called. */
+function keepWriting(fixture: Fixture, key: string): { stop: () => Promise<void> } {
+  let writing = true;
+  const done = (async () => {
+    for (let i = 0; writing; i += 1) await fixture.setData(key, `w${i}`).catch(() => sleep(50));
+  })();
+  return {
+    stop: async () => {
+      writing = false;
+      await done;
+    },
+  };
 }
 
 /**
- * Keeps following `prefix` from `index` until its values equal `wanted`, and returns every key reported
- * changed on the way; fails if a report says "anything may have changed".
+ * Keeps following `prefix` from `index` until every key of `expected` was reported changed, and returns
+ * every key reported on the way; fails if a report says "anything may have changed".
  */
 async function collectUntil(
   client: StoreClient,
   prefix: string,
   index: number,
-  wanted: Record<string, string>,
+  expected: readonly string[],
 ): Promise<Set<string>> {
   const changed = new Set<string>();
   const signal = new AbortController().signal;
   let at = index;
-  while (JSON.stringify(await client.getValues([prefix])) !== JSON.stringify(wanted)) {
+  while (!expected.every((key) => changed.has(key))) {
     const result = await client.watchPrefix(prefix, [prefix], { waitIndex: at, signal });
     if (!result.changedKeys) throw new Error('unexpected "anything may have changed"');
     for (const key of result.changedKeys) changed.add(key);
     at = result.index;
   }
   return changed;
+}
+
+/** Waits until getValues of `prefix` equals `wanted`. */
+async function valuesBecome(
+  client: StoreClient,
+  prefix: string,
+  wanted: Record<string, string>,
+): Promise<void> {
+  await eventually(
+    async () => JSON.stringify(await client.getValues([prefix])) === JSON.stringify(wanted),
+    `${prefix} to hold ${JSON.stringify(wanted)}`,
+  );
 }
 
 describe('zookeeper watch: tree cache per prefix (real server)', function () {
@@ -356,11 +401,15 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
     await fixture.remove(`${prefix}/leaf`);
     const afterLeaf = await first;
     expect(afterLeaf.changedKeys).to.deep.equal([`${prefix}/leaf`]);
-    // Removed bottom up, so /dir/y and /dir briefly are empty leaves, and values, on the way.
+    // Removed bottom up, so /dir/y and /dir briefly are empty leaves, and values, on the way; and the
+    // prefix itself, without children now, is an empty leaf in the end.
     await fixture.remove(`${prefix}/dir`);
-    const changed = await collectUntil(client, prefix, afterLeaf.index, {});
-    expect([...changed]).to.include.members([`${prefix}/dir/x`, `${prefix}/dir/y/z`]);
-    expect([...changed].every((key) => key.startsWith(`${prefix}/dir`))).to.equal(true);
+    const changed = await collectUntil(client, prefix, afterLeaf.index, [
+      `${prefix}/dir/x`,
+      `${prefix}/dir/y/z`,
+    ]);
+    await valuesBecome(client, prefix, { [prefix]: '' });
+    expect([...changed].every((key) => key.startsWith(`${prefix}/dir`) || key === prefix)).to.equal(true);
   });
 
   it('reports a leaf that gains a child as no longer being a value', async () => {
@@ -383,14 +432,13 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
     await fixture.put(`${prefix}/k`, 'v1');
     const { index } = await client.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: never });
     await fixture.remove(prefix);
-    const changed = await collectUntil(client, prefix, index, {});
-    expect([...changed]).to.include(`${prefix}/k`);
+    await collectUntil(client, prefix, index, [`${prefix}/k`]);
+    await valuesBecome(client, prefix, {});
     const { index: gone } = await client.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: never });
-    const waiting = client.watchPrefix(prefix, [prefix], { waitIndex: gone, signal: never });
+    // mkdirp creates the prefix first (an empty leaf for a moment), then the key below it.
     await fixture.put(`${prefix}/k`, 'v2');
-    const created = await waiting;
-    expect(created.changedKeys).to.include(`${prefix}/k`);
-    await collectUntil(client, prefix, created.index, { [`${prefix}/k`]: 'v2' });
+    await collectUntil(client, prefix, gone, [`${prefix}/k`]);
+    await valuesBecome(client, prefix, { [`${prefix}/k`]: 'v2' });
   });
 
   it('loses none of 200 rapid updates to one key: a re-arming caller ends on the last value', async () => {
@@ -400,7 +448,8 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
     const following = follow(client, `${root}/rapid`, key, 'v199', armed.index);
     // Issued back to back on one session: ZooKeeper applies them in order, so v199 is the last.
     await Promise.all(Array.from({ length: 200 }, (_, i) => fixture.setData(key, `v${i}`)));
-    const seen = await following;
+    const { seen, failures } = await following;
+    expect(failures).to.deep.equal([]);
     expect(seen.length).to.be.greaterThan(0);
     expect(
       seen.every((result) => result.changedKeys?.length === 1 && result.changedKeys[0] === key),
@@ -448,8 +497,9 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
           fresh.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: never }),
         ),
       );
+      // One signal per caller, as independent callers have.
       const waiting = armed.map(({ index }) =>
-        fresh.watchPrefix(prefix, [prefix], { waitIndex: index, signal: never }),
+        fresh.watchPrefix(prefix, [prefix], { waitIndex: index, signal: new AbortController().signal }),
       );
       expect((await totalWatches(endpoint)) - baseline).to.equal(withOne);
       await fixture.setData(`${prefix}/c/d`, 'changed');
@@ -480,25 +530,15 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
   });
 
   describe('when the server restarts with its data while a key changes', () => {
-    it('recovers the watch and ends on the value written last', async function () {
-      this.timeout(120_000);
-      const key = `${root}/restart/key`;
-      await fixture.put(key, 'before');
-      const armed = await client.watchPrefix(`${root}/restart`, [key], { waitIndex: 0, signal: never });
-      const following = follow(client, `${root}/restart`, key, 'final', armed.index);
-      let writing = true;
-      const writer = (async () => {
-        for (let i = 0; writing; i += 1) {
-          await fixture.setData(key, `w${i}`).catch(() => sleep(50));
-        }
-      })();
+    /** Restarts the server under a writer, then writes 'final' once the server takes writes again. */
+    async function restartWhileWriting(key: string, downSeconds: number): Promise<void> {
+      const writer = keepWriting(fixture, key);
       try {
         await sleep(200);
-        ({ endpoint } = await restartStore('zookeeper', 1));
+        ({ endpoint } = await restartStore('zookeeper', downSeconds));
         await sleep(200);
       } finally {
-        writing = false;
-        await writer;
+        await writer.stop();
       }
       await eventually(
         () =>
@@ -509,13 +549,54 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
         'the fixture client to write again',
         60_000,
       );
-      await following;
+    }
+
+    it('keeps the session (short outage), recovers the watch and ends on the value written last', async function () {
+      this.timeout(120_000);
+      const prefix = `${root}/restart`;
+      const key = `${prefix}/key`;
+      await fixture.put(key, 'before');
+      const armed = await client.watchPrefix(prefix, [key], { waitIndex: 0, signal: never });
+      const following = follow(client, prefix, key, 'final', armed.index);
+      following.catch(() => undefined);
+      await restartWhileWriting(key, 1);
+      const { seen } = await following;
+      expect(seen.length).to.be.greaterThan(0);
       expect(await client.getValues([key])).to.deep.equal({ [key]: 'final' });
       // Still watching: a later change is reported as such.
-      const { index } = await client.watchPrefix(`${root}/restart`, [key], { waitIndex: 0, signal: never });
-      const waiting = client.watchPrefix(`${root}/restart`, [key], { waitIndex: index, signal: never });
+      const { index } = await client.watchPrefix(prefix, [key], { waitIndex: 0, signal: never });
+      const waiting = client.watchPrefix(prefix, [key], { waitIndex: index, signal: never });
       await fixture.setData(key, 'after');
       expect((await waiting).changedKeys).to.deep.equal([key]);
+    });
+
+    it('fails the waiting callers while the server is away too long, then rebuilds on a new session', async function () {
+      this.timeout(120_000);
+      const prefix = `${root}/outage`;
+      const key = `${prefix}/key`;
+      await fixture.put(key, 'before');
+      const impatientLog = new RecordingLogger();
+      const impatient = await createClient(
+        backendOptions([endpoint], { connectTimeoutMs: 1500 }),
+        impatientLog,
+      );
+      try {
+        const armed = await impatient.watchPrefix(prefix, [key], { waitIndex: 0, signal: never });
+        const following = follow(impatient, prefix, key, 'final', armed.index);
+        following.catch(() => undefined);
+        await restartWhileWriting(key, 4);
+        const { failures } = await following;
+        expect(failures.length).to.be.greaterThan(0);
+        expect(failures.every((err) => err.backend === 'zookeeper')).to.equal(true);
+        expect(impatientLog.lines.some((line) => line.includes('opening a new one'))).to.equal(true);
+        expect(await impatient.getValues([key])).to.deep.equal({ [key]: 'final' });
+        const { index } = await impatient.watchPrefix(prefix, [key], { waitIndex: 0, signal: never });
+        const waiting = impatient.watchPrefix(prefix, [key], { waitIndex: index, signal: never });
+        await fixture.setData(key, 'after');
+        expect((await waiting).changedKeys).to.deep.equal([key]);
+      } finally {
+        await impatient.close();
+      }
     });
   });
 
@@ -541,18 +622,14 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
       const prefix = `${root}/expiry`;
       const key = `${prefix}/key`;
       await fixture.put(key, 'before');
-      const baseline = await totalWatches(endpoint);
       const { index } = await cutOff.watchPrefix(prefix, [key], { waitIndex: 0, signal: never });
-      expect(await totalWatches(endpoint)).to.be.greaterThan(baseline);
       const waiting = cutOff.watchPrefix(prefix, [key], { waitIndex: index, signal: never });
+      const port = relay.upstreamPorts.at(-1);
+      if (port === undefined) throw new Error('the client is not connected through the relay');
+      const sid = await sessionFrom(endpoint, port);
 
       relay.partition();
-      // The server drops an expired session's watches: then it is gone for sure.
-      await eventually(
-        async () => (await totalWatches(endpoint)) === baseline,
-        'the session to expire',
-        30_000,
-      );
+      await eventually(async () => !(await sessionExists(endpoint, sid)), 'the session to expire', 30_000);
       await fixture.setData(key, 'changed while expired');
       relay.heal();
 

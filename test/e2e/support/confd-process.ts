@@ -24,6 +24,14 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
   return { ...env, ...extra };
 }
 
+/**
+ * Child runs never read the host's /etc/confd/confd.toml (its prefix or noop would leak into the test),
+ * unless the test names a config file itself.
+ */
+function hermetic(args: string[]): string[] {
+  return args.some((a) => /^--?config-file(=|$)/.test(a)) ? args : ['-config-file', '', ...args];
+}
+
 function assertBuilt(): void {
   if (!existsSync(join(repoRoot, 'dist/cli/main.js'))) {
     throw new Error('dist/cli/main.js is missing: run `npm run build` before the end-to-end tests');
@@ -37,7 +45,7 @@ export function runConfd(
 ): Promise<ConfdRun> {
   assertBuilt();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [confdBin, ...args], {
+    const child = spawn(process.execPath, [confdBin, ...hermetic(args)], {
       cwd: opts.cwd ?? repoRoot,
       env: opts.env ?? cleanEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,7 +62,7 @@ export function runConfd(
 /** Starts bin/confd as a daemon; the caller signals it and awaits `exited`. */
 export function startConfd(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
   assertBuilt();
-  const child = spawn(process.execPath, [confdBin, ...args], {
+  const child = spawn(process.execPath, [confdBin, ...hermetic(args)], {
     cwd: opts.cwd ?? repoRoot,
     env: opts.env ?? cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -188,7 +188,11 @@ describe('syncFile', () => {
       await existingDest('same\n', 0o600);
       const outcome = await syncFile(request({ content: 'same\n', mode: 0o644, noop: true }), logger);
       expect(outcome.status).to.equal('would-update');
-      if (outcome.status === 'would-update') expect(outcome.diff).to.include('mode 0600 -> 0644');
+      if (outcome.status === 'would-update') {
+        expect(outcome.diff).to.include('mode 0600 -> 0644');
+        // No empty patch header (---/+++ without hunks) for a metadata-only change.
+        expect(outcome.diff).not.to.match(/^(---|\+\+\+) /m);
+      }
       expect((await stat(dest)).mode & 0o7777).to.equal(0o600);
     });
 
