@@ -18,6 +18,7 @@ export type ListingReader = (index: number, signal: AbortSignal) => Promise<Cons
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 15_000;
+const UNINDEXED_POLL_MS = 1000;
 
 /**
  * One blocking query loop on one prefix, shared by every caller watching it: there is never more than one
@@ -40,6 +41,7 @@ export class ConsulPrefixWatch {
   private healthy = false;
   private failures = 0;
   private closed = false;
+  private closedError: unknown;
   private readonly stop = new AbortController();
   private wake: (() => void) | undefined;
   /** Callers waiting for the outcome of the next attempt: undefined on success, else the error. */
@@ -59,6 +61,7 @@ export class ConsulPrefixWatch {
    */
   async wait(waitIndex: number, signal: AbortSignal): Promise<WatchResult> {
     if (waitIndex !== 0) return this.feed.wait(waitIndex, signal);
+    if (this.closed) throw this.closedError;
     if (!this.healthy) {
       const outcome = await untilAborted(this.nextAttempt(), signal);
       if (outcome !== undefined) throw outcome;
@@ -70,6 +73,7 @@ export class ConsulPrefixWatch {
   close(err: unknown): void {
     if (this.closed) return;
     this.closed = true;
+    this.closedError = err;
     this.stop.abort();
     this.wake?.();
     this.settleAttempt(err);
@@ -93,16 +97,23 @@ export class ConsulPrefixWatch {
   private async run(): Promise<void> {
     while (!this.closed) {
       let failure: unknown;
+      let unindexed = false;
       try {
-        this.apply(await this.read(this.consulIndex, this.stop.signal));
+        const listing = await this.read(this.consulIndex, this.stop.signal);
+        this.apply(listing);
+        unindexed = listing.index <= 0;
       } catch (err) {
         if (this.closed) return;
         failure = err ?? new Error('consul: watch failed');
         this.fail(failure);
       }
       this.settleAttempt(failure);
-      if (failure !== undefined)
+      if (failure !== undefined) {
         await this.pause(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.failures - 1)));
+      } else if (unindexed) {
+        // No X-Consul-Index (something in between drops it): no query would block, so poll, not spin.
+        await this.pause(UNINDEXED_POLL_MS);
+      }
     }
   }
 

@@ -75,8 +75,9 @@ export class EtcdPrefixWatch {
       try {
         await watch.resync(err);
       } catch (resyncError) {
-        await watch.end(resyncError);
-        throw resyncError;
+        const failure = watch.backendError(resyncError);
+        await watch.end(failure);
+        throw failure;
       }
     }
     return watch;
@@ -107,6 +108,13 @@ export class EtcdPrefixWatch {
     this.watcher = watcher;
     let accepted = false;
     let refused = false;
+    const current = (): boolean => this.watcher === watcher && !this.ended;
+    // Listeners added after etcd3's own run after them, so they get the last word on the start revision.
+    watcher.on('connected', (res: IWatchResponse) => {
+      const reconnect = accepted;
+      accepted = true;
+      if (current()) this.onConnected(res, reconnect);
+    });
     const connected = new Promise<void>((resolve, reject) => {
       watcher.once('connected', () => resolve());
       watcher.once('error', (err: Error) => {
@@ -117,12 +125,14 @@ export class EtcdPrefixWatch {
         reject(err);
       });
     });
-    // Listeners added after etcd3's own run after them, so they get the last word on the start revision.
-    watcher.on('data', (res: IWatchResponse) => this.onData(res));
-    watcher.on('connected', (res: IWatchResponse) => this.onConnected(res, accepted));
-    watcher.on('disconnected', (err: Error) => this.onDisconnected(err));
+    watcher.on('data', (res: IWatchResponse) => {
+      if (current()) this.onData(res);
+    });
+    watcher.on('disconnected', (err: Error) => {
+      if (current()) this.onDisconnected(err);
+    });
     watcher.on('error', (err: Error) => {
-      if (accepted) void this.onCancelled(err);
+      if (accepted && current()) void this.onCancelled(err);
     });
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
@@ -133,7 +143,6 @@ export class EtcdPrefixWatch {
     });
     try {
       await Promise.race([connected, timedOut]);
-      accepted = true;
     } catch (err) {
       if (this.watcher === watcher) this.watcher = undefined;
       // A refused watch is already gone from etcd3; cancelling it would wait for an answer that never comes.
@@ -216,7 +225,7 @@ export class EtcdPrefixWatch {
     try {
       await this.resync(err);
     } catch (resyncError) {
-      await this.end(resyncError);
+      await this.end(this.backendError(resyncError));
     }
   }
 
@@ -226,8 +235,9 @@ export class EtcdPrefixWatch {
     this.settings.logger.warn(
       `${this.context.backend}: watch on ${this.root} was cancelled by the server (${errorMessage(cause) || 'revision compacted'}); restarting at revision ${current + 1} and reading everything again`,
     );
-    await this.connect(current + 1);
+    // Recorded first: events of the new watch (above `current`) may arrive before connect() returns.
     this.changes.record([{ index: current, key: undefined }]);
+    await this.connect(current + 1);
   }
 
   /** etcd3 moves the start revision to the last header's revision + 1 on every response; undo that. */

@@ -11,8 +11,8 @@ import type { BackendOptions, KVPairs, StoreClient, WatchOptions, WatchResult } 
 type RedisConstructor = typeof Redis;
 
 /**
- * How often a watch reads its prefix again when the server has keyspace notifications off. The CLI passes
- * -interval here; this is the fallback when it does not.
+ * How often a watch reads its prefix again when the server has keyspace notifications off, when neither
+ * the tuning argument nor BackendOptions.interval (the CLI's -interval) says otherwise.
  */
 export const REDIS_POLL_INTERVAL_MS = 1000;
 
@@ -43,7 +43,8 @@ export async function createClient(
     backend: options.backend,
     nodes,
     timeoutMs: options.connectTimeoutMs,
-    pollIntervalMs: tuning.pollIntervalMs ?? REDIS_POLL_INTERVAL_MS,
+    pollIntervalMs:
+      tuning.pollIntervalMs ?? (options.interval ? options.interval * 1000 : REDIS_POLL_INTERVAL_MS),
     ...(password ? { password } : {}),
     ...(password && options.username ? { username: options.username } : {}),
   };

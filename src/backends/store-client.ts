@@ -72,4 +72,9 @@ export interface BackendOptions {
   filter: string;
   /** Upper bound for establishing a connection, in milliseconds. */
   connectTimeoutMs: number;
+  /**
+   * `-interval` in seconds: a backend that has to poll for changes (Redis without keyspace events) polls at
+   * it. Absent (library use, tests): the backend's own default.
+   */
+  interval?: number;
 }

@@ -2,10 +2,18 @@ import { parseFlags } from '../cli/flags.js';
 import { versionText } from '../cli/version.js';
 import { loadConfigFile } from './config-file.js';
 import { settingsFromEnv } from './env-settings.js';
+import { ignoredSettingWarnings, type ExplicitSettings } from './ignored-settings.js';
+import { SETTING_SPECS } from './setting-specs.js';
 import { DEFAULT_SETTINGS, type Settings } from './settings.js';
 
 export type ResolvedSettings =
-  { kind: 'run'; settings: Settings; warnings: string[] } | { kind: 'help' | 'version'; text: string };
+  | {
+      kind: 'run';
+      settings: Settings;
+      /** Config file oddities and explicitly set settings the run ignores; main() logs them at WARN. */
+      warnings: string[];
+    }
+  | { kind: 'help' | 'version'; text: string };
 
 export interface ResolveOptions {
   /** Replaces built-in defaults (tests point configFile at a temp dir instead of /etc/confd). */
@@ -41,5 +49,28 @@ export async function resolveSettings(
     // confd derives the record from the backend name: -srv-domain example.com -> _etcd._tcp.example.com.
     settings.srvRecord = `_${settings.backend}._tcp.${settings.srvDomain}.`;
   }
-  return { kind: 'run', settings, warnings: fromFile.warnings };
+  const explicit = explicitSettings(flags.values, fromEnv, fromFile.values, configFile);
+  return {
+    kind: 'run',
+    settings,
+    warnings: [...fromFile.warnings, ...ignoredSettingWarnings(settings, explicit)],
+  };
+}
+
+/** Names each setting a layer set after the layer that wins (flags over CONFD_* over confd.toml). */
+function explicitSettings(
+  flags: Partial<Settings>,
+  env: Partial<Settings>,
+  file: Partial<Settings>,
+  configFile: string,
+): ExplicitSettings {
+  const named = new Map<keyof Settings, string>();
+  for (const spec of SETTING_SPECS) {
+    if (Object.hasOwn(flags, spec.key)) named.set(spec.key, `-${spec.flag}`);
+    else if (Object.hasOwn(env, spec.key)) named.set(spec.key, spec.envVar);
+    else if (Object.hasOwn(file, spec.key)) {
+      named.set(spec.key, `config file ${configFile}: key "${spec.tomlKeys[0] ?? spec.flag}"`);
+    }
+  }
+  return named;
 }

@@ -7,7 +7,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface Settings extends BackendOptions {
   confdir: string;
   configFile: string;
-  /** Seconds between passes in interval mode. */
+  /** Seconds between passes in interval mode; the resync period in watch mode. */
   interval: number;
   onetime: boolean;
   watch: boolean;

@@ -3,6 +3,7 @@ import Handlebars from 'handlebars';
 import { errorMessage, TemplateError } from '../errors.js';
 import { DnsLookups } from './dns-lookups.js';
 import type { DnsResolver } from './dns-lookups.js';
+import { registerGoConditionals } from './helpers/go-conditionals.js';
 import { createHelpers, HELPER_NAMES, PRINT_HELPER } from './helpers/registry.js';
 import type { KVStore } from './kv-store.js';
 import { systemResolver } from './system-resolver.js';
@@ -58,7 +59,7 @@ export async function compileTemplate(path: string): Promise<CompiledTemplate> {
 
 /** Compiles template text; `path` names it in errors. */
 export function compileTemplateSource(source: string, path: string): CompiledTemplate {
-  environment ??= Handlebars.create();
+  environment ??= createEnvironment();
   const hb = environment;
   let template: HandlebarsTemplateDelegate;
   try {
@@ -93,6 +94,12 @@ export function compileTemplateSource(source: string, path: string): CompiledTem
       }
     },
   };
+}
+
+function createEnvironment(): typeof Handlebars {
+  const hb = Handlebars.create();
+  registerGoConditionals(hb);
+  return hb;
 }
 
 /**

@@ -88,10 +88,7 @@ describe('watch mode with ZooKeeper (end to end, real server)', function () {
     root = `/confd-e2e-${randomBytes(4).toString('hex')}`;
     await fixture.put(`${root}/app/name`, 'first');
     ws = await Workspace.create();
-    await ws.write(
-      'templates/app.hbs',
-      'name={{getv "/app/name"}} port={{getv "/app/port" "none"}}\n',
-    );
+    await ws.write('templates/app.hbs', 'name={{getv "/app/name"}} port={{getv "/app/port" "none"}}\n');
     await ws.write(
       'conf.d/app.toml',
       `[template]\nsrc = "app.hbs"\ndest = "${ws.path('out/app.conf')}"\nprefix = "${root}"\nkeys = ["/app"]\n`,

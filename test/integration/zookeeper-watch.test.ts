@@ -492,12 +492,12 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
       const withOne = (await totalWatches(endpoint)) - baseline;
       // Six znodes (shared, a, b, c, c/d, c/e): one data watch each (wchs does not count child watches).
       expect(withOne).to.equal(6);
+      // One signal per caller, as independent callers have.
       const armed = await Promise.all(
         Array.from({ length: 50 }, () =>
-          fresh.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: never }),
+          fresh.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: new AbortController().signal }),
         ),
       );
-      // One signal per caller, as independent callers have.
       const waiting = armed.map(({ index }) =>
         fresh.watchPrefix(prefix, [prefix], { waitIndex: index, signal: new AbortController().signal }),
       );

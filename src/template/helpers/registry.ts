@@ -63,6 +63,13 @@ export function createHelpers(ctx: RenderContext): Record<string, Helper> {
 function bind(spec: HelperSpec, ctx: RenderContext): Helper {
   return function (this: unknown, ...params: unknown[]): unknown {
     const options = params.pop() as HelperOptions;
+    const block = typeof options.fn === 'function';
+    // Go's `{{.dir}}` ports to `{{dir}}`: a helper that cannot run without arguments yields to the
+    // current object's field of that name. Helpers that can (`datetime`, `map`) stay helpers.
+    if (params.length === 0 && spec.minArgs > 0 && hasOwnField(this, spec.name)) {
+      const field = this[spec.name];
+      return block ? renderBlock(field, this, options) : field;
+    }
     let result: unknown;
     try {
       if (Object.keys(options.hash ?? {}).length > 0)
@@ -73,12 +80,18 @@ function bind(spec: HelperSpec, ctx: RenderContext): Helper {
     } catch (err) {
       throw HelperCallError.from(err, spec.name, options.loc);
     }
-    return typeof options.fn === 'function' ? renderBlock(result, this, options) : result;
+    return block ? renderBlock(result, this, options) : result;
   };
 }
 
 function arityMessage(spec: HelperSpec, got: number): string {
   const { minArgs: min, maxArgs: max } = spec;
   const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-  return `wrong number of args: want ${want}, got ${got}`;
+  // Only reached for a bare `{{dir}}` where the current object has no `dir`: perhaps a field was meant.
+  const hint = got === 0 ? ` (for a field named "${spec.name}", write {{this.${spec.name}}})` : '';
+  return `wrong number of args: want ${want}, got ${got}${hint}`;
+}
+
+function hasOwnField(context: unknown, name: string): context is Record<string, unknown> {
+  return typeof context === 'object' && context !== null && Object.hasOwn(context, name);
 }

@@ -20,6 +20,8 @@ function usageError(argv: string[]): UsageError {
   throw new Error(`expected a UsageError for ${argv.join(' ')}`);
 }
 
+const TOO_LONG = 'longer than 2147483647 ms (about 24.8 days), the longest a timer can wait';
+
 /** One sample per flag: argv value and the setting it must produce. */
 const SAMPLES: Record<string, { args: string[]; key: keyof Settings; value: unknown }> = {
   'app-id': { args: ['-app-id', 'app1'], key: 'appId', value: 'app1' },
@@ -168,6 +170,11 @@ describe('confd flags', () => {
       expect(flagValues(['-connect-timeout', '3']).connectTimeoutMs).to.equal(3000);
     });
 
+    it('accepts -interval and -connect-timeout up to the timer ceiling (2^31-1 ms)', () => {
+      expect(flagValues(['-interval', '2147483']).interval).to.equal(2_147_483);
+      expect(flagValues(['-connect-timeout', '2147483647ms']).connectTimeoutMs).to.equal(2 ** 31 - 1);
+    });
+
     it('accepts the logrus spelling "warning" for -log-level', () => {
       expect(flagValues(['-log-level', 'warning']).logLevel).to.equal('warn');
     });
@@ -201,6 +208,15 @@ describe('confd flags', () => {
         'wait',
         'invalid value "10s:2s" for flag -wait: the maximum is shorter than the minimum',
       ],
+      // Above 2^31-1 ms Node fires a timer after 1 ms: -interval would busy-loop, timeouts expire at once.
+      [['-interval', '2200000'], 'interval', `invalid value "2200000" for flag -interval: ${TOO_LONG}`],
+      [
+        ['-connect-timeout', '1000h'],
+        'connect-timeout',
+        `invalid value "1000h" for flag -connect-timeout: ${TOO_LONG}`,
+      ],
+      [['-connect-timeout=2200000'], 'connect-timeout', `for flag -connect-timeout: ${TOO_LONG}`],
+      [['-wait', '1s:1000h'], 'wait', `invalid value "1s:1000h" for flag -wait: ${TOO_LONG}`],
     ] as const) {
       it(`rejects ${args.join(' ')}, naming -${flag}`, () => {
         const err = usageError([...args]);

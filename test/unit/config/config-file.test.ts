@@ -130,6 +130,11 @@ describe('confd.toml', () => {
     ['connect_timeout = "soon"', 'connect_timeout', 1, 'expected a duration such as 500ms'],
     ['\n\n  "prefix" = 1', 'prefix', 3, 'expected a string, got number 1'],
     ['[prefix]\na = 1', 'prefix', undefined, 'expected a string, got a table'],
+    // Node fires a timer longer than 2^31-1 ms after 1 ms: a busy loop or an instant timeout.
+    ['interval = 2200000', 'interval', 1, 'longer than 2147483647 ms (about 24.8 days)'],
+    ['connect_timeout = "1000h"', 'connect_timeout', 1, 'longer than 2147483647 ms'],
+    ['noop = true\nconnect_timeout = 2200000', 'connect_timeout', 2, 'longer than 2147483647 ms'],
+    ['wait = "1s:1000h"', 'wait', 1, 'longer than 2147483647 ms'],
   ] as const) {
     it(`rejects a wrongly typed ${key} naming file, key${line ? ' and line' : ''}`, async () => {
       const err = await configError(text);

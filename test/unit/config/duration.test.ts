@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { parseDuration } from '../../../src/config/duration.js';
+import {
+  DurationTooLongError,
+  MAX_DURATION_MS,
+  checkTimerRange,
+  parseDuration,
+} from '../../../src/config/duration.js';
 
 describe('parseDuration', () => {
   for (const [text, ms] of [
@@ -37,4 +42,37 @@ describe('parseDuration', () => {
       );
     });
   }
+
+  describe('the timer ceiling (setTimeout fires anything above 2^31-1 ms after 1 ms)', () => {
+    it('accepts exactly 2147483647 ms, however it is written', () => {
+      expect(MAX_DURATION_MS).to.equal(2 ** 31 - 1);
+      expect(parseDuration('2147483647ms')).to.equal(MAX_DURATION_MS);
+      expect(parseDuration('596h31m23.647s')).to.equal(MAX_DURATION_MS);
+      expect(parseDuration('2147483.647')).to.equal(MAX_DURATION_MS);
+    });
+
+    for (const long of ['2147483648ms', '1000h', '596h31m24s', '2200000', '9'.repeat(400)]) {
+      it(`rejects ${long.length > 20 ? 'a 400-digit number' : long}, naming it and the limit`, () => {
+        let thrown: unknown;
+        try {
+          parseDuration(long);
+        } catch (err) {
+          thrown = err;
+        }
+        expect(thrown).to.be.instanceOf(DurationTooLongError).and.instanceOf(RangeError);
+        const err = thrown as DurationTooLongError;
+        expect(err.input).to.equal(long);
+        expect(err.message).to.equal(`invalid duration "${long}": ${err.reason}`);
+        expect(err.reason).to.include('2147483647 ms').and.include('24.8 days');
+      });
+    }
+
+    it('checks values computed elsewhere (TOML seconds) against the same limit', () => {
+      expect(checkTimerRange(MAX_DURATION_MS, 'x')).to.equal(MAX_DURATION_MS);
+      expect(() => checkTimerRange(2_200_000_000, '2200000')).to.throw(
+        DurationTooLongError,
+        /invalid duration "2200000"/,
+      );
+    });
+  });
 });

@@ -224,6 +224,21 @@ describe('resolveSettings', () => {
         expect(err.message).to.include(`invalid value "${value}" in environment variable ${variable}:`);
       });
     }
+
+    for (const [variable, value] of [
+      ['CONFD_INTERVAL', '2200000'],
+      ['CONFD_CONNECT_TIMEOUT', '1000h'],
+      ['CONFD_WAIT', '1000h'],
+    ] as const) {
+      it(`rejects ${variable}=${value}: longer than a timer can wait`, async () => {
+        const err = await rejection(run([], { [variable]: value }));
+        expect(err).to.be.instanceOf(ConfigError);
+        expect(err.message).to.equal(
+          `invalid value "${value}" in environment variable ${variable}: ` +
+            'longer than 2147483647 ms (about 24.8 days), the longest a timer can wait',
+        );
+      });
+    }
   });
 
   describe('command line', () => {
@@ -252,6 +267,169 @@ describe('resolveSettings', () => {
           new RegExp(`^confd ${pkg.version.replace(/\./g, '\\.')} `),
         );
       }
+    });
+  });
+
+  describe('warnings for settings that have no effect (never ignore a setting silently)', () => {
+    const noEffect = (name: string, backend: string) => `${name} has no effect with -backend ${backend}`;
+
+    for (const [argv, expected] of [
+      [['-backend', 'etcd', '-table', 't'], [noEffect('-table', 'etcd')]],
+      [
+        [
+          '-backend=consul',
+          '-auth-type=app-role',
+          '-app-id=a',
+          '-user-id=u',
+          '-role-id=r',
+          '-secret-id=s',
+          '-path=p',
+        ],
+        ['-auth-type', '-app-id', '-user-id', '-role-id', '-secret-id', '-path'].map((f) =>
+          noEffect(f, 'consul'),
+        ),
+      ],
+      ...(['file', 'env'] as const).map(
+        (backend) =>
+          [
+            [
+              `-backend=${backend}`,
+              ...(backend === 'file' ? ['-file=data.yaml'] : []),
+              '-node=http://a:2379',
+              '-username=u',
+              '-password=p',
+              '-basic-auth',
+              '-client-cert=c.pem',
+              '-client-key=k.pem',
+              '-client-ca-keys=ca.pem',
+              '-srv-domain=example.com',
+              '-srv-record=_etcd._tcp.example.com',
+              '-scheme=https',
+              '-separator=:',
+            ],
+            [
+              '-node',
+              '-scheme',
+              '-srv-domain',
+              '-srv-record',
+              '-separator',
+              '-client-cert',
+              '-client-key',
+              '-client-ca-keys',
+              '-basic-auth',
+              '-username',
+              '-password',
+            ].map((f) => noEffect(f, backend)),
+          ] as const,
+      ),
+      ...(['etcd', 'etcdv3', 'zookeeper', 'consul', 'redis'] as const).map(
+        (backend) =>
+          [
+            [`-backend=${backend}`, '-file=data.yaml', '-filter=*.yaml'],
+            [noEffect('-file', backend), noEffect('-filter', backend)],
+          ] as const,
+      ),
+      [['-backend=file', '-file=a.yaml', '-connect-timeout=1s'], [noEffect('-connect-timeout', 'file')]],
+      [['-onetime', '-interval', '5'], ['-interval has no effect with -onetime']],
+      [
+        ['-onetime', '-watch', '-wait=2s'],
+        ['-watch has no effect with -onetime', '-wait has no effect with -onetime'],
+      ],
+      [['-onetime', '-watch'], ['-watch has no effect with -onetime']],
+      [['-wait', '2s'], ['-wait has no effect without -watch']],
+      [
+        ['-backend=zookeeper', '-basic-auth', '-scheme=https', '-client-cert=c', '-auth-token=t'],
+        ['-scheme', '-client-cert', '-basic-auth', '-auth-token'].map((f) => noEffect(f, 'zookeeper')),
+      ],
+      [
+        ['-backend=redis', '-client-cert=c', '-client-insecure', '-basic-auth', '-scheme=https'],
+        ['-scheme', '-client-cert', '-client-insecure', '-basic-auth'].map((f) => noEffect(f, 'redis')),
+      ],
+    ] as const) {
+      it(`warns for ${argv.join(' ')}`, async () => {
+        expect((await run([...argv])).warnings).to.deep.equal(expected);
+      });
+    }
+
+    for (const argv of [
+      ['-backend=file', '-file=a.yaml', '-filter=*.yaml', '-onetime'],
+      ['-backend=env', '-onetime', '-prefix=/app', '-log-level=debug', '-noop', '-sync-only'],
+      [
+        '-backend=etcdv3',
+        '-node=http://a:2379',
+        '-scheme=https',
+        '-client-cert=c',
+        '-client-key=k',
+        '-client-ca-keys=ca',
+        '-client-insecure',
+        '-basic-auth',
+        '-username=u',
+        '-password=p',
+        '-srv-domain=example.com',
+        '-srv-record=_etcd._tcp.example.com',
+        '-connect-timeout=2s',
+      ],
+      ['-backend=zookeeper', '-node=zk:2181', '-username=u', '-password=p', '-srv-domain=example.com'],
+      ['-backend=consul', '-node=c:8500', '-scheme=https', '-auth-token=t', '-basic-auth', '-client-cert=c'],
+      ['-backend=redis', '-node=r:6379', '-password=p', '-client-key=pw', '-separator=:', '-username=u'],
+      ['-watch', '-wait=2s:10s', '-interval=60'],
+      // Not a backend this build has: the factory rejects it, one error instead of a warning per setting.
+      ['-backend=dynamodb', '-table=t', '-node=x'],
+    ]) {
+      it(`does not warn for ${argv.join(' ')}`, async () => {
+        expect((await run(argv)).warnings).to.deep.equal([]);
+      });
+    }
+
+    it('does not warn for defaults, which nobody set', async () => {
+      const { settings, warnings } = await run(['-backend=env', '-onetime']);
+      expect(settings).to.include({ interval: 600, filter: '*', separator: '/', connectTimeoutMs: 5000 });
+      expect(warnings).to.deep.equal([]);
+    });
+
+    it('names a CONFD_* variable when the setting came from the environment', async () => {
+      const { warnings } = await run(['-backend=file', '-file=a.yaml'], {
+        CONFD_TABLE: 't',
+        CONFD_NODES: 'http://a:2379',
+        CONFD_INTERVAL: '30',
+        CONFD_ONETIME: 'true',
+      });
+      expect(warnings).to.deep.equal([
+        'CONFD_NODES has no effect with -backend file',
+        'CONFD_TABLE has no effect with -backend file',
+        'CONFD_INTERVAL has no effect with -onetime',
+      ]);
+    });
+
+    it('names the config file and key when the setting came from confd.toml', async () => {
+      const config = await write(
+        'confd.toml',
+        'backend = "env"\ntable = "t"\nseparator = ":"\ninterval = 60\nprefix = "/app"\n',
+      );
+      const { warnings } = await run(['-config-file', config, '-onetime']);
+      expect(warnings).to.deep.equal([
+        `config file ${config}: key "separator" has no effect with -backend env`,
+        `config file ${config}: key "table" has no effect with -backend env`,
+        `config file ${config}: key "interval" has no effect with -onetime`,
+      ]);
+    });
+
+    it('names the layer that won: a flag over CONFD_* over confd.toml', async () => {
+      const config = await write('confd.toml', 'table = "file"\nusername = "file"\nseparator = ":"\n');
+      const { warnings } = await run(['-config-file', config, '-backend=env', '-table=flag'], {
+        CONFD_TABLE: 'env',
+        CONFD_USERNAME: 'env',
+      });
+      expect(warnings).to.deep.equal([
+        noEffect(`config file ${config}: key "separator"`, 'env'),
+        noEffect('-table', 'env'),
+        noEffect('CONFD_USERNAME', 'env'),
+      ]);
+    });
+
+    it('judges against the backend that won, wherever it was set', async () => {
+      const { warnings } = await run(['-backend=redis', '-separator=:'], { CONFD_BACKEND: 'file' });
+      expect(warnings).to.deep.equal([]);
     });
   });
 

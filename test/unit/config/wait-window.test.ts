@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { DurationTooLongError, MAX_DURATION_MS } from '../../../src/config/duration.js';
 import { parseWaitWindow } from '../../../src/config/wait-window.js';
 
 describe('parseWaitWindow', () => {
@@ -24,5 +25,15 @@ describe('parseWaitWindow', () => {
 
   it('rejects a maximum shorter than the minimum', () => {
     expect(() => parseWaitWindow('10s:2s')).to.throw(RangeError, /maximum is shorter than the minimum/);
+  });
+
+  for (const long of ['1000h', '1s:1000h', '1000h:2000h']) {
+    it(`rejects "${long}": longer than a timer can wait`, () => {
+      expect(() => parseWaitWindow(long)).to.throw(DurationTooLongError, /invalid duration "1000h"/);
+    });
+  }
+
+  it('caps a derived maximum (4 x min) at the timer ceiling instead of overflowing it', () => {
+    expect(parseWaitWindow('200h')).to.deep.equal({ minMs: 720_000_000, maxMs: MAX_DURATION_MS });
   });
 });

@@ -325,5 +325,26 @@ describe('loadResources', () => {
       const zero = await loadFailure(minimal('r', 'reload_cmd_timeout = 0\n'));
       expect(zero.message).to.include('"reload_cmd_timeout"').and.include('greater than zero');
     });
+
+    // Node fires a timer above 2^31-1 ms after 1 ms, which would kill every command at once.
+    for (const [line, shown] of [
+      ['check_cmd_timeout = "1000h"', '"1000h"'],
+      ['reload_cmd_timeout = 2200000', '"2200000"'],
+      ['wait = "1s:1000h"', '"1000h"'],
+    ] as const) {
+      it(`rejects ${line}: longer than a timer can wait`, async () => {
+        const err = await loadFailure(minimal('r', `${line}\n`));
+        expect(err.line).to.equal(5);
+        expect(err.message)
+          .to.include(`"${line.split(' ')[0]}"`)
+          .and.include(`invalid duration ${shown}: longer than 2147483647 ms (about 24.8 days)`);
+      });
+    }
+
+    it('accepts a timeout of exactly 2147483647 ms', async () => {
+      const { resources, failures } = await loadOne('check_cmd_timeout = "2147483647ms"\n');
+      expect(failures).to.deep.equal([]);
+      expect(resources[0]).to.include({ checkCmdTimeoutMs: 2_147_483_647 });
+    });
   });
 });
