@@ -210,29 +210,6 @@ describe('consul backend (real agent)', function () {
     await closing.close();
     expect(await rejection(closing.getValues([root]))).to.be.instanceOf(BackendError);
   });
-
-  describe('watchPrefix', () => {
-    it('returns the current index at once for waitIndex 0, then the new X-Consul-Index after a change', async () => {
-      const ac = new AbortController();
-      const first = await client.watchPrefix(`${root}/app`, [], { waitIndex: 0, signal: ac.signal });
-      expect(first).to.be.greaterThan(0);
-      const waiting = client.watchPrefix(`${root}/app`, [], { waitIndex: first, signal: ac.signal });
-      await kv.kv.set(`${prefix}/app/db/host`, 'db2.local');
-      expect(await waiting).to.be.greaterThan(first);
-      expect(await client.getValues([`${root}/app/db/host`])).to.deep.equal({
-        [`${root}/app/db/host`]: 'db2.local',
-      });
-    });
-
-    it('rejects with an AbortError when its signal is aborted', async () => {
-      const ac = new AbortController();
-      const first = await client.watchPrefix(`${root}/app`, [], { waitIndex: 0, signal: ac.signal });
-      const waiting = client.watchPrefix(`${root}/app`, [], { waitIndex: first, signal: ac.signal });
-      await sleep(50);
-      ac.abort();
-      expect((await rejection(waiting)).name).to.equal('AbortError');
-    });
-  });
 });
 
 /** A second agent with ACLs on (default deny), on its own ports, for the token tests only. */

@@ -367,48 +367,6 @@ describe('zookeeper backend (real server)', function () {
         .and.include('-username');
     });
   });
-
-  describe('watchPrefix', () => {
-    it('returns the current index at once for waitIndex 0, then waits for a change under the prefix', async () => {
-      const ac = new AbortController();
-      const first = await client.watchPrefix(`${root}/app`, [], { waitIndex: 0, signal: ac.signal });
-      expect(first).to.be.greaterThan(0);
-      const waiting = client.watchPrefix(`${root}/app`, [], { waitIndex: first, signal: ac.signal });
-      await fixture.put(`${root}/app/db/host`, 'db2.local');
-      const next = await waiting;
-      expect(next).to.be.greaterThan(first);
-      expect(await client.getValues([`${root}/app/db/host`])).to.deep.equal({
-        [`${root}/app/db/host`]: 'db2.local',
-      });
-    });
-
-    it('returns at once when something changed since the caller last looked', async () => {
-      const ac = new AbortController();
-      const seen = await client.watchPrefix(`${root}/app`, [], { waitIndex: 0, signal: ac.signal });
-      await fixture.put(`${root}/app/db/user`, 'admin');
-      expect(
-        await client.watchPrefix(`${root}/app`, [], { waitIndex: seen, signal: ac.signal }),
-      ).to.be.greaterThan(seen);
-    });
-
-    it('wakes when a missing prefix is created', async () => {
-      const ac = new AbortController();
-      const seen = await client.watchPrefix(`${root}/later`, [], { waitIndex: 0, signal: ac.signal });
-      const waiting = client.watchPrefix(`${root}/later`, [], { waitIndex: seen, signal: ac.signal });
-      await fixture.put(`${root}/later/key`, 'v');
-      expect(await waiting).to.be.greaterThan(seen);
-    });
-
-    it('rejects with an AbortError when its signal is aborted', async () => {
-      const ac = new AbortController();
-      const seen = await client.watchPrefix(`${root}/app`, [], { waitIndex: 0, signal: ac.signal });
-      const waiting = client.watchPrefix(`${root}/app`, [], { waitIndex: seen, signal: ac.signal });
-      ac.abort();
-      let caught: unknown;
-      await waiting.catch((err: unknown) => (caught = err));
-      expect((caught as Error).name).to.equal('AbortError');
-    });
-  });
 });
 
 describe('zookeeperEndpoints', () => {
