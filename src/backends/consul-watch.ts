@@ -1,8 +1,8 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import { ChangeFeed, untilAborted } from './change-feed.js';
 import { entryValues, type ConsulEntry } from './consul-kv.js';
 import type { KVPairs, WatchResult } from './store-client.js';
+import { countedChanges, nextChangeIndex, untilAborted, WatchEventBuffer } from './watch-event-buffer.js';
 
 /** A recursive read of the prefix and the X-Consul-Index it answered with. */
 export interface ConsulListing {
@@ -32,7 +32,7 @@ const UNINDEXED_POLL_MS = 1000;
  * retried with a growing delay; a caller arming with index 0 meanwhile triggers an immediate attempt.
  */
 export class ConsulPrefixWatch {
-  private readonly feed = new ChangeFeed();
+  private readonly feed = new WatchEventBuffer(nextChangeIndex());
   private values: KVPairs | undefined;
   private consulIndex = 0;
   /** The next difference is reported as "anything may have changed". */
@@ -66,7 +66,7 @@ export class ConsulPrefixWatch {
       const outcome = await untilAborted(this.nextAttempt(), signal);
       if (outcome !== undefined) throw outcome;
     }
-    return { index: this.feed.current };
+    return { index: this.feed.latest };
   }
 
   /** Cancels the query in flight; waiting callers reject with `err`. */
@@ -130,7 +130,7 @@ export class ConsulPrefixWatch {
     const next = entryValues(this.prefix, entries);
     if (this.values !== undefined) {
       const changed = changedKeys(this.values, next);
-      if (changed.length > 0) this.feed.record(this.unknownChanges ? undefined : changed);
+      if (changed.length > 0) this.feed.record(countedChanges(this.unknownChanges ? undefined : changed));
     }
     this.values = next;
     this.unknownChanges = false;

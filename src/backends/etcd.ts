@@ -172,7 +172,7 @@ export class EtcdStoreClient implements StoreClient {
       return { index: current };
     }
     const watch = await untilAborted(this.prefixWatch(root, waitIndex), signal);
-    return watch.changes.wait(waitIndex, coveredBy(keys), signal);
+    return watch.changes.wait(waitIndex, signal, coveredBy(keys));
   }
 
   private prefixWatch(root: string, startAfter: number): Promise<EtcdPrefixWatch> {

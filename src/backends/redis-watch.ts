@@ -66,7 +66,7 @@ export class RedisWatchHub {
     if (this.closed) throw this.error('client is closed');
     const feed = await untilAborted(this.feed(cleanKey(prefix)), signal);
     if (waitIndex <= 0) return { index: feed.changes.latest };
-    return feed.changes.wait(waitIndex, relatedTo(keys), signal);
+    return feed.changes.wait(waitIndex, signal, relatedTo(keys));
   }
 
   async close(): Promise<void> {

@@ -14,10 +14,14 @@ interface Waiter {
   fail(err: unknown): void;
 }
 
+const anyKey = (): boolean => true;
+
 /**
  * The changes one long-lived watch has seen, by index, and the callers waiting on them. Because the watch
  * outlives every wait and everything it sees is kept, a caller coming back with the index it last got is
  * told about every change after it, however long it was away (up to MAX_BUFFERED_CHANGES).
+ *
+ * The index is the store's own (an etcd revision) or, for a store without one, nextChangeIndex().
  */
 export class WatchEventBuffer {
   private changes: WatchChange[] = [];
@@ -40,13 +44,8 @@ export class WatchEventBuffer {
     return this.latestIndex;
   }
 
-  get failed(): boolean {
-    return this.failure !== undefined;
-  }
-
   /** Adds changes in index order (several may share one index, e.g. one etcd transaction) and wakes waiters. */
   record(changes: readonly WatchChange[]): void {
-    if (this.failed) return;
     let added = false;
     for (const change of changes) {
       // Watches replay nothing twice, but an index going back would break every waiter's arithmetic.
@@ -60,12 +59,18 @@ export class WatchEventBuffer {
     for (const waiter of [...this.waiters]) waiter.wake();
   }
 
-  /** Ends the buffer: every current and later wait rejects with `err`. */
+  /**
+   * The watch behind the buffer stopped working: current waiters reject with `err`, and so does every
+   * later wait with nothing to report, until `recover`. What was recorded is kept and still reported.
+   */
   fail(err: unknown): void {
-    if (this.failed) return;
     this.failure = err;
-    this.changes = [];
     for (const waiter of [...this.waiters]) waiter.fail(err);
+  }
+
+  /** The watch works again: waits block until the next change instead of rejecting. */
+  recover(): void {
+    this.failure = undefined;
   }
 
   /**
@@ -73,11 +78,15 @@ export class WatchEventBuffer {
    * changedKeys undefined when changes since `waitIndex` are unknown), at once if one is already here.
    * Aborting `signal` rejects with its reason.
    */
-  wait(waitIndex: number, relevant: (key: string) => boolean, signal: AbortSignal): Promise<WatchResult> {
+  wait(
+    waitIndex: number,
+    signal: AbortSignal,
+    relevant: (key: string) => boolean = anyKey,
+  ): Promise<WatchResult> {
     if (signal.aborted) return Promise.reject(abortReason(signal));
-    if (this.failed) return Promise.reject(this.failure);
     const ready = this.collect(waitIndex, relevant);
     if (ready) return Promise.resolve(ready);
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise<WatchResult>((resolve, reject) => {
       const done = (): void => {
         this.waiters.delete(waiter);
@@ -112,7 +121,7 @@ export class WatchEventBuffer {
       if (key === undefined) return { index: this.latestIndex };
       if (relevant(key)) keys.add(key);
     }
-    return keys.size > 0 ? { index: this.latestIndex, changedKeys: [...keys] } : undefined;
+    return keys.size > 0 ? { index: this.latestIndex, changedKeys: [...keys].sort() } : undefined;
   }
 
   /** Position of the first change with an index above `index` (binary search: changes are in index order). */
@@ -134,6 +143,25 @@ export class WatchEventBuffer {
     this.changes = this.changes.slice(keep);
     this.floor = cut;
   }
+}
+
+let lastChangeIndex = 0;
+
+/**
+ * An index for a store that has none of its own (start index and changes alike). One counter for the whole
+ * process: a buffer created later starts above every index an earlier one handed out, so a caller coming
+ * with an index from a buffer that is gone is below the floor and told to re-read everything.
+ */
+export function nextChangeIndex(): number {
+  lastChangeIndex += 1;
+  return lastChangeIndex;
+}
+
+/** `keys` changed together, at the next counted index; undefined: anything may have changed. */
+export function countedChanges(keys: readonly string[] | undefined): WatchChange[] {
+  if (keys?.length === 0) return [];
+  const index = nextChangeIndex();
+  return keys === undefined ? [{ index, key: undefined }] : keys.map((key) => ({ index, key }));
 }
 
 /** What an aborted wait rejects with: the signal's reason, or a standard AbortError. */

@@ -2,8 +2,8 @@ import { posix } from 'node:path';
 import { errorMessage, type BackendError } from '../errors.js';
 import { keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
-import { ChangeFeed, untilAborted } from './change-feed.js';
 import type { KVPairs, WatchResult } from './store-client.js';
+import { countedChanges, nextChangeIndex, untilAborted, WatchEventBuffer } from './watch-event-buffer.js';
 import type { ZkEvent, ZkNodeReader, ZkSession, ZkWatcher } from './zookeeper-session.js';
 import { childPaths, leafValue, readNodes, SYSTEM_ROOT, type ZkNodes } from './zookeeper-tree.js';
 import type { ZkEventHub } from './zookeeper-watch.js';
@@ -39,7 +39,7 @@ const ROOT_LOAD_ATTEMPTS = 5;
  */
 export class ZkTreeCache {
   private nodes: ZkNodes = new Map();
-  private readonly feed = new ChangeFeed();
+  private readonly feed = new WatchEventBuffer(nextChangeIndex());
   private bound: { live: LiveSession; release: () => void } | undefined;
   /** Every read-and-apply step runs after the previous one. */
   private tail: Promise<void> = Promise.resolve();
@@ -72,7 +72,7 @@ export class ZkTreeCache {
   async wait(waitIndex: number, signal: AbortSignal): Promise<WatchResult> {
     if (waitIndex !== 0) return this.feed.wait(waitIndex, signal);
     if (!this.synced) await untilAborted(this.resync(), signal);
-    return { index: this.feed.current };
+    return { index: this.feed.latest };
   }
 
   /**
@@ -269,7 +269,7 @@ export class ZkTreeCache {
     }
     this.nodes = fresh;
     if (!this.loaded) this.loaded = true;
-    else if (changed.length > 0) this.feed.record(unknown ? undefined : changed);
+    else if (changed.length > 0) this.feed.record(countedChanges(unknown ? undefined : changed));
   }
 
   /** Adds a freshly read subtree at `top` (empty: nothing to add), linking it to its parent. */
@@ -315,7 +315,7 @@ export class ZkTreeCache {
       if (this.valueAt(path, this.nodes) !== value) changed.push(path);
     }
     this.before.clear();
-    this.feed.record(changed);
+    this.feed.record(countedChanges(changed));
   }
 
   private valueAt(path: string, nodes: ZkNodes): string | undefined {

@@ -10,9 +10,11 @@ import { runInterval } from '../process/interval.js';
 import { runOnetime } from '../process/onetime.js';
 import { watchConfdir } from '../process/watch.js';
 import { USAGE_HINT } from './flags.js';
+import { installWarningFilter } from './warning-filter.js';
 
 /** Exit codes: 0 success, 1 a resource or the setup failed, 2 bad command line. */
 export async function main(argv: string[]): Promise<number> {
+  installWarningFilter();
   let resolved: Awaited<ReturnType<typeof resolveSettings>>;
   try {
     resolved = await resolveSettings(argv, process.env);

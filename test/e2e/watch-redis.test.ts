@@ -63,8 +63,19 @@ describe('watch mode (end to end, real redis)', function () {
     admin.disconnect();
   });
 
+  // -interval 1: with keyspace notifications off (a restarted test server), the backend polls at -interval.
   function watchRedis(): ReturnType<typeof startConfd> {
-    daemon = startConfd(['-watch', '-backend', 'redis', '-node', endpoint, '-confdir', ws.root]);
+    daemon = startConfd([
+      '-watch',
+      '-interval',
+      '1',
+      '-backend',
+      'redis',
+      '-node',
+      endpoint,
+      '-confdir',
+      ws.root,
+    ]);
     return daemon;
   }
 
