@@ -7,6 +7,7 @@ import { ConfdError, UsageError, errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { createLogger } from '../logging/winston-logger.js';
 import { runInterval } from '../process/interval.js';
+import { connectWithRetry } from '../process/connect-store.js';
 import { runOnetime } from '../process/onetime.js';
 import { watchConfdir } from '../process/watch.js';
 import { USAGE_HINT } from './flags.js';
@@ -64,29 +65,36 @@ async function run(settings: Settings, logger: Logger): Promise<number> {
   logger.info(
     `Starting confd-ts (backend ${settings.backend}${nodes.length ? `, nodes ${nodes.join(',')}` : ''})`,
   );
-  const store = await createStoreClient(settings, logger);
   const modes = { noop: settings.noop, syncOnly: settings.syncOnly, keepStageFile: settings.keepStageFile };
-  try {
-    if (settings.onetime) return await runOnetime(settings.confdir, settings.prefix, store, modes, logger);
-    if (settings.watch) {
-      // -interval stays meaningful with -watch: a full re-render every N seconds (default 600) as a safety
-      // net for anything a watch could miss; files already in sync are not touched, so it costs only reads.
-      const options = { wait: settings.wait, resyncIntervalMs: settings.interval * 1000 };
-      await runUntilSignalled(
-        (signal) => watchConfdir(settings.confdir, settings.prefix, store, modes, logger, signal, options),
-        logger,
-      );
-      return 0;
+  const connect = () => createStoreClient(settings, logger);
+
+  if (settings.onetime) {
+    // Onetime fails fast: CI wants the exit code now, not a retry loop.
+    const store = await connect();
+    try {
+      return await runOnetime(settings.confdir, settings.prefix, store, modes, logger);
+    } finally {
+      await closeQuietly(store, logger);
     }
-    await runUntilSignalled(
-      (signal) =>
-        runInterval(settings.confdir, settings.prefix, settings.interval, store, modes, logger, signal),
-      logger,
-    );
-    return 0;
-  } finally {
-    await closeQuietly(store, logger);
   }
+
+  await runUntilSignalled(async (signal) => {
+    const store = await connectWithRetry(connect, logger, signal);
+    if (!store) return;
+    try {
+      if (settings.watch) {
+        // -interval stays meaningful with -watch: a full re-render every N seconds (default 600) as a safety
+        // net for anything a watch could miss; files already in sync are not touched, so it costs only reads.
+        const options = { wait: settings.wait, resyncIntervalMs: settings.interval * 1000 };
+        await watchConfdir(settings.confdir, settings.prefix, store, modes, logger, signal, options);
+      } else {
+        await runInterval(settings.confdir, settings.prefix, settings.interval, store, modes, logger, signal);
+      }
+    } finally {
+      await closeQuietly(store, logger);
+    }
+  }, logger);
+  return 0;
 }
 
 /** SIGINT/SIGTERM stop the daemon after the pass in flight; a second signal exits at once. */
