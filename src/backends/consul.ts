@@ -2,7 +2,13 @@ import { EventEmitter } from 'node:events';
 import { BackendError, errorMessage } from '../errors.js';
 import { cleanKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
-import { ConsulAgents, type ConsulAgent, type ConsulApi } from './consul-agents.js';
+import {
+  ConsulAgents,
+  serverMessage,
+  type AnswerError,
+  type ConsulAgent,
+  type ConsulApi,
+} from './consul-agents.js';
 import { readValues, toConsulKey, type ConsulEntry, type ConsulKvReader } from './consul-kv.js';
 import { ConsulPrefixWatch, type ConsulListing } from './consul-watch.js';
 import { resolveSrvNodes } from './srv-nodes.js';
@@ -130,18 +136,19 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
    * looks like a missing one (404); a plain read of the key itself then tells "denied" (403) from "absent".
    */
   async list(consulKey: string): Promise<ConsulEntry[]> {
-    try {
-      const body = await this.agents.run(({ api }) =>
-        api.kv.get({ key: consulKey, recurse: true, timeout: this.readTimeoutMs }),
+    const answerError = this.answerError(consulKey);
+    const body = await this.agents.run(
+      ({ api }) => api.kv.get({ key: consulKey, recurse: true, timeout: this.readTimeoutMs }),
+      answerError,
+    );
+    if (Array.isArray(body)) return body as ConsulEntry[];
+    if (consulKey !== '') {
+      await this.agents.run(
+        ({ api }) => api.kv.get({ key: consulKey, timeout: this.readTimeoutMs }),
+        answerError,
       );
-      if (Array.isArray(body)) return body as ConsulEntry[];
-      if (consulKey !== '') {
-        await this.agents.run(({ api }) => api.kv.get({ key: consulKey, timeout: this.readTimeoutMs }));
-      }
-      return [];
-    } catch (err) {
-      throw this.requestError(consulKey, err);
     }
+    return [];
   }
 
   /** All callers of one prefix share its blocking-query loop (see ConsulPrefixWatch). */
@@ -176,8 +183,9 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
       // Consul adds up to wait/16 of jitter before answering.
       const timeout =
         index > 0 ? (this.watchWaitS * 1000 * 17) / 16 + this.readTimeoutMs : this.readTimeoutMs;
-      const result = await this.agents.run(({ watchApi }) =>
-        watchApi.kv.get({ key: consulKey, recurse: true, ...blocking, timeout, ctx }),
+      const result = await this.agents.run(
+        ({ watchApi }) => watchApi.kv.get({ key: consulKey, recurse: true, ...blocking, timeout, ctx }),
+        this.answerError(consulKey),
       );
       const [response, body] = result as [{ headers: Record<string, unknown> }, unknown];
       const header = response.headers['x-consul-index'];
@@ -185,45 +193,28 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
         index: typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : 0,
         entries: Array.isArray(body) ? (body as ConsulEntry[]) : [],
       };
-    } catch (err) {
-      throw this.requestError(consulKey, err);
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
   }
 
-  private requestError(consulKey: string, err: unknown): unknown {
-    if (err instanceof BackendError) return err;
-    const { statusCode, message } = err as HttpError;
-    const key = `/${consulKey}`;
-    const endpoints = this.agents.endpoints;
-    if (statusCode === 403) {
-      return new BackendError(
-        `${BACKEND}: permission denied (ACL) reading ${key}: ${serverMessage(message)}; check -auth-token or CONSUL_HTTP_TOKEN`,
-        BACKEND,
-        endpoints,
-        { cause: err },
-      );
-    }
-    if (statusCode === 401) {
-      return new BackendError(
-        `${BACKEND}: unauthorized reading ${key}: check -basic-auth credentials`,
-        BACKEND,
-        endpoints,
-        {
-          cause: err,
-        },
-      );
-    }
-    const status = statusCode ? `HTTP ${statusCode}: ` : '';
-    return new BackendError(
-      `${BACKEND}: reading ${key} failed: ${status}${serverMessage(message ?? errorMessage(err))}`,
-      BACKEND,
-      endpoints,
-      {
-        cause: err,
-      },
-    );
+  /** An HTTP error answer (or a cancel) while reading `consulKey`, as a BackendError naming the agent. */
+  private answerError(consulKey: string): AnswerError {
+    return (err, { endpoint }) => {
+      const { statusCode, message } = err as HttpError;
+      const where = `/${consulKey} at ${endpoint}`;
+      const endpoints = this.agents.endpoints;
+      const fail = (text: string): BackendError =>
+        new BackendError(`${BACKEND}: ${text}`, BACKEND, endpoints, { cause: err });
+      if (statusCode === 403) {
+        return fail(
+          `permission denied (ACL) reading ${where}: ${serverMessage(message)}; check -auth-token or CONSUL_HTTP_TOKEN`,
+        );
+      }
+      if (statusCode === 401) return fail(`unauthorized reading ${where}: check -basic-auth credentials`);
+      const status = statusCode ? `HTTP ${statusCode}: ` : '';
+      return fail(`reading ${where} failed: ${status}${serverMessage(message ?? errorMessage(err))}`);
+    };
   }
 
   private assertOpen(): void {
@@ -238,9 +229,4 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
     this.watches.clear();
     this.agents.destroy();
   }
-}
-
-/** papi prefixes "consul: kv.get: " to the server's text; keep only the server's words. */
-function serverMessage(message: string | undefined): string {
-  return (message ?? '').replace(/^consul: [\w.]+: /, '').trim();
 }

@@ -247,16 +247,18 @@ class Session implements ZkSession {
 
   private requestError(path: string, error: unknown): BackendError {
     const code = codeOf(error);
+    // The library hides which server of the ensemble it is talking to, so name them all.
+    const where = `${path} at ${this.options.endpoints.join(',')}`;
     if (code === this.codes.NO_AUTH) {
       const hint = this.withAuth
         ? 'the node ACL does not grant read access to the digest credentials given (-username/-password)'
         : 'the node ACL requires authentication: set -username and -password for digest auth';
-      return this.error(`not authorized to read ${path} (NOAUTH): ${hint}`, error);
+      return this.error(`not authorized to read ${where} (NOAUTH): ${hint}`, error);
     }
-    if (code === this.codes.AUTH_FAILED) return this.error(`authentication failed reading ${path}`, error);
-    if (code === this.codes.CONNECTION_LOSS) return this.error(`connection lost reading ${path}`, error);
-    if (code === this.codes.SESSION_EXPIRED) return this.error(`session expired reading ${path}`, error);
-    return this.error(`reading ${path} failed: ${errorMessage(error)}`, error);
+    if (code === this.codes.AUTH_FAILED) return this.error(`authentication failed reading ${where}`, error);
+    if (code === this.codes.CONNECTION_LOSS) return this.error(`connection lost reading ${where}`, error);
+    if (code === this.codes.SESSION_EXPIRED) return this.error(`session expired reading ${where}`, error);
+    return this.error(`reading ${where} failed: ${errorMessage(error)}`, error);
   }
 
   private error(message: string, cause?: unknown): BackendError {

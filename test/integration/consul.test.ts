@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Agent as HttpsAgent } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import Consul from 'consul';
+import { execa } from 'execa';
 import { consulEndpoints, createClient, type ConsulClient } from '../../src/backends/consul.js';
 import { readValues, type ConsulKvReader } from '../../src/backends/consul-kv.js';
 import type { BackendOptions } from '../../src/backends/store-client.js';
@@ -65,6 +67,57 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
     return err as Error;
   }
   throw new Error('expected a rejection');
+}
+
+/** A logger that keeps the warnings, to check what was said about a skipped agent. */
+function recordingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { ...quiet, warnings, warn: (message) => void warnings.push(message) };
+}
+
+/**
+ * A throwaway `consul agent -dev` configured by `hcl`, on ports of its own so it cannot clash with the
+ * shared agent. Resolves once `ready` (polled) says so; the caller stops it with stopAgent.
+ */
+async function startDevAgent(
+  name: string,
+  dir: string,
+  hcl: string,
+  extraArgs: string[],
+  ready: () => Promise<boolean>,
+): Promise<ChildProcess> {
+  await useStore('consul'); // installs the binary when missing
+  const cached = join(process.env.STORES_CACHE ?? join(repoDir, '.stores'), 'cache/consul/usr/bin/consul');
+  const binary = existsSync(cached) ? cached : 'consul';
+  await writeFile(join(dir, 'agent.hcl'), hcl);
+  const [server, serfLan, serfWan] = [await freePort(), await freePort(), await freePort()];
+  // -dev keeps everything in memory.
+  const args = ['agent', '-dev', '-node', name, '-bind', '127.0.0.1', '-client', '127.0.0.1'];
+  args.push('-server-port', `${server}`, '-serf-lan-port', `${serfLan}`, '-serf-wan-port', `${serfWan}`);
+  args.push('-dns-port', '-1', '-grpc-port', '-1', '-config-file', join(dir, 'agent.hcl'), ...extraArgs);
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the ${name} agent exited: ${stderr}`);
+      if (await ready().catch(() => false)) return child;
+      if (Date.now() > deadline) throw new Error(`the ${name} agent was not ready within 60 s: ${stderr}`);
+      await sleep(250);
+    }
+  } catch (err) {
+    await stopAgent(child);
+    throw err;
+  }
+}
+
+async function stopAgent(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((done) => child.once('exit', done));
+  child.kill('SIGTERM');
+  const stopped = await Promise.race([exited.then(() => true), sleep(15_000, false, { ref: false })]);
+  if (!stopped) child.kill('SIGKILL');
 }
 
 describe('consul backend (real agent)', function () {
@@ -192,6 +245,51 @@ describe('consul backend (real agent)', function () {
     }
   });
 
+  it('skips an agent that fails TLS (https:// against a plain-http agent), says so, and uses the next node', async () => {
+    const logger = recordingLogger();
+    const multi = await createClient(backendOptions([`https://${endpoint}`, endpoint]), logger);
+    try {
+      expect(await multi.getValues([`${root}/app/db/port`])).to.deep.equal({
+        [`${root}/app/db/port`]: '5432',
+      });
+    } finally {
+      await multi.close();
+    }
+    expect(logger.warnings.join('\n')).to.include(`https://${endpoint}`).and.include('TLS');
+  });
+
+  it('fails naming the agent and TLS when the only node fails TLS', async () => {
+    const err = await rejection(createClient(backendOptions([`https://${endpoint}`]), quiet));
+    expect(err).to.be.instanceOf(BackendError);
+    expect(err.message).to.include(`https://${endpoint}`).and.include('TLS').and.include('EPROTO');
+  });
+
+  describe('a node that is not a Consul agent (etcd answers 404 to /v1/status/leader)', () => {
+    let etcd: string;
+
+    before(async function () {
+      this.timeout(180_000);
+      ({ endpoint: etcd } = await useStore('etcd'));
+    });
+
+    it('is skipped for the next node, whose keys are read', async () => {
+      const multi = await createClient(backendOptions([etcd, endpoint]), quiet);
+      try {
+        expect(await multi.getValues([`${root}/app/db/port`])).to.deep.equal({
+          [`${root}/app/db/port`]: '5432',
+        });
+      } finally {
+        await multi.close();
+      }
+    });
+
+    it('fails with the HTTP status when it is the only node, instead of reading "no keys"', async () => {
+      const err = await rejection(createClient(backendOptions([etcd]), quiet));
+      expect(err).to.be.instanceOf(BackendError);
+      expect(err.message).to.include(etcd).and.include('HTTP 404');
+    });
+  });
+
   it('fails with a BackendError naming the endpoints when no agent answers, within the connect timeout', async () => {
     const dead = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
     const started = Date.now();
@@ -224,49 +322,19 @@ describe('consul backend with ACLs (real agent)', function () {
 
   before(async function () {
     this.timeout(120_000);
-    await useStore('consul'); // installs the binary when missing
-    const cached = join(process.env.STORES_CACHE ?? join(repoDir, '.stores'), 'cache/consul/usr/bin/consul');
-    const binary = existsSync(cached) ? cached : 'consul';
     dir = await mkdtemp(join(tmpdir(), 'confd-consul-acl-'));
-    await writeFile(
-      join(dir, 'acl.hcl'),
-      `acl {\n  enabled = true\n  default_policy = "deny"\n  tokens {\n    master = "${master}"\n  }\n}\n`,
-    );
-    const [http, server, serfLan, serfWan] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
+    const http = await freePort();
     endpoint = `127.0.0.1:${http}`;
-    // -dev keeps everything in memory; the ports are all explicit so it cannot clash with the main agent.
-    const args = ['agent', '-dev', '-node', 'confd-acl-test', '-bind', '127.0.0.1', '-client', '127.0.0.1'];
-    args.push('-http-port', `${http}`, '-server-port', `${server}`, '-serf-lan-port', `${serfLan}`);
-    args.push(
-      '-serf-wan-port',
-      `${serfWan}`,
-      '-dns-port',
-      '-1',
-      '-grpc-port',
-      '-1',
-      '-config-file',
-      join(dir, 'acl.hcl'),
-    );
-    const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    agent = child;
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const admin = fixtureClient(endpoint, master);
     try {
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        if (child.exitCode !== null) throw new Error(`the ACL agent exited: ${stderr}`);
-        // Ready once the master token can write: leader elected and ACLs bootstrapped.
-        const ok = await admin.kv.set('secret/db/password', 'hunter2').catch(() => false);
-        if (ok === true) break;
-        if (Date.now() > deadline) throw new Error(`the ACL agent was not ready within 60 s: ${stderr}`);
-        await sleep(250);
-      }
+      // Ready once the master token can write: leader elected and ACLs bootstrapped.
+      agent = await startDevAgent(
+        'confd-acl-test',
+        dir,
+        `acl {\n  enabled = true\n  default_policy = "deny"\n  tokens {\n    master = "${master}"\n  }\n}\n`,
+        ['-http-port', `${http}`],
+        async () => (await admin.kv.set('secret/db/password', 'hunter2')) === true,
+      );
     } finally {
       admin.destroy();
     }
@@ -280,13 +348,7 @@ describe('consul backend with ACLs (real agent)', function () {
 
   after(async function () {
     this.timeout(30_000);
-    const child = agent;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      const stopped = await Promise.race([exited.then(() => true), sleep(15_000, false, { ref: false })]);
-      if (!stopped) child.kill('SIGKILL');
-    }
+    await stopAgent(agent);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -299,11 +361,11 @@ describe('consul backend with ACLs (real agent)', function () {
     }
   }
 
-  it('reports "permission denied (ACL)" without a token, where Consul itself answers 404 to the listing', async () => {
+  it('reports "permission denied (ACL)" at the agent without a token, where Consul itself answers 404 to the listing', async () => {
     delete process.env.CONSUL_HTTP_TOKEN;
     const err = await rejection(readWith({}));
     expect(err).to.be.instanceOf(BackendError);
-    expect(err.message).to.include('permission denied (ACL)').and.include('/secret');
+    expect(err.message).to.include('permission denied (ACL)').and.include(`/secret at ${endpoint}`);
   });
 
   it('reads with the token from -auth-token', async () => {
@@ -325,6 +387,112 @@ describe('consul backend with ACLs (real agent)', function () {
       .to.include('permission denied (ACL)')
       .and.include('ACL not found')
       .and.not.include(bogus);
+  });
+});
+
+/** A throwaway CA and a server certificate for IP 127.0.0.1 signed by it, made with openssl in `dir`. */
+async function makeCertificates(dir: string): Promise<void> {
+  const openssl = (...args: string[]) => execa('openssl', args, { cwd: dir });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=ca',
+  );
+  await writeFile(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  await openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=server');
+  await openssl(
+    ...['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial'],
+    ...['-out', 'server.crt', '-days', '2', '-extfile', 'server.ext'],
+  );
+}
+
+/** A third agent that speaks HTTPS only (its plain HTTP port is off), for -scheme https and the TLS flags. */
+describe('consul backend over TLS (real agent)', function () {
+  this.timeout(30_000);
+
+  let dir: string;
+  let agent: ChildProcess | undefined;
+  let endpoint: string;
+  let ca: string;
+
+  before(async function () {
+    this.timeout(120_000);
+    dir = await mkdtemp(join(tmpdir(), 'confd-consul-tls-'));
+    await makeCertificates(dir);
+    ca = join(dir, 'ca.crt');
+    const https = await freePort();
+    endpoint = `127.0.0.1:${https}`;
+    const admin = new Consul({
+      baseUrl: `https://${endpoint}/v1`,
+      agent: new HttpsAgent({ ca: await readFile(ca), keepAlive: true }),
+    } as ConstructorParameters<typeof Consul>[0]);
+    try {
+      // Ready once a write goes through over TLS: leader elected.
+      agent = await startDevAgent(
+        'confd-tls-test',
+        dir,
+        [
+          `ports {\n  http = -1\n  https = ${https}\n}`,
+          `cert_file = "${join(dir, 'server.crt')}"`,
+          `key_file = "${join(dir, 'server.key')}"`,
+          `ca_file = "${ca}"`,
+          'verify_incoming = false',
+          '',
+        ].join('\n'),
+        [],
+        async () => (await admin.kv.set('tls/db/host', 'secure.local')) === true,
+      );
+    } finally {
+      admin.destroy();
+    }
+  });
+
+  after(async function () {
+    this.timeout(30_000);
+    await stopAgent(agent);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function readWith(nodes: string[], extra: Partial<BackendOptions>): Promise<Record<string, string>> {
+    const client = await createClient(backendOptions(nodes, extra), quiet);
+    try {
+      return await client.getValues(['/tls']);
+    } finally {
+      await client.close();
+    }
+  }
+
+  it('reads with -scheme https and -client-ca-keys', async () => {
+    expect(await readWith([endpoint], { scheme: 'https', clientCaKeys: ca })).to.deep.equal({
+      '/tls/db/host': 'secure.local',
+    });
+  });
+
+  it('reads from an https:// node with -client-insecure and no CA', async () => {
+    expect(await readWith([`https://${endpoint}`], { clientInsecure: true })).to.deep.equal({
+      '/tls/db/host': 'secure.local',
+    });
+  });
+
+  it('fails naming the agent and TLS when the CA is not given', async () => {
+    const err = await rejection(readWith([endpoint], { scheme: 'https' }));
+    expect(err).to.be.instanceOf(BackendError);
+    expect(err.message).to.include(endpoint).and.include('TLS').and.include('-client-ca-keys');
+  });
+
+  it('fails naming the agent when spoken to in plain HTTP', async () => {
+    const err = await rejection(readWith([endpoint], {}));
+    expect(err).to.be.instanceOf(BackendError);
+    expect(err.message).to.include(endpoint).and.include('HTTP 400');
   });
 });
 

@@ -339,7 +339,7 @@ describe('zookeeper backend (real server)', function () {
       }
     });
 
-    it('fails with a clear NOAUTH error for wrong credentials', async () => {
+    it('fails with a clear NOAUTH error for wrong credentials, naming the node and the endpoints', async () => {
       const wrong = await createClient(
         backendOptions([endpoint], { username: user, password: 'nope' }),
         quiet,
@@ -351,19 +351,20 @@ describe('zookeeper backend (real server)', function () {
         expect((caught as Error).message)
           .to.include('not authorized')
           .and.include('NOAUTH')
-          .and.include(`${root}/secure/token`)
+          .and.include(`${root}/secure/token at ${endpoint}`)
           .and.not.include('nope');
       } finally {
         await wrong.close();
       }
     });
 
-    it('says credentials are needed when none were given', async () => {
+    it('says credentials are needed when none were given, naming the endpoints', async () => {
       let caught: unknown;
       await client.getValues([`${root}/secure`]).catch((err: unknown) => (caught = err));
       expect(caught).to.be.instanceOf(BackendError);
       expect((caught as Error).message)
         .to.include('NOAUTH')
+        .and.include(endpoint)
         .and.include('-username');
     });
   });
