@@ -1,5 +1,6 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
+import { changedKeys } from './changed-keys.js';
 import { entryValues, type ConsulEntry } from './consul-kv.js';
 import type { KVPairs, WatchResult } from './store-client.js';
 import { countedChanges, nextChangeIndex, untilAborted, WatchEventBuffer } from './watch-event-buffer.js';
@@ -160,12 +161,4 @@ export class ConsulPrefixWatch {
       this.wake = done;
     });
   }
-}
-
-/** Keys created, deleted or given another value between two listings. */
-function changedKeys(before: KVPairs, after: KVPairs): string[] {
-  const changed: string[] = [];
-  for (const key of Object.keys(before)) if (after[key] !== before[key]) changed.push(key);
-  for (const key of Object.keys(after)) if (!Object.hasOwn(before, key)) changed.push(key);
-  return changed;
 }

@@ -68,7 +68,10 @@ export class FileChangeWatch {
       return;
     }
     const name = basename(path);
-    this.add(dirname(path), {}, (filename) => filename === null || filename === name);
+    const dir = dirname(path);
+    // The directory's own removal is reported under its name: the watch must be rebuilt then, or it is deaf.
+    const dirName = basename(dir);
+    this.add(dir, {}, (filename) => filename === null || filename === name || filename === dirName);
     try {
       this.add(path, {}, () => true);
     } catch {

@@ -3,9 +3,10 @@ import { cleanKey, keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { readDataFile } from './file-data.js';
 import { listDataFiles } from './file-lookup.js';
-import { ChangeLog, changedKeys } from './file-changes.js';
+import { changedKeys } from './changed-keys.js';
 import { FileChangeWatch } from './file-watch.js';
 import type { BackendOptions, KVPairs, StoreClient, WatchOptions, WatchResult } from './store-client.js';
+import { countedChanges, nextChangeIndex, WatchEventBuffer } from './watch-event-buffer.js';
 
 /**
  * `-backend file`: key/value pairs from YAML or JSON files and directories of them (`-file`, repeatable;
@@ -23,7 +24,7 @@ export async function createClient(options: BackendOptions, logger: Logger): Pro
 
 export class FileStoreClient implements StoreClient {
   private readonly watch: FileChangeWatch;
-  private readonly changes = new ChangeLog();
+  private readonly changes = new WatchEventBuffer(nextChangeIndex());
   /** The values as the watch last read them; undefined until a read succeeded. */
   private snapshot: KVPairs | undefined;
   /** The first read after arming: what later reads are compared with. */
@@ -43,7 +44,7 @@ export class FileStoreClient implements StoreClient {
       paths,
       logger,
       () => void this.refresh(),
-      (err) => this.changes.failWaiters(err),
+      (err) => this.changes.fail(err),
     );
   }
 
@@ -75,19 +76,21 @@ export class FileStoreClient implements StoreClient {
     if (this.closed) throw new BackendError('file backend: client is closed', 'file', [...this.paths]);
     if (!this.watch.isArmed) {
       this.watch.arm();
+      this.changes.recover();
       // Re-armed after a failure: compare the files with the last good read to catch what was missed.
       if (this.baseline) void this.refresh();
     }
     this.baseline ??= this.refresh();
     await this.baseline;
-    if (waitIndex <= 0) return { index: this.changes.index };
-    return this.changes.wait(cleanKey(prefix), waitIndex, signal);
+    if (waitIndex <= 0) return { index: this.changes.latest };
+    const root = cleanKey(prefix);
+    return this.changes.wait(waitIndex, signal, (key) => keyIsUnder(key, root));
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.watch.close();
-    this.changes.failWaiters(new BackendError('file backend: client is closed', 'file', [...this.paths]));
+    this.changes.fail(new BackendError('file backend: client is closed', 'file', [...this.paths]));
   }
 
   private async readAll(): Promise<KVPairs> {
@@ -128,8 +131,8 @@ export class FileStoreClient implements StoreClient {
       if (this.closed) return;
       this.lastReadError = '';
       // Without a good read to compare with, the first good one after a failed start says "anything".
-      if (this.snapshot) this.changes.record(changedKeys(this.snapshot, next));
-      else if (this.baselineTried) this.changes.record(undefined);
+      if (this.snapshot) this.changes.record(countedChanges(changedKeys(this.snapshot, next)));
+      else if (this.baselineTried) this.changes.record(countedChanges(undefined));
       this.snapshot = next;
       this.baselineTried = true;
     } while (this.readAgain && !this.closed);

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { BackendError } from '../errors.js';
 import { cleanKey, keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
+import { changedKeys } from './changed-keys.js';
 import { keyspaceChannelPrefix, type RedisKeyMapper } from './redis-keys.js';
 import type { KVPairs, WatchOptions, WatchResult } from './store-client.js';
 import { untilAborted, WatchEventBuffer, type WatchChange } from './watch-event-buffer.js';
@@ -307,12 +308,4 @@ class PollFeed implements Feed {
     }
     this.schedule();
   }
-}
-
-/** Keys created, updated or deleted between two reads. */
-function changedKeys(before: KVPairs, after: KVPairs): string[] {
-  const changed: string[] = [];
-  for (const [key, value] of Object.entries(after)) if (before[key] !== value) changed.push(key);
-  for (const key of Object.keys(before)) if (!Object.hasOwn(after, key)) changed.push(key);
-  return changed;
 }

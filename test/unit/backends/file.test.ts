@@ -279,7 +279,11 @@ describe('file backend', () => {
 
     it('resolves at once for waitIndex 0 with the current index', async () => {
       const file = await write('w.yaml', 'a: 1\n');
-      expect(await watch(client([file]), 0)).to.deep.equal({ index: 1 });
+      const c = client([file]);
+      const armed = await watch(c, 0);
+      expect(armed.index).to.be.greaterThan(0);
+      expect(armed.changedKeys).to.equal(undefined);
+      expect(await watch(c, 0)).to.deep.equal(armed);
     });
 
     it('reports the keys a write created, changed and deleted, with a higher index', async () => {
@@ -392,6 +396,20 @@ describe('file backend', () => {
       controller.abort();
       const err = await rejection(waiting);
       expect(err.name).to.equal('AbortError');
+    });
+
+    it('rejects waits while a watched directory is gone, and reports what changed once it is back', async () => {
+      const file = await write('gone/w.yaml', 'a: 1\n');
+      const c = client([file]);
+      const { index } = await watch(c, 0);
+      const waiting = rejection(watch(c, index));
+      await rm(join(dir, 'gone'), { recursive: true });
+      expect(await waiting).to.be.instanceOf(BackendError);
+      expect(await rejection(watch(c, index))).to.be.instanceOf(BackendError);
+      await write('gone/w.yaml', 'a: 2\n');
+      const result = await watch(c, index);
+      expect(result.index).to.be.greaterThan(index);
+      expect(result.changedKeys).to.deep.equal(['/a']);
     });
 
     it('fails with a BackendError when a path cannot be watched', async () => {
