@@ -1,3 +1,4 @@
+import { isBrokenCircuitError } from 'cockatiel';
 import type * as Etcd3 from 'etcd3';
 import { BackendError, errorMessage } from '../errors.js';
 
@@ -8,6 +9,11 @@ export interface EtcdErrorContext {
   endpoints: readonly string[];
   /** Set when -basic-auth is on: named in authentication and permission errors. */
   username?: string;
+  /**
+   * The last real connection failure. etcd3 rejects a request whose endpoints are all paused after
+   * failures with cockatiel's bare "circuit breaker is open"; the error names this cause instead.
+   */
+  lastFailure?: () => unknown;
 }
 
 /**
@@ -22,6 +28,17 @@ export function etcdBackendError(
 ): BackendError {
   if (err instanceof BackendError) return err;
   const { backend, endpoints, username } = context;
+  if (isBrokenCircuitError(err)) {
+    const cause = context.lastFailure?.();
+    if (cause !== undefined && !isBrokenCircuitError(cause))
+      return etcdBackendError(mod, cause, context, doing);
+    return new BackendError(
+      `${backend}: cannot reach ${endpoints.join(', ')} while ${doing}: every endpoint failed recently`,
+      backend,
+      endpoints,
+      { cause: err },
+    );
+  }
   const at = endpoints.join(', ');
   const user = username ? ` for user ${username}` : '';
   let message: string;

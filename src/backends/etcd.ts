@@ -6,6 +6,7 @@ import { cleanKey, keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { etcdEndpoints } from './etcd-endpoints.js';
 import { etcdBackendError, type EtcdErrorContext } from './etcd-errors.js';
+import { EtcdFaultHandling } from './etcd-faults.js';
 import { EtcdPrefixWatch, WatchReconnectBackoff, watchRange, type EtcdWatchSettings } from './etcd-watch.js';
 import { disableServerVerification, etcdCredentials } from './etcd-tls.js';
 import { resolveSrvNodes } from './srv-nodes.js';
@@ -33,7 +34,8 @@ export interface EtcdClientHooks {
 
 /**
  * etcd v3 backend (`-backend etcd` and `-backend etcdv3`). Reads go through gRPC transactions pinned to
- * one revision, so a single getValues is a consistent snapshot however many keys it reads.
+ * one revision, so a single getValues is a consistent snapshot however many keys it reads. Resolves only
+ * once the store answered (see checkConnection).
  */
 export async function createClient(
   options: BackendOptions,
@@ -45,17 +47,28 @@ export async function createClient(
   const tls = await loadTlsFiles(options, backend);
   const endpoints = etcdEndpoints(nodes, options.scheme, hasTlsFiles(tls), backend);
   const username = options.basicAuth ? (options.username ?? '') : undefined;
-  const context: EtcdErrorContext = { backend, endpoints, ...(username !== undefined ? { username } : {}) };
   const timeoutMs = options.connectTimeoutMs;
 
-  const mod = await import('etcd3');
+  const [mod, cockatiel] = await Promise.all([import('etcd3'), import('cockatiel')]);
+  const faults = new EtcdFaultHandling(
+    cockatiel,
+    mod.isRecoverableError,
+    endpoints.length,
+    new WatchReconnectBackoff(),
+  );
+  const context: EtcdErrorContext = {
+    backend,
+    endpoints,
+    ...(username !== undefined ? { username } : {}),
+    lastFailure: () => faults.lastConnectionFailure(),
+  };
   const etcdOptions: IOptions = {
     hosts: endpoints,
     // Unary calls (reads, authentication) get the connect budget as deadline so a dead or silent
     // endpoint fails in bounded time; watch streams must stay open.
     defaultCallOptions: (call: CallContext): CallOptions =>
       call.isStream ? {} : { deadline: Date.now() + timeoutMs },
-    faultHandling: { watchBackoff: new WatchReconnectBackoff() },
+    faultHandling: faults.options,
   };
   const credentials = etcdCredentials(tls);
   if (credentials) etcdOptions.credentials = credentials;
@@ -89,7 +102,14 @@ export async function createClient(
   logger.debug(
     `${backend}: endpoints ${endpoints.join(', ')}${usesTls ? ' (TLS)' : ''}${username !== undefined ? `, user ${username}` : ''}`,
   );
-  return new EtcdStoreClient(mod, etcd, context, timeoutMs, logger, hooks);
+  const client = new EtcdStoreClient(mod, etcd, context, timeoutMs, logger, hooks);
+  try {
+    await client.checkConnection();
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  return client;
 }
 
 export class EtcdStoreClient implements StoreClient {
@@ -114,12 +134,29 @@ export class EtcdStoreClient implements StoreClient {
   async getValues(keys: readonly string[]): Promise<KVPairs> {
     if (keys.length === 0) return {};
     const bases = [...new Set(keys.map(cleanKey))];
+    const doing = `reading ${describeKeys(bases)}`;
     try {
       return await this.readSnapshot(bases);
     } catch (err) {
       // The pinned revision can be compacted away between two transactions: read again at the newest one.
-      if (/compacted/i.test(errorMessage(err))) return await this.readSnapshot(bases);
-      throw etcdBackendError(this.mod, err, this.context, `reading ${describeKeys(bases)}`);
+      if (!/compacted/i.test(errorMessage(err))) throw etcdBackendError(this.mod, err, this.context, doing);
+    }
+    try {
+      return await this.readSnapshot(bases);
+    } catch (err) {
+      throw etcdBackendError(this.mod, err, this.context, `${doing} (again, after a compaction)`);
+    }
+  }
+
+  /**
+   * Startup check: one cheap request (after authenticating, with -basic-auth), so an unreachable store
+   * or wrong credentials are one error when the client is created, not one per resource later.
+   */
+  async checkConnection(): Promise<void> {
+    try {
+      await this.etcd.maintenance.status();
+    } catch (err) {
+      throw etcdBackendError(this.mod, err, this.context, 'connecting');
     }
   }
 

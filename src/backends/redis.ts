@@ -29,7 +29,9 @@ interface RedisSettings {
 
 /**
  * Redis backend. Strings are values, each field of a hash is a child key, and everything under a key
- * (found with SCAN, never KEYS) belongs to it, as in confd; nodes are tried in order.
+ * (found with SCAN, never KEYS) belongs to it, as in confd; nodes are tried in order. Connects (and
+ * authenticates, and selects the database) before resolving, so a store that cannot be used is one
+ * BackendError at startup, not one per resource.
  */
 export async function createClient(
   options: BackendOptions,
@@ -52,7 +54,14 @@ export async function createClient(
   logger.debug(
     `${options.backend}: nodes ${nodes.map((n) => n.node).join(', ')}, separator ${JSON.stringify(options.separator || '/')}`,
   );
-  return new RedisStoreClient(RedisClass, settings, new RedisKeyMapper(options.separator), logger);
+  const client = new RedisStoreClient(RedisClass, settings, new RedisKeyMapper(options.separator), logger);
+  try {
+    await client.open();
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  return client;
 }
 
 export class RedisStoreClient implements StoreClient {
@@ -77,6 +86,11 @@ export class RedisStoreClient implements StoreClient {
       notifyKeyspaceEvents: () => this.notifyKeyspaceEvents(),
       getValues: (k) => this.getValues(k),
     });
+  }
+
+  /** Connects to the first node that accepts us; createClient calls it, later calls reconnect on their own. */
+  async open(): Promise<void> {
+    await this.connect();
   }
 
   private get endpoints(): string[] {
@@ -216,7 +230,10 @@ export class RedisStoreClient implements StoreClient {
       try {
         conn = await this.connectTo(node);
       } catch (err) {
-        if (isAuthError(err)) throw this.backendError(err, `connecting to ${node.node}`);
+        // Wrong credentials or database are the same on every node: trying the next one would only hide them.
+        if (err instanceof BackendError || isAuthError(err)) {
+          throw this.backendError(err, `connecting to ${node.node}`);
+        }
         failures.push(`${node.node}: ${errorMessage(err)}`);
         lastError = err;
         continue;
@@ -242,8 +259,9 @@ export class RedisStoreClient implements StoreClient {
   private async connectTo(node: RedisNode): Promise<Redis> {
     const { timeoutMs, username, password } = this.settings;
     const options: RedisOptions = {
+      // No `db` here: ioredis would send SELECT while connecting and, if it failed, only emit 'error' and
+      // stay on database 0, silently reading the wrong data. The database is selected below instead.
       ...('path' in node ? { path: node.path } : { host: node.host, port: node.port }),
-      db: node.db,
       lazyConnect: true,
       connectTimeout: timeoutMs,
       commandTimeout: timeoutMs,
@@ -251,6 +269,9 @@ export class RedisStoreClient implements StoreClient {
       retryStrategy: () => null,
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
+      // ioredis waits this long for the server to close the socket after QUIT; one that never answers
+      // would keep the process alive that long after a failure. Nothing is in flight when we disconnect.
+      disconnectTimeout: 0,
       ...(username ? { username } : {}),
       ...(password ? { password } : {}),
     };
@@ -271,10 +292,19 @@ export class RedisStoreClient implements StoreClient {
       ]);
       // The ready check may pass without credentials; a PING proves the connection may run commands.
       await conn.ping();
+      if (node.db !== 0) {
+        try {
+          await conn.select(node.db);
+        } catch (err) {
+          throw this.selectError(err, node);
+        }
+      }
+      // Read by the watch for the keyspace channel of the database (__keyspace@<db>__).
+      conn.options.db = node.db;
       return conn;
     } catch (err) {
       disconnect(conn);
-      throw cause ?? err;
+      throw err instanceof BackendError ? err : (cause ?? err);
     } finally {
       clearTimeout(timer);
     }
@@ -283,6 +313,21 @@ export class RedisStoreClient implements StoreClient {
   private drop(conn: Redis): void {
     if (this.connection === conn) this.connection = undefined;
     disconnect(conn);
+  }
+
+  /** SELECT refused: the database is out of range (redis.conf `databases`) or the user may not SELECT. */
+  private selectError(err: unknown, node: RedisNode): BackendError {
+    const { backend } = this.settings;
+    const message = errorMessage(err);
+    const denied = /NOPERM/i.test(message)
+      ? `permission denied for user ${this.settings.username ?? 'default'}: `
+      : '';
+    return new BackendError(
+      `${backend}: cannot select database ${node.db} on ${node.node}: ${denied}${message}`,
+      backend,
+      this.endpoints,
+      { cause: err },
+    );
   }
 
   private backendError(err: unknown, doing: string): BackendError {

@@ -85,6 +85,46 @@ describe('watch mode (end to end, real etcd)', function () {
     await stop(d);
   });
 
+  it('keeps ONE etcd watch for 50 resources on one prefix, and an update still reaches its file', async () => {
+    const watchers = async (): Promise<number> => {
+      const text = await (await fetch(`http://${endpoint}/metrics`)).text();
+      const match = /^etcd_debugging_mvcc_watcher_total (\d+)$/m.exec(text);
+      if (!match) throw new Error('etcd /metrics has no etcd_debugging_mvcc_watcher_total');
+      return Number(match[1]);
+    };
+    const many = await Workspace.create();
+    try {
+      for (let i = 0; i < 50; i++) {
+        await admin.put(`${P}/many/r${i}`).value(`v${i}`);
+        await many.write(`templates/r${i}.hbs`, `{{getv "/r${i}" "unset"}}\n`);
+        await many.write(
+          `conf.d/r${i}.toml`,
+          `[template]\nprefix = "${P}/many"\nsrc = "r${i}.hbs"\n` +
+            `dest = "${many.path(`out/r${i}.conf`)}"\nkeys = ["/r${i}"]\n`,
+        );
+      }
+      const before = await watchers();
+      const d = startConfd(['-watch', '-backend', 'etcd', '-node', endpoint, '-confdir', many.root]);
+      daemon = d;
+      await eventually(
+        async () => (await read(many.path('out/r49.conf'))) === 'v49\n',
+        'the resources to render',
+        20_000,
+      );
+      expect(await watchers(), d.output.stderr).to.equal(before + 1);
+      await admin.put(`${P}/many/r7`).value('updated');
+      await eventually(
+        async () => (await read(many.path('out/r7.conf'))) === 'updated\n',
+        'the update to be rendered',
+        20_000,
+      );
+      expect(await read(many.path('out/r8.conf'))).to.equal('v8\n');
+      await stop(d);
+    } finally {
+      await many.remove();
+    }
+  });
+
   it('converges after etcd is killed and restarted while a key changes', async function () {
     this.timeout(180_000);
     const d = watchEtcd();

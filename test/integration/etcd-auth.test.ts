@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { Etcd3, Range } from 'etcd3';
-import { createClient } from '../../src/backends/etcd.js';
+import { createClient, type EtcdStoreClient } from '../../src/backends/etcd.js';
 import type { BackendOptions } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
 import type { Logger } from '../../src/logging/logger.js';
@@ -74,7 +74,13 @@ describe('etcd backend with authentication (own etcd instance)', function () {
     keys: string[],
     logger = recordingLogger(),
   ): Promise<unknown> {
-    const client = await createClient(options({ nodes: [endpoint], ...over }), logger);
+    let client: EtcdStoreClient;
+    try {
+      client = await createClient(options({ nodes: [endpoint], ...over }), logger);
+    } catch (err) {
+      // Connection and credentials are checked when the client is created.
+      return err;
+    }
     try {
       return await client.getValues(keys);
     } catch (err) {
@@ -107,6 +113,15 @@ describe('etcd backend with authentication (own etcd instance)', function () {
     expect(message).to.contain('authentication failed for user root').and.to.contain(endpoint);
     expect(message).not.to.contain('wrong-Password');
     expect(logger.lines.join('\n')).not.to.contain('wrong-Password');
+  });
+
+  it('checks the credentials when the client is created, before anything is read', async () => {
+    const err = await createClient(
+      options({ nodes: [endpoint], basicAuth: true, username: 'root', password: 'wrong-Password' }),
+      recordingLogger(),
+    ).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(BackendError);
+    expect((err as Error).message).to.contain('authentication failed for user root');
   });
 
   it('says permission denied when the user may not read the keys', async () => {

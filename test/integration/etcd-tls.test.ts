@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { Etcd3 } from 'etcd3';
 import { execa } from 'execa';
-import { createClient } from '../../src/backends/etcd.js';
+import { createClient, type EtcdStoreClient } from '../../src/backends/etcd.js';
 import type { BackendOptions } from '../../src/backends/store-client.js';
 import { BackendError, ConfigError } from '../../src/errors.js';
 import type { Logger } from '../../src/logging/logger.js';
@@ -167,7 +167,13 @@ describe('etcd backend over TLS (own etcd instance)', function () {
   });
 
   async function read(over: Partial<BackendOptions>): Promise<unknown> {
-    const client = await createClient(options({ nodes: [endpoint], ...over }), quiet);
+    let client: EtcdStoreClient;
+    try {
+      client = await createClient(options({ nodes: [endpoint], ...over }), quiet);
+    } catch (err) {
+      // The connection (TLS handshake included) is checked when the client is created.
+      return err;
+    }
     try {
       return await client.getValues(['/tls/app']);
     } catch (err) {

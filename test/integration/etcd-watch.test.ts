@@ -29,15 +29,6 @@ function recordingLogger(): Logger & { lines: string[] } {
   return { lines, debug: log, info: log, warn: (m) => void lines.push(`WARN ${m}`), error: log };
 }
 
-async function deadEndpoint(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const address = server.address();
-  await new Promise<void>((ok) => server.close(() => ok()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return `127.0.0.1:${address.port}`;
-}
-
 /** Polls `probe` until it holds; a liveness bound, not a speed test. */
 async function eventually(probe: () => Promise<boolean>, what: string, limitMs = 20_000): Promise<void> {
   const deadline = Date.now() + limitMs;
@@ -339,16 +330,20 @@ describe('etcd watch (real etcd)', function () {
     expect(await waiting).to.be.instanceOf(BackendError);
   });
 
-  it('rejects with a BackendError naming the endpoint when etcd cannot be reached', async () => {
-    const dead = await deadEndpoint();
-    const client = await createClient(options({ nodes: [dead], connectTimeoutMs: 1500 }), recordingLogger());
+  it('rejects with a BackendError naming the endpoint when etcd can no longer be reached', async () => {
+    const proxy = await cuttableProxy(endpoint);
+    const client = await createClient(
+      options({ nodes: [proxy.endpoint], connectTimeoutMs: 1500 }),
+      recordingLogger(),
+    );
     opened.push(client);
+    await proxy.close();
     const err = await client
       .watchPrefix(`${P}/dead`, [], { waitIndex: 0, signal: never() })
       .catch((e: unknown) => e);
     expect(err).to.be.instanceOf(BackendError);
-    expect((err as BackendError).endpoints).to.deep.equal([`http://${dead}`]);
-    expect((err as Error).message).to.contain(dead);
+    expect((err as BackendError).endpoints).to.deep.equal([`http://${proxy.endpoint}`]);
+    expect((err as Error).message).to.contain(proxy.endpoint);
   });
 
   it('resumes after a connection cut in the middle of a replay from the last revision received, not the newest', async function () {

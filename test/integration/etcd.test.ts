@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { createClient, ETCD_MAX_TXN_OPS, type EtcdStoreClient } from '../../src/
 import type { BackendOptions } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
 import type { Logger } from '../../src/logging/logger.js';
+import { runConfd, Workspace } from '../e2e/support/confd-process.js';
 import { useStore } from './support/stores.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -46,6 +47,56 @@ async function deadEndpoint(): Promise<string> {
   return `127.0.0.1:${address.port}`;
 }
 
+/** A server that accepts TCP connections and never answers: a hung store, or a firewall that drops. */
+async function silentEndpoint(): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    endpoint: `127.0.0.1:${address.port}`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    },
+  };
+}
+
+/** A TCP proxy to `target` that can be shut: afterwards its address refuses connections. */
+async function closableProxy(target: string): Promise<{ endpoint: string; shut(): Promise<void> }> {
+  const [host, port] = target.split(':');
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  };
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), host);
+    track(client);
+    track(upstream);
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    endpoint: `127.0.0.1:${address.port}`,
+    shut: async () => {
+      const closed = new Promise<void>((ok) => server.close(() => ok()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
 describe('etcd backend (real etcd)', function () {
   let endpoint: string;
   let admin: Etcd3;
@@ -65,6 +116,16 @@ describe('etcd backend (real etcd)', function () {
     await admin?.delete().prefix(P);
     admin?.close();
   });
+
+  /** createClient's rejection; a client it wrongly creates is closed at once. */
+  async function createFailure(over: Partial<BackendOptions>): Promise<unknown> {
+    try {
+      await (await createClient(options(over), recordingLogger())).close();
+      return undefined;
+    } catch (err) {
+      return err;
+    }
+  }
 
   async function put(entries: Record<string, string>): Promise<void> {
     for (const [key, value] of Object.entries(entries)) await admin.put(`${P}${key}`).value(value);
@@ -192,19 +253,141 @@ describe('etcd backend (real etcd)', function () {
     }
   });
 
-  it('rejects with a BackendError naming the backend, the endpoints and the cause when nothing listens', async function () {
-    const dead = [await deadEndpoint(), await deadEndpoint()];
-    const refused = await createClient(options({ nodes: dead, connectTimeoutMs: 2000 }), recordingLogger());
+  it('rejects createClient with a BackendError naming the backend, the endpoints and the cause when nothing listens', async function () {
     this.timeout(15_000);
+    const dead = [await deadEndpoint(), await deadEndpoint()];
+    const err = await createFailure({ nodes: dead, connectTimeoutMs: 2000 });
+    expect(err).to.be.instanceOf(BackendError);
+    const backendError = err as BackendError;
+    expect(backendError.backend).to.equal('etcd');
+    expect(backendError.endpoints).to.deep.equal(dead.map((d) => `http://${d}`));
+    expect(backendError.message).to.contain(dead[0]).and.to.contain(dead[1]).and.to.contain('ECONNREFUSED');
+  });
+
+  it('fails createClient once against a silent endpoint, naming it, without a circuit-breaker message', async function () {
+    this.timeout(30_000);
+    const silent = await silentEndpoint();
+    const timeoutMs = 1000;
     try {
-      const err = await refused.getValues([`${P}/x`]).catch((e: unknown) => e);
+      const started = Date.now();
+      const err = await createFailure({ nodes: [silent.endpoint], connectTimeoutMs: timeoutMs });
+      const elapsed = Date.now() - started;
       expect(err).to.be.instanceOf(BackendError);
-      const backendError = err as BackendError;
-      expect(backendError.backend).to.equal('etcd');
-      expect(backendError.endpoints).to.deep.equal(dead.map((d) => `http://${d}`));
-      expect(backendError.message).to.contain(dead[0]).and.to.contain(dead[1]).and.to.contain('ECONNREFUSED');
+      expect((err as Error).message)
+        .to.contain(`http://${silent.endpoint}`)
+        .and.to.match(/deadline/i)
+        .and.not.to.match(/circuit/i);
+      // A liveness bound, not a speed claim; etcd3's default policy tried 3 times, each with the whole timeout.
+      expect(elapsed).to.be.below(3 * timeoutMs);
     } finally {
-      await refused.close();
+      await silent.close();
+    }
+  });
+
+  it('reads through the live endpoint when the other one is silent', async function () {
+    this.timeout(30_000);
+    await put({ '/silent/key': 'reached' });
+    const silent = await silentEndpoint();
+    try {
+      const mixed = await createClient(
+        options({ nodes: [silent.endpoint, endpoint], connectTimeoutMs: 1000 }),
+        recordingLogger(),
+      );
+      try {
+        // Endpoints are picked in random order: read a few times so the silent one is surely tried.
+        for (let i = 0; i < 6; i++) {
+          expect(await mixed.getValues([`${P}/silent/key`])).to.deep.equal({
+            [`${P}/silent/key`]: 'reached',
+          });
+        }
+      } finally {
+        await mixed.close();
+      }
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('names the real cause, not "circuit breaker is open", when every endpoint failed just before', async function () {
+    this.timeout(30_000);
+    await put({ '/cb/key': 'v' });
+    const proxies = [await closableProxy(endpoint), await closableProxy(endpoint)];
+    const both = await createClient(
+      options({ nodes: proxies.map((p) => p.endpoint), connectTimeoutMs: 2000 }),
+      recordingLogger(),
+    );
+    try {
+      expect(await both.getValues([`${P}/cb/key`])).to.deep.equal({ [`${P}/cb/key`]: 'v' });
+      for (const proxy of proxies) await proxy.shut();
+      // The first read fails on both endpoints; the next ones find both paused and must still say why.
+      for (let i = 0; i < 3; i++) {
+        const err = await both.getValues([`${P}/cb/key`]).catch((e: unknown) => e);
+        expect(err).to.be.instanceOf(BackendError);
+        expect((err as Error).message)
+          .to.contain(proxies[0]!.endpoint)
+          .and.to.match(/ECONNREFUSED|UNAVAILABLE/)
+          .and.not.to.match(/circuit/i);
+      }
+    } finally {
+      await both.close();
+    }
+  });
+
+  it('reports a read that fails again after a compaction as a BackendError naming the endpoints', async () => {
+    const keys = Array.from({ length: 80 }, (_, i) => `${P}/compact/k${String(i).padStart(3, '0')}`);
+    for (const key of keys) await admin.put(key).value('v');
+    // 160 operations: two transactions. Before each second one, the revision it is pinned to is compacted.
+    const compacting = await createClient(options({ nodes: [endpoint] }), recordingLogger(), {
+      afterTxn: async ({ requestedRevision }) => {
+        if (requestedRevision !== 0) return;
+        const { header } = await admin.put(`${P}/compact/bump`).value('x');
+        await admin.kv.compact({ revision: header.revision, physical: true });
+      },
+    });
+    try {
+      const err = await compacting.getValues(keys).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(BackendError);
+      expect((err as BackendError).endpoints).to.deep.equal([`http://${endpoint}`]);
+      expect((err as Error).message)
+        .to.contain(endpoint)
+        .and.to.match(/compacted/);
+    } finally {
+      await compacting.close();
+    }
+  });
+
+  it('bin/confd -onetime with six resources reports an unreachable etcd once and exits 1', async function () {
+    this.timeout(60_000);
+    const silent = await silentEndpoint();
+    const ws = await Workspace.create();
+    try {
+      await ws.write('templates/t.hbs', '{{getv "/app/name" "unset"}}\n');
+      for (let i = 0; i < 6; i++) {
+        await ws.write(
+          `conf.d/r${i}.toml`,
+          `[template]\nsrc = "t.hbs"\ndest = "${ws.path(`out/r${i}.conf`)}"\nkeys = ["/app"]\n`,
+        );
+      }
+      const run = await runConfd([
+        '-onetime',
+        '-backend',
+        'etcd',
+        '-node',
+        silent.endpoint,
+        '-connect-timeout',
+        '1s',
+        '-confdir',
+        ws.root,
+      ]);
+      expect(run.code, run.stderr).to.equal(1);
+      const errors = run.stderr.split('\n').filter((line) => line.includes(' ERROR '));
+      expect(errors, run.stderr).to.have.length(1);
+      expect(errors[0])
+        .to.contain(silent.endpoint)
+        .and.not.to.match(/circuit/i);
+    } finally {
+      await ws.remove();
+      await silent.close();
     }
   });
 
@@ -218,9 +401,11 @@ describe('etcd backend (real etcd)', function () {
         [
           `import { createClient } from ${JSON.stringify(join(repoRoot, 'src/backends/etcd.ts'))};`,
           `const quiet = { debug() {}, info() {}, warn() {}, error() {} };`,
-          `const c = await createClient(${JSON.stringify(options({ nodes: [await deadEndpoint()], connectTimeoutMs: 2000 }))}, quiet);`,
-          `try { await c.getValues(['/x']); console.log('no error'); } catch (e) { console.log(e.name + ': ' + e.message); }`,
-          `await c.close();`,
+          `try {`,
+          `  const c = await createClient(${JSON.stringify(options({ nodes: [await deadEndpoint()], connectTimeoutMs: 2000 }))}, quiet);`,
+          `  console.log('no error');`,
+          `  await c.close();`,
+          `} catch (e) { console.log(e.name + ': ' + e.message); }`,
         ].join('\n'),
       );
       // No process.exit in the script: it ends only if no socket or timer is left behind.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { createClient, type RedisStoreClient } from '../../src/backends/redis.js';
@@ -30,13 +30,34 @@ function recordingLogger(): Logger & { lines: string[] } {
   return { lines, debug: log, info: log, warn: (m) => void lines.push(`WARN ${m}`), error: log };
 }
 
-async function deadEndpoint(): Promise<string> {
-  const server = createServer();
+/** A TCP proxy to `target` that can be shut: afterwards its address refuses connections. */
+async function closableProxy(target: string): Promise<{ endpoint: string; shut(): Promise<void> }> {
+  const [host, port] = target.split(':');
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  };
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), host);
+    track(client);
+    track(upstream);
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const address = server.address();
-  await new Promise<void>((ok) => server.close(() => ok()));
   if (address === null || typeof address === 'string') throw new Error('no port');
-  return `127.0.0.1:${address.port}`;
+  return {
+    endpoint: `127.0.0.1:${address.port}`,
+    shut: async () => {
+      const closed = new Promise<void>((ok) => server.close(() => ok()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
 }
 
 /** Polls `probe` until it holds; a liveness bound, not a speed test. */
@@ -283,18 +304,15 @@ describe('redis watch (real redis)', function () {
       expect(await numpat()).to.equal(1);
     });
 
-    it('rejects with a BackendError naming the node when Redis cannot be reached', async () => {
-      const dead = await deadEndpoint();
-      const client = await createClient(
-        options({ nodes: [dead], connectTimeoutMs: 1500 }),
-        recordingLogger(),
-      );
-      opened.push(client);
+    it('rejects with a BackendError naming the node when Redis can no longer be reached', async () => {
+      const proxy = await closableProxy(endpoint);
+      const client = await open({ nodes: [proxy.endpoint], connectTimeoutMs: 1500 });
+      await proxy.shut();
       const err = await client
         .watchPrefix(`${P}/dead`, [], { waitIndex: 0, signal: never() })
         .catch((e: unknown) => e);
       expect(err).to.be.instanceOf(BackendError);
-      expect((err as Error).message).to.contain(dead);
+      expect((err as Error).message).to.contain(proxy.endpoint);
     });
 
     it('rejects pending calls with a BackendError on close', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { createClient, type RedisStoreClient } from '../../src/backends/redis.js
 import type { BackendOptions } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
 import type { Logger } from '../../src/logging/logger.js';
+import { runConfd, Workspace } from '../e2e/support/confd-process.js';
 import { useStore } from './support/stores.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -45,6 +46,39 @@ async function deadEndpoint(): Promise<string> {
   return `127.0.0.1:${address.port}`;
 }
 
+/** A server that accepts TCP connections and never answers: a hung store, or a firewall that drops. */
+async function silentEndpoint(): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    endpoint: `127.0.0.1:${address.port}`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    },
+  };
+}
+
+/** A confdir whose `count` resources all render /app/name into out/r<i>.conf. */
+async function workspace(count: number): Promise<Workspace> {
+  const ws = await Workspace.create();
+  await ws.write('templates/t.hbs', 'name={{getv "/app/name" "unset"}}\n');
+  for (let i = 0; i < count; i++) {
+    await ws.write(
+      `conf.d/r${i}.toml`,
+      `[template]\nsrc = "t.hbs"\ndest = "${ws.path(`out/r${i}.conf`)}"\nkeys = ["/app"]\n`,
+    );
+  }
+  return ws;
+}
+
 describe('redis backend (real redis)', function () {
   let endpoint: string;
   let admin: Redis;
@@ -74,6 +108,16 @@ describe('redis backend (real redis)', function () {
     }
     admin.disconnect();
   });
+
+  /** createClient's rejection; a client it wrongly creates is closed after the test. */
+  async function createFailure(over: Partial<BackendOptions>): Promise<unknown> {
+    try {
+      opened.push(await createClient(options(over), recordingLogger()));
+      return undefined;
+    } catch (err) {
+      return err;
+    }
+  }
 
   async function open(
     over: Partial<BackendOptions> = {},
@@ -197,16 +241,135 @@ describe('redis backend (real redis)', function () {
     expect(await client.getValues([`${P}/fo/key`])).to.deep.equal({ [`${P}/fo/key`]: 'reached' });
   });
 
-  it('rejects with a BackendError naming the backend, every node and the cause when nothing listens', async function () {
+  it('rejects createClient with a BackendError naming the backend, every node and the cause when nothing listens', async function () {
     this.timeout(15_000);
     const dead = [await deadEndpoint(), `${await deadEndpoint()}/2`];
-    const client = await open({ nodes: dead, connectTimeoutMs: 2000 });
-    const err = await client.getValues([`${P}/x`]).catch((e: unknown) => e);
+    const err = await createFailure({ nodes: dead, connectTimeoutMs: 2000 });
     expect(err).to.be.instanceOf(BackendError);
     const backendError = err as BackendError;
     expect(backendError.backend).to.equal('redis');
     expect(backendError.endpoints).to.deep.equal(dead);
     expect(backendError.message).to.contain(dead[0]).and.to.contain(dead[1]).and.to.contain('ECONNREFUSED');
+  });
+
+  it('rejects createClient when the database does not exist (host:port/99), naming node and database', async () => {
+    const node = `${endpoint}/99`;
+    const err = await createFailure({ nodes: [node] });
+    expect(err).to.be.instanceOf(BackendError);
+    expect((err as BackendError).endpoints).to.deep.equal([node]);
+    expect((err as Error).message)
+      .to.contain(node)
+      .and.to.contain('database 99')
+      .and.to.match(/out of range/i);
+  });
+
+  it('rejects createClient when the user may not SELECT the database (ACL)', async () => {
+    const user = `${id}-nosel`;
+    await admin.acl('SETUSER', user, 'on', '>nosel-pw', '~*', '+@all', '-select');
+    try {
+      const node = `${endpoint}/5`;
+      const err = await createFailure({ nodes: [node], username: user, password: 'nosel-pw' });
+      expect(err).to.be.instanceOf(BackendError);
+      expect((err as Error).message)
+        .to.contain(node)
+        .and.to.contain('database 5')
+        .and.to.contain(`permission denied for user ${user}`)
+        .and.not.to.contain('nosel-pw');
+    } finally {
+      await admin.acl('DELUSER', user);
+    }
+  });
+
+  it('bin/confd -onetime -node host:port/99 fails with exit 1 instead of rendering database 0', async function () {
+    this.timeout(30_000);
+    await admin.set(`${P}/app/name`, 'in db 0');
+    const ws = await workspace(1);
+    try {
+      const run = await runConfd([
+        '-onetime',
+        '-backend',
+        'redis',
+        '-node',
+        `${endpoint}/99`,
+        '-prefix',
+        P,
+        '-confdir',
+        ws.root,
+      ]);
+      expect(run.code, run.stderr).to.equal(1);
+      expect(run.stderr).to.contain(`${endpoint}/99`).and.to.contain('database 99');
+      expect(await readFile(ws.path('out/r0.conf'), 'utf8').catch(() => 'not written')).to.equal(
+        'not written',
+      );
+    } finally {
+      await ws.remove();
+    }
+  });
+
+  it('bin/confd -onetime with six resources reports an unreachable redis once and exits 1', async function () {
+    this.timeout(60_000);
+    const silent = await silentEndpoint();
+    const ws = await workspace(6);
+    try {
+      const run = await runConfd([
+        '-onetime',
+        '-backend',
+        'redis',
+        '-node',
+        silent.endpoint,
+        '-connect-timeout',
+        '1s',
+        '-confdir',
+        ws.root,
+      ]);
+      expect(run.code, run.stderr).to.equal(1);
+      const errors = run.stderr.split('\n').filter((line) => line.includes(' ERROR '));
+      expect(errors, run.stderr).to.have.length(1);
+      expect(errors[0]).to.contain(silent.endpoint);
+    } finally {
+      await ws.remove();
+      await silent.close();
+    }
+  });
+
+  it('leaves nothing holding the process after failing against a silent server', async function () {
+    this.timeout(60_000);
+    const silent = await silentEndpoint();
+    const dir = await mkdtemp(join(tmpdir(), 'confd-redis-silent-'));
+    try {
+      const script = join(dir, 'run.mts');
+      await writeFile(
+        script,
+        [
+          `import { createClient } from ${JSON.stringify(join(repoRoot, 'src/backends/redis.ts'))};`,
+          `const quiet = { debug() {}, info() {}, warn() {}, error() {} };`,
+          `try {`,
+          `  await createClient(${JSON.stringify(options({ nodes: [silent.endpoint], connectTimeoutMs: 1000 }))}, quiet);`,
+          `  console.log('no error');`,
+          `} catch (e) { console.log(e.name + ': ' + e.message); }`,
+          // Let timers due now and the socket's close run, then list what would keep the process alive.
+          `await new Promise((ok) => setTimeout(ok, 0));`,
+          `await new Promise((ok) => setImmediate(ok));`,
+          `console.log(JSON.stringify(process.getActiveResourcesInfo()));`,
+        ].join('\n'),
+      );
+      const run = await execa('node', ['--import', 'tsx', script], {
+        cwd: repoRoot,
+        reject: false,
+        timeout: 45_000,
+      });
+      const [message, resources] = run.stdout.split('\n');
+      expect(message)
+        .to.match(/^BackendError: redis: cannot connect to /)
+        .and.to.contain(silent.endpoint);
+      // ioredis' default waits 2 s for a server that never answers to close the socket. The pipes are stdio.
+      const held = (JSON.parse(resources ?? '[]') as string[]).filter((r) => r !== 'PipeWrap');
+      expect(held).to.deep.equal([]);
+      expect(run.exitCode).to.equal(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await silent.close();
+    }
   });
 
   it('lets the process exit on its own after a connection failure, with one message and no stack trace', async function () {
@@ -219,9 +382,11 @@ describe('redis backend (real redis)', function () {
         [
           `import { createClient } from ${JSON.stringify(join(repoRoot, 'src/backends/redis.ts'))};`,
           `const quiet = { debug() {}, info() {}, warn() {}, error() {} };`,
-          `const c = await createClient(${JSON.stringify(options({ nodes: [await deadEndpoint()], connectTimeoutMs: 2000 }))}, quiet);`,
-          `try { await c.getValues(['/x']); console.log('no error'); } catch (e) { console.log(e.name + ': ' + e.message); }`,
-          `await c.close();`,
+          `try {`,
+          `  const c = await createClient(${JSON.stringify(options({ nodes: [await deadEndpoint()], connectTimeoutMs: 2000 }))}, quiet);`,
+          `  console.log('no error');`,
+          `  await c.close();`,
+          `} catch (e) { console.log(e.name + ': ' + e.message); }`,
         ].join('\n'),
       );
       const run = await execa('node', ['--import', 'tsx', script], {
@@ -263,10 +428,9 @@ describe('redis backend (real redis)', function () {
       expect(await client.getValues([`${P}/auth/key`])).to.deep.equal({ [`${P}/auth/key`]: 'guarded' });
     });
 
-    it('says authentication failed on a wrong password, without showing it', async () => {
+    it('says authentication failed on a wrong password when the client is created, without showing it', async () => {
       const logger = recordingLogger();
-      const client = await open({ password: 'wrong-Password' }, logger);
-      const err = await client.getValues([`${P}/auth/key`]).catch((e: unknown) => e);
+      const err = await open({ password: 'wrong-Password' }, logger).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(BackendError);
       expect((err as Error).message)
         .to.contain('authentication failed for user default')
@@ -275,9 +439,8 @@ describe('redis backend (real redis)', function () {
       expect(logger.lines.join('\n')).not.to.contain('wrong-Password');
     });
 
-    it('says authentication is required when no password is given', async () => {
-      const client = await open();
-      const err = await client.getValues([`${P}/auth/key`]).catch((e: unknown) => e);
+    it('says authentication is required when no password is given, when the client is created', async () => {
+      const err = await open().catch((e: unknown) => e);
       expect(err).to.be.instanceOf(BackendError);
       expect((err as Error).message)
         .to.contain('authentication required')
