@@ -4,39 +4,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import Consul from 'consul';
 import { createClient, type ConsulClient, type ConsulTuning } from '../../src/backends/consul.js';
-import type { BackendOptions, StoreClient, WatchResult } from '../../src/backends/store-client.js';
+import type { BackendOptions } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
-import type { Logger } from '../../src/logging/logger.js';
 import { restartStore, useStore } from './support/stores.js';
+import { backendOptions } from '../support/backend-options.js';
+import { RecordingLogger } from '../support/loggers.js';
+import { hostPort } from '../support/net.js';
+import { eventually } from '../support/async.js';
+import { follow } from './support/follow.js';
 
-function backendOptions(nodes: string[], extra: Partial<BackendOptions> = {}): BackendOptions {
-  return {
-    backend: 'consul',
-    nodes,
-    scheme: 'http',
-    clientInsecure: false,
-    basicAuth: false,
-    separator: '/',
-    files: [],
-    filter: '*',
-    connectTimeoutMs: 5000,
-    ...extra,
-  };
-}
-
-/** Keeps what the code under test logs. */
-class RecordingLogger implements Logger {
-  readonly lines: string[] = [];
-  debug = (message: string): void => void this.lines.push(message);
-  info = (message: string): void => void this.lines.push(message);
-  warn = (message: string): void => void this.lines.push(message);
-  error = (message: string): void => void this.lines.push(message);
-}
-
-function hostPort(endpoint: string): { host: string; port: number } {
-  const at = endpoint.lastIndexOf(':');
-  return { host: endpoint.slice(0, at), port: Number(endpoint.slice(at + 1)) };
-}
+const storeOptions = (nodes: string[], extra: Partial<BackendOptions> = {}): BackendOptions =>
+  backendOptions({ backend: 'consul', nodes, ...extra });
 
 /** The store's own client, for fixtures. */
 function fixtureClient(endpoint: string): Consul {
@@ -118,55 +96,6 @@ class CountingProxy {
   }
 }
 
-/** Polls `probe` until it holds (a liveness bound for background work, not a speed test). */
-async function eventually(
-  probe: () => Promise<boolean> | boolean,
-  what: string,
-  limitMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
-interface Followed {
-  seen: WatchResult[];
-  /** BackendErrors the calls rejected with (the store was away). */
-  failures: BackendError[];
-}
-
-/**
- * Follows `prefix` the way the watch processor does from an armed `index`: keep passing back the index it
- * got, reading `key` after every answer, until the key holds `wanted`. A BackendError (store away) is
- * retried with the same index, so recovery must come from the backend itself.
- */
-async function follow(
-  client: StoreClient,
-  prefix: string,
-  key: string,
-  wanted: string,
-  armedIndex: number,
-): Promise<Followed> {
-  const followed: Followed = { seen: [], failures: [] };
-  const signal = new AbortController().signal;
-  let index = armedIndex;
-  for (;;) {
-    try {
-      if ((await client.getValues([key]))[key] === wanted) return followed;
-      const result = await client.watchPrefix(prefix, [key], { waitIndex: index, signal });
-      expect(result.index).to.be.greaterThan(index);
-      followed.seen.push(result);
-      index = result.index;
-    } catch (err) {
-      if (!(err instanceof BackendError)) throw err;
-      followed.failures.push(err);
-      await sleep(100);
-    }
-  }
-}
-
 /** Tracks whether a promise has settled yet. */
 function track<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => boolean } {
   let done = false;
@@ -191,7 +120,7 @@ describe('consul watch: one blocking query per prefix (real agent)', function ()
 
   /** A client through the counting proxy. */
   function proxiedClient(tuning: ConsulTuning = {}): Promise<ConsulClient> {
-    return createClient(backendOptions([proxy.endpoint]), logger, tuning);
+    return createClient(storeOptions([proxy.endpoint]), logger, tuning);
   }
 
   /** The X-Consul-Index after a write: the index a blocking query must pass to see it. */

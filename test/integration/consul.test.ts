@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent as HttpsAgent } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,40 +14,16 @@ import { consulEndpoints, createClient, type ConsulClient } from '../../src/back
 import { readValues, type ConsulKvReader } from '../../src/backends/consul-kv.js';
 import type { BackendOptions } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
-import type { Logger } from '../../src/logging/logger.js';
 import { useStore } from './support/stores.js';
+import { backendOptions } from '../support/backend-options.js';
+import { quietLogger as quiet, recordingLogger } from '../support/loggers.js';
+import { freePort } from '../support/net.js';
+import { rejection } from '../support/async.js';
 
-const quiet: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
+const storeOptions = (nodes: string[], extra: Partial<BackendOptions> = {}): BackendOptions =>
+  backendOptions({ backend: 'consul', nodes, ...extra });
+
 const repoDir = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-
-function backendOptions(nodes: string[], extra: Partial<BackendOptions> = {}): BackendOptions {
-  return {
-    backend: 'consul',
-    nodes,
-    scheme: 'http',
-    clientInsecure: false,
-    basicAuth: false,
-    separator: '/',
-    files: [],
-    filter: '*',
-    connectTimeoutMs: 5000,
-    ...extra,
-  };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** The store's own client, for fixtures. */
 function fixtureClient(endpoint: string, token?: string): Consul {
@@ -58,21 +33,6 @@ function fixtureClient(endpoint: string, token?: string): Consul {
     port: Number(port),
     ...(token ? { defaults: { token } } : {}),
   });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
-/** A logger that keeps the warnings, to check what was said about a skipped agent. */
-function recordingLogger(): Logger & { warnings: string[] } {
-  const warnings: string[] = [];
-  return { ...quiet, warnings, warn: (message) => void warnings.push(message) };
 }
 
 /**
@@ -147,7 +107,7 @@ describe('consul backend (real agent)', function () {
       'odd/braces': '{{ .not_a_template }} {{#if x}}',
     };
     await Promise.all(Object.entries(fixtures).map(([key, value]) => kv.kv.set(`${prefix}/${key}`, value)));
-    client = await createClient(backendOptions([endpoint]), quiet);
+    client = await createClient(storeOptions([endpoint]), quiet);
   });
 
   after(async () => {
@@ -235,7 +195,7 @@ describe('consul backend (real agent)', function () {
 
   it('uses the next node when the first is dead', async () => {
     const dead = `127.0.0.1:${await freePort()}`;
-    const multi = await createClient(backendOptions([dead, endpoint]), quiet);
+    const multi = await createClient(storeOptions([dead, endpoint]), quiet);
     try {
       expect(await multi.getValues([`${root}/app/db/port`])).to.deep.equal({
         [`${root}/app/db/port`]: '5432',
@@ -247,7 +207,7 @@ describe('consul backend (real agent)', function () {
 
   it('skips an agent that fails TLS (https:// against a plain-http agent), says so, and uses the next node', async () => {
     const logger = recordingLogger();
-    const multi = await createClient(backendOptions([`https://${endpoint}`, endpoint]), logger);
+    const multi = await createClient(storeOptions([`https://${endpoint}`, endpoint]), logger);
     try {
       expect(await multi.getValues([`${root}/app/db/port`])).to.deep.equal({
         [`${root}/app/db/port`]: '5432',
@@ -255,11 +215,11 @@ describe('consul backend (real agent)', function () {
     } finally {
       await multi.close();
     }
-    expect(logger.warnings.join('\n')).to.include(`https://${endpoint}`).and.include('TLS');
+    expect(logger.messages('warn').join('\n')).to.include(`https://${endpoint}`).and.include('TLS');
   });
 
   it('fails naming the agent and TLS when the only node fails TLS', async () => {
-    const err = await rejection(createClient(backendOptions([`https://${endpoint}`]), quiet));
+    const err = await rejection(createClient(storeOptions([`https://${endpoint}`]), quiet));
     expect(err).to.be.instanceOf(BackendError);
     expect(err.message).to.include(`https://${endpoint}`).and.include('TLS').and.include('EPROTO');
   });
@@ -273,7 +233,7 @@ describe('consul backend (real agent)', function () {
     });
 
     it('is skipped for the next node, whose keys are read', async () => {
-      const multi = await createClient(backendOptions([etcd, endpoint]), quiet);
+      const multi = await createClient(storeOptions([etcd, endpoint]), quiet);
       try {
         expect(await multi.getValues([`${root}/app/db/port`])).to.deep.equal({
           [`${root}/app/db/port`]: '5432',
@@ -284,7 +244,7 @@ describe('consul backend (real agent)', function () {
     });
 
     it('fails with the HTTP status when it is the only node, instead of reading "no keys"', async () => {
-      const err = await rejection(createClient(backendOptions([etcd]), quiet));
+      const err = await rejection(createClient(storeOptions([etcd]), quiet));
       expect(err).to.be.instanceOf(BackendError);
       expect(err.message).to.include(etcd).and.include('HTTP 404');
     });
@@ -293,7 +253,7 @@ describe('consul backend (real agent)', function () {
   it('fails with a BackendError naming the endpoints when no agent answers, within the connect timeout', async () => {
     const dead = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
     const started = Date.now();
-    const err = await rejection(createClient(backendOptions(dead, { connectTimeoutMs: 1000 }), quiet));
+    const err = await rejection(createClient(storeOptions(dead, { connectTimeoutMs: 1000 }), quiet));
     const elapsed = Date.now() - started;
     expect(err).to.be.instanceOf(BackendError);
     expect((err as BackendError).backend).to.equal('consul');
@@ -303,7 +263,7 @@ describe('consul backend (real agent)', function () {
   });
 
   it('rejects calls after close', async () => {
-    const closing = await createClient(backendOptions([endpoint]), quiet);
+    const closing = await createClient(storeOptions([endpoint]), quiet);
     await closing.close();
     await closing.close();
     expect(await rejection(closing.getValues([root]))).to.be.instanceOf(BackendError);
@@ -353,7 +313,7 @@ describe('consul backend with ACLs (real agent)', function () {
   });
 
   async function readWith(extra: Partial<BackendOptions>): Promise<Record<string, string>> {
-    const client = await createClient(backendOptions([endpoint], extra), quiet);
+    const client = await createClient(storeOptions([endpoint], extra), quiet);
     try {
       return await client.getValues(['/secret']);
     } finally {
@@ -463,7 +423,7 @@ describe('consul backend over TLS (real agent)', function () {
   });
 
   async function readWith(nodes: string[], extra: Partial<BackendOptions>): Promise<Record<string, string>> {
-    const client = await createClient(backendOptions(nodes, extra), quiet);
+    const client = await createClient(storeOptions(nodes, extra), quiet);
     try {
       return await client.getValues(['/tls']);
     } finally {

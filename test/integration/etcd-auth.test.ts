@@ -6,32 +6,15 @@ import { Etcd3, Range } from 'etcd3';
 import { createClient, type EtcdStoreClient } from '../../src/backends/etcd.js';
 import type { BackendOptions } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
-import type { Logger } from '../../src/logging/logger.js';
 import { runStoresScript } from './support/stores.js';
+import { backendOptions } from '../support/backend-options.js';
+import { recordingLogger } from '../support/loggers.js';
+
+const options = (over: Partial<BackendOptions>): BackendOptions =>
+  backendOptions({ backend: 'etcd', connectTimeoutMs: 3000, ...over });
 
 const ROOT_PASSWORD = 'r00t-Secret!';
 const READER_PASSWORD = 'reader-Secret!';
-
-function options(over: Partial<BackendOptions>): BackendOptions {
-  return {
-    backend: 'etcd',
-    nodes: [],
-    scheme: 'http',
-    clientInsecure: false,
-    basicAuth: false,
-    separator: '/',
-    files: [],
-    filter: '*',
-    connectTimeoutMs: 3000,
-    ...over,
-  };
-}
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const log = (m: string): void => void lines.push(m);
-  return { lines, debug: log, info: log, warn: log, error: log };
-}
 
 // Enabling auth changes the server for every client, so this suite runs its own etcd instead of the shared one.
 describe('etcd backend with authentication (own etcd instance)', function () {

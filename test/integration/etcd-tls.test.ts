@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,34 +9,13 @@ import { execa } from 'execa';
 import { createClient, type EtcdStoreClient } from '../../src/backends/etcd.js';
 import type { BackendOptions } from '../../src/backends/store-client.js';
 import { BackendError, ConfigError } from '../../src/errors.js';
-import type { Logger } from '../../src/logging/logger.js';
 import { runStoresScript } from './support/stores.js';
+import { backendOptions } from '../support/backend-options.js';
+import { quietLogger as quiet } from '../support/loggers.js';
+import { freePort } from '../support/net.js';
 
-function options(over: Partial<BackendOptions>): BackendOptions {
-  return {
-    backend: 'etcd',
-    nodes: [],
-    scheme: 'http',
-    clientInsecure: false,
-    basicAuth: false,
-    separator: '/',
-    files: [],
-    filter: '*',
-    connectTimeoutMs: 3000,
-    ...over,
-  };
-}
-
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const address = server.address();
-  await new Promise<void>((ok) => server.close(() => ok()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+const options = (over: Partial<BackendOptions>): BackendOptions =>
+  backendOptions({ backend: 'etcd', connectTimeoutMs: 3000, ...over });
 
 /** A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl. */
 async function makeCertificates(dir: string): Promise<void> {

@@ -6,34 +6,16 @@ import { Etcd3, Range } from 'etcd3';
 import { createClient, type EtcdStoreClient } from '../../src/backends/etcd.js';
 import type { BackendOptions } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
-import type { Logger } from '../../src/logging/logger.js';
 import { runStoresScript } from './support/stores.js';
+import { backendOptions } from '../support/backend-options.js';
+import { recordingLogger } from '../support/loggers.js';
+import { never } from '../support/async.js';
+
+const options = (over: Partial<BackendOptions>): BackendOptions =>
+  backendOptions({ backend: 'etcd', connectTimeoutMs: 3000, ...over });
 
 const ROOT_PASSWORD = 'r00t-Watch!';
 const READER_PASSWORD = 'reader-Watch!';
-
-function options(over: Partial<BackendOptions>): BackendOptions {
-  return {
-    backend: 'etcd',
-    nodes: [],
-    scheme: 'http',
-    clientInsecure: false,
-    basicAuth: false,
-    separator: '/',
-    files: [],
-    filter: '*',
-    connectTimeoutMs: 3000,
-    ...over,
-  };
-}
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const log = (m: string): void => void lines.push(m);
-  return { lines, debug: log, info: log, warn: log, error: log };
-}
-
-const never = (): AbortSignal => new AbortController().signal;
 
 // Enabling auth changes the server for every client, so this suite runs its own etcd instead of the shared one.
 describe('etcd watch with authentication (own etcd instance)', function () {

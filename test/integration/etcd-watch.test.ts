@@ -1,79 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { Etcd3 } from 'etcd3';
 import { createClient, type EtcdClientHooks, type EtcdStoreClient } from '../../src/backends/etcd.js';
 import type { BackendOptions, WatchResult } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
-import type { Logger } from '../../src/logging/logger.js';
 import { restartStore, useStore } from './support/stores.js';
+import { backendOptions } from '../support/backend-options.js';
+import { recordingLogger } from '../support/loggers.js';
+import { eventually, never } from '../support/async.js';
+import { tcpProxy } from '../support/net.js';
 
-function options(over: Partial<BackendOptions>): BackendOptions {
-  return {
-    backend: 'etcd',
-    nodes: [],
-    scheme: 'http',
-    clientInsecure: false,
-    basicAuth: false,
-    separator: '/',
-    files: [],
-    filter: '*',
-    connectTimeoutMs: 3000,
-    ...over,
-  };
-}
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const log = (m: string): void => void lines.push(m);
-  return { lines, debug: log, info: log, warn: (m) => void lines.push(`WARN ${m}`), error: log };
-}
-
-/** Polls `probe` until it holds; a liveness bound, not a speed test. */
-async function eventually(probe: () => Promise<boolean>, what: string, limitMs = 20_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((ok) => setTimeout(ok, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-/** A TCP proxy to etcd whose connections the test can cut, as a network failure would. */
-async function cuttableProxy(
-  target: string,
-): Promise<{ endpoint: string; cut(): void; close(): Promise<void> }> {
-  const [host, port] = target.split(':');
-  const sockets = new Set<Socket>();
-  const track = (socket: Socket): void => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-  };
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(port), host);
-    track(client);
-    track(upstream);
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return {
-    endpoint: `127.0.0.1:${address.port}`,
-    cut: () => {
-      for (const socket of sockets) socket.destroy();
-    },
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((ok) => server.close(() => ok()));
-    },
-  };
-}
-
-const never = (): AbortSignal => new AbortController().signal;
+const options = (over: Partial<BackendOptions>): BackendOptions =>
+  backendOptions({ backend: 'etcd', connectTimeoutMs: 3000, ...over });
 
 describe('etcd watch (real etcd)', function () {
   this.timeout(60_000);
@@ -244,9 +182,7 @@ describe('etcd watch (real etcd)', function () {
     });
     expect(result.changedKeys).to.equal(undefined);
     expect(result.index).to.be.at.least(latest);
-    expect(logger.lines.some((l) => l.startsWith('WARN ') && l.includes('cancelled by the server'))).to.equal(
-      true,
-    );
+    expect(logger.messages('warn').some((l) => l.includes('cancelled by the server'))).to.equal(true);
     // The watch goes on from the new revision and reports keys exactly again.
     const next = await put(key, 'c');
     expect(
@@ -331,13 +267,13 @@ describe('etcd watch (real etcd)', function () {
   });
 
   it('rejects with a BackendError naming the endpoint when etcd can no longer be reached', async () => {
-    const proxy = await cuttableProxy(endpoint);
+    const proxy = await tcpProxy(endpoint);
     const client = await createClient(
       options({ nodes: [proxy.endpoint], connectTimeoutMs: 1500 }),
       recordingLogger(),
     );
     opened.push(client);
-    await proxy.close();
+    await proxy.shut();
     const err = await client
       .watchPrefix(`${P}/dead`, [], { waitIndex: 0, signal: never() })
       .catch((e: unknown) => e);
@@ -358,7 +294,7 @@ describe('etcd watch (real etcd)', function () {
       const revisions = await Promise.all(Array.from({ length: 50 }, (_, j) => put(key, `value ${i + j}`)));
       last = Math.max(last, ...revisions);
     }
-    const proxy = await cuttableProxy(endpoint);
+    const proxy = await tcpProxy(endpoint);
     try {
       const client = await createClient(options({ nodes: [proxy.endpoint] }), recordingLogger(), {
         disconnectGraceMs: 90_000,
@@ -374,7 +310,7 @@ describe('etcd watch (real etcd)', function () {
       });
       expect(rest).to.deep.equal({ index: last, changedKeys: [key] });
     } finally {
-      await proxy.close();
+      await proxy.shut();
     }
   });
 

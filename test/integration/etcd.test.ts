@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,92 +9,16 @@ import { execa } from 'execa';
 import { createClient, ETCD_MAX_TXN_OPS, type EtcdStoreClient } from '../../src/backends/etcd.js';
 import type { BackendOptions } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
-import type { Logger } from '../../src/logging/logger.js';
 import { runConfd, Workspace } from '../e2e/support/confd-process.js';
 import { useStore } from './support/stores.js';
+import { backendOptions } from '../support/backend-options.js';
+import { recordingLogger } from '../support/loggers.js';
+import { deadEndpoint, silentEndpoint, tcpProxy } from '../support/net.js';
+
+const options = (over: Partial<BackendOptions>): BackendOptions =>
+  backendOptions({ backend: 'etcd', connectTimeoutMs: 3000, ...over });
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-function options(over: Partial<BackendOptions>): BackendOptions {
-  return {
-    backend: 'etcd',
-    nodes: [],
-    scheme: 'http',
-    clientInsecure: false,
-    basicAuth: false,
-    separator: '/',
-    files: [],
-    filter: '*',
-    connectTimeoutMs: 3000,
-    ...over,
-  };
-}
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const log = (m: string): void => void lines.push(m);
-  return { lines, debug: log, info: log, warn: log, error: log };
-}
-
-/** An address nothing listens on: a port the OS just handed out and took back. */
-async function deadEndpoint(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const address = server.address();
-  await new Promise<void>((ok) => server.close(() => ok()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return `127.0.0.1:${address.port}`;
-}
-
-/** A server that accepts TCP connections and never answers: a hung store, or a firewall that drops. */
-async function silentEndpoint(): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return {
-    endpoint: `127.0.0.1:${address.port}`,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((ok) => server.close(() => ok()));
-    },
-  };
-}
-
-/** A TCP proxy to `target` that can be shut: afterwards its address refuses connections. */
-async function closableProxy(target: string): Promise<{ endpoint: string; shut(): Promise<void> }> {
-  const [host, port] = target.split(':');
-  const sockets = new Set<Socket>();
-  const track = (socket: Socket): void => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-  };
-  const server = createServer((client) => {
-    const upstream = connect(Number(port), host);
-    track(client);
-    track(upstream);
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return {
-    endpoint: `127.0.0.1:${address.port}`,
-    shut: async () => {
-      const closed = new Promise<void>((ok) => server.close(() => ok()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-  };
-}
 
 describe('etcd backend (real etcd)', function () {
   let endpoint: string;
@@ -311,7 +234,7 @@ describe('etcd backend (real etcd)', function () {
   it('names the real cause, not "circuit breaker is open", when every endpoint failed just before', async function () {
     this.timeout(30_000);
     await put({ '/cb/key': 'v' });
-    const proxies = [await closableProxy(endpoint), await closableProxy(endpoint)];
+    const proxies = [await tcpProxy(endpoint), await tcpProxy(endpoint)];
     const both = await createClient(
       options({ nodes: proxies.map((p) => p.endpoint), connectTimeoutMs: 2000 }),
       recordingLogger(),

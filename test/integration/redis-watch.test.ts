@@ -1,76 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { connect, createServer, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { createClient, type RedisStoreClient } from '../../src/backends/redis.js';
 import { missingEventClasses } from '../../src/backends/redis-watch.js';
 import type { BackendOptions, WatchResult } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
-import type { Logger } from '../../src/logging/logger.js';
 import { restartStore, useStore } from './support/stores.js';
+import { backendOptions } from '../support/backend-options.js';
+import { recordingLogger } from '../support/loggers.js';
+import { eventually, never } from '../support/async.js';
+import { tcpProxy } from '../support/net.js';
 
-function options(over: Partial<BackendOptions>): BackendOptions {
-  return {
-    backend: 'redis',
-    nodes: [],
-    scheme: 'http',
-    clientInsecure: false,
-    basicAuth: false,
-    separator: '/',
-    files: [],
-    filter: '*',
-    connectTimeoutMs: 3000,
-    ...over,
-  };
-}
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const log = (m: string): void => void lines.push(m);
-  return { lines, debug: log, info: log, warn: (m) => void lines.push(`WARN ${m}`), error: log };
-}
-
-/** A TCP proxy to `target` that can be shut: afterwards its address refuses connections. */
-async function closableProxy(target: string): Promise<{ endpoint: string; shut(): Promise<void> }> {
-  const [host, port] = target.split(':');
-  const sockets = new Set<Socket>();
-  const track = (socket: Socket): void => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-  };
-  const server = createServer((client) => {
-    const upstream = connect(Number(port), host);
-    track(client);
-    track(upstream);
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return {
-    endpoint: `127.0.0.1:${address.port}`,
-    shut: async () => {
-      const closed = new Promise<void>((ok) => server.close(() => ok()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-  };
-}
-
-/** Polls `probe` until it holds; a liveness bound, not a speed test. */
-async function eventually(probe: () => Promise<boolean>, what: string, limitMs = 20_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((ok) => setTimeout(ok, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-const never = (): AbortSignal => new AbortController().signal;
+const options = (over: Partial<BackendOptions>): BackendOptions =>
+  backendOptions({ backend: 'redis', connectTimeoutMs: 3000, ...over });
 
 describe('redis watch (real redis)', function () {
   this.timeout(60_000);
@@ -305,7 +247,7 @@ describe('redis watch (real redis)', function () {
     });
 
     it('rejects with a BackendError naming the node when Redis can no longer be reached', async () => {
-      const proxy = await closableProxy(endpoint);
+      const proxy = await tcpProxy(endpoint);
       const client = await open({ nodes: [proxy.endpoint], connectTimeoutMs: 1500 });
       await proxy.shut();
       const err = await client
@@ -336,7 +278,7 @@ describe('redis watch (real redis)', function () {
       await admin.set(key, 'v1');
       const before = await numpat();
       const { index } = await client.watchPrefix(root, [key], { waitIndex: 0, signal: never() });
-      const warnings = logger.lines.filter((l) => l.startsWith('WARN '));
+      const warnings = logger.messages('warn');
       expect(warnings).to.have.length(1);
       expect(warnings[0]).to.contain('notify-keyspace-events KA').and.to.contain(endpoint);
       expect(await numpat()).to.equal(before);
@@ -361,7 +303,7 @@ describe('redis watch (real redis)', function () {
       const logger = recordingLogger();
       const client = await open({}, logger);
       await client.watchPrefix(`${P}/partial`, [], { waitIndex: 0, signal: never() });
-      expect(logger.lines.some((l) => l.startsWith('WARN ') && l.includes('lacking h'))).to.equal(true);
+      expect(logger.messages('warn').some((l) => l.includes('lacking h'))).to.equal(true);
     });
 
     it('polls, with a warning, when the user may not read the configuration (CONFIG denied by ACL)', async () => {
@@ -372,7 +314,7 @@ describe('redis watch (real redis)', function () {
         const client = await open({ username: user, password: 'secret-pw' }, logger);
         const root = `${P}/acl`;
         const { index } = await client.watchPrefix(root, [], { waitIndex: 0, signal: never() });
-        const warning = logger.lines.find((l) => l.startsWith('WARN '));
+        const warning = logger.messages('warn')[0];
         expect(warning).to.contain('cannot read notify-keyspace-events');
         expect(logger.lines.join('\n')).not.to.contain('secret-pw');
         const waiting = client.watchPrefix(root, [], { waitIndex: index, signal: never() });

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,61 +9,16 @@ import { Redis } from 'ioredis';
 import { createClient, type RedisStoreClient } from '../../src/backends/redis.js';
 import type { BackendOptions } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
-import type { Logger } from '../../src/logging/logger.js';
 import { runConfd, Workspace } from '../e2e/support/confd-process.js';
 import { useStore } from './support/stores.js';
+import { backendOptions } from '../support/backend-options.js';
+import { recordingLogger } from '../support/loggers.js';
+import { deadEndpoint, silentEndpoint } from '../support/net.js';
+
+const options = (over: Partial<BackendOptions>): BackendOptions =>
+  backendOptions({ backend: 'redis', connectTimeoutMs: 3000, ...over });
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-function options(over: Partial<BackendOptions>): BackendOptions {
-  return {
-    backend: 'redis',
-    nodes: [],
-    scheme: 'http',
-    clientInsecure: false,
-    basicAuth: false,
-    separator: '/',
-    files: [],
-    filter: '*',
-    connectTimeoutMs: 3000,
-    ...over,
-  };
-}
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const log = (m: string): void => void lines.push(m);
-  return { lines, debug: log, info: log, warn: log, error: log };
-}
-
-async function deadEndpoint(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const address = server.address();
-  await new Promise<void>((ok) => server.close(() => ok()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return `127.0.0.1:${address.port}`;
-}
-
-/** A server that accepts TCP connections and never answers: a hung store, or a firewall that drops. */
-async function silentEndpoint(): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return {
-    endpoint: `127.0.0.1:${address.port}`,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((ok) => server.close(() => ok()));
-    },
-  };
-}
 
 /** A confdir whose `count` resources all render /app/name into out/r<i>.conf. */
 async function workspace(count: number): Promise<Workspace> {

@@ -2,104 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import zookeeper from 'node-zookeeper-client';
-import type { Client as ZkLibClient } from 'node-zookeeper-client';
 import { createClient } from '../../src/backends/zookeeper.js';
-import type { BackendOptions, StoreClient, WatchResult } from '../../src/backends/store-client.js';
+import type { BackendOptions, StoreClient } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
-import type { Logger } from '../../src/logging/logger.js';
 import { restartStore, useStore } from './support/stores.js';
+import { backendOptions } from '../support/backend-options.js';
+import { RecordingLogger } from '../support/loggers.js';
+import { hostPort } from '../support/net.js';
+import { eventually } from '../support/async.js';
+import { ZkFixture } from './support/zookeeper-fixture.js';
+import { follow } from './support/follow.js';
 
-function backendOptions(nodes: string[], extra: Partial<BackendOptions> = {}): BackendOptions {
-  return {
-    backend: 'zookeeper',
-    nodes,
-    scheme: 'http',
-    clientInsecure: false,
-    basicAuth: false,
-    separator: '/',
-    files: [],
-    filter: '*',
-    connectTimeoutMs: 5000,
-    ...extra,
-  };
-}
-
-/** Keeps what the code under test logs, to check it says why it rebuilt. */
-class RecordingLogger implements Logger {
-  readonly lines: string[] = [];
-  debug = (message: string): void => void this.lines.push(message);
-  info = (message: string): void => void this.lines.push(message);
-  warn = (message: string): void => void this.lines.push(message);
-  error = (message: string): void => void this.lines.push(message);
-}
-
-function hostPort(endpoint: string): { host: string; port: number } {
-  const at = endpoint.lastIndexOf(':');
-  return { host: endpoint.slice(0, at), port: Number(endpoint.slice(at + 1)) };
-}
-
-/** The store's own client, promisified, to change nodes independently of the code under test. */
-class Fixture {
-  private constructor(private readonly client: ZkLibClient) {}
-
-  static async connect(endpoint: string): Promise<Fixture> {
-    const client = zookeeper.createClient(endpoint, { retries: 2 });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`fixture client cannot reach ${endpoint}`)), 10_000);
-      client.once('connected', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      client.connect();
-    });
-    return new Fixture(client);
-  }
-
-  /** Creates the node (and missing parents) or sets its data. */
-  async put(path: string, value: string): Promise<void> {
-    const parent = path.slice(0, path.lastIndexOf('/'));
-    if (parent !== '') {
-      await new Promise<void>((resolve, reject) =>
-        this.client.mkdirp(parent, (err) => (err ? reject(err) : resolve())),
-      );
-    }
-    await new Promise<void>((resolve, reject) =>
-      this.client.create(path, Buffer.from(value), (err) => {
-        if (!err) return resolve();
-        if ((err as { code?: number }).code !== zookeeper.Exception.NODE_EXISTS) return reject(err);
-        this.client.setData(path, Buffer.from(value), (setErr) => (setErr ? reject(setErr) : resolve()));
-      }),
-    );
-  }
-
-  setData(path: string, value: string): Promise<void> {
-    return new Promise<void>((resolve, reject) =>
-      this.client.setData(path, Buffer.from(value), (err) => (err ? reject(err) : resolve())),
-    );
-  }
-
-  /** Removes the subtree at `path`, if any. */
-  async remove(path: string): Promise<void> {
-    const children = await new Promise<string[]>((resolve, reject) =>
-      this.client.getChildren(path, (err, list) => {
-        if (!err) return resolve(list);
-        if ((err as { code?: number }).code === zookeeper.Exception.NO_NODE) return resolve([]);
-        reject(err);
-      }),
-    );
-    await Promise.all(children.map((child) => this.remove(`${path}/${child}`)));
-    await new Promise<void>((resolve, reject) =>
-      this.client.remove(path, (err) =>
-        !err || (err as { code?: number }).code === zookeeper.Exception.NO_NODE ? resolve() : reject(err),
-      ),
-    );
-  }
-
-  close(): void {
-    this.client.close();
-  }
-}
+const storeOptions = (nodes: string[], extra: Partial<BackendOptions> = {}): BackendOptions =>
+  backendOptions({ backend: 'zookeeper', nodes, ...extra });
 
 /** Sends a four-letter-word command and returns the server's answer. */
 function fourLetterWord(endpoint: string, word: string): Promise<string> {
@@ -200,53 +115,8 @@ class Relay {
   }
 }
 
-/** Polls `probe` until it holds (a liveness bound for background work, not a speed test). */
-async function eventually(probe: () => Promise<boolean>, what: string, limitMs = 20_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-interface Followed {
-  seen: WatchResult[];
-  /** BackendErrors the calls rejected with (the store was away). */
-  failures: BackendError[];
-}
-
-/**
- * Follows `prefix` the way the watch processor does from an armed `index`: keep passing back the index it
- * got, reading `key` after every answer, until the key holds `wanted`. A BackendError (store away) is
- * retried with the same index, so recovery must come from the backend itself.
- */
-async function follow(
-  client: StoreClient,
-  prefix: string,
-  key: string,
-  wanted: string,
-  armedIndex: number,
-): Promise<Followed> {
-  const followed: Followed = { seen: [], failures: [] };
-  const signal = new AbortController().signal;
-  let index = armedIndex;
-  for (;;) {
-    try {
-      if ((await client.getValues([key]))[key] === wanted) return followed;
-      const result = await client.watchPrefix(prefix, [key], { waitIndex: index, signal });
-      expect(result.index).to.be.greaterThan(index);
-      followed.seen.push(result);
-      index = result.index;
-    } catch (err) {
-      if (!(err instanceof BackendError)) throw err;
-      followed.failures.push(err);
-      await sleep(100);
-    }
-  }
-}
-
 /** Keeps writing `key` (ignoring failures while the store is away) until `stop` is called. */
-function keepWriting(fixture: Fixture, key: string): { stop: () => Promise<void> } {
+function keepWriting(fixture: ZkFixture, key: string): { stop: () => Promise<void> } {
   let writing = true;
   const done = (async () => {
     for (let i = 0; writing; i += 1) await fixture.setData(key, `w${i}`).catch(() => sleep(50));
@@ -297,7 +167,7 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
   this.timeout(60_000);
 
   let endpoint: string;
-  let fixture: Fixture;
+  let fixture: ZkFixture;
   let client: StoreClient;
   const logger = new RecordingLogger();
   const root = `/confd-watch-${randomBytes(4).toString('hex')}`;
@@ -306,11 +176,11 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
   before(async function () {
     this.timeout(180_000);
     ({ endpoint } = await useStore('zookeeper'));
-    fixture = await Fixture.connect(endpoint);
+    fixture = await ZkFixture.connect(endpoint);
     await fixture.put(`${root}/app/db/host`, 'db.local');
     await fixture.put(`${root}/app/db/port`, '5432');
     await fixture.put(`${root}/app/dbx/host`, 'other.local');
-    client = await createClient(backendOptions([endpoint]), logger);
+    client = await createClient(storeOptions([endpoint]), logger);
   });
 
   after(async () => {
@@ -456,7 +326,7 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
     ).to.equal(true);
     expect(await client.getValues([key])).to.deep.equal({ [key]: 'v199' });
     // The cache the answers come from agrees with a client that never watched.
-    const plain = await createClient(backendOptions([endpoint]), logger);
+    const plain = await createClient(storeOptions([endpoint]), logger);
     try {
       expect(await plain.getValues([`${root}/rapid`])).to.deep.equal(
         await client.getValues([`${root}/rapid`]),
@@ -485,7 +355,7 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
   it('sets one watch per node for 50 callers of a prefix: the server holds the watches of ONE cache', async () => {
     const prefix = `${root}/shared`;
     for (const name of ['a', 'b', 'c/d', 'c/e']) await fixture.put(`${prefix}/${name}`, name);
-    const fresh = await createClient(backendOptions([endpoint]), logger);
+    const fresh = await createClient(storeOptions([endpoint]), logger);
     try {
       const baseline = await totalWatches(endpoint);
       const first = await fresh.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: never });
@@ -518,7 +388,7 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
   });
 
   it('rejects waiting callers with a BackendError on close', async () => {
-    const closing = await createClient(backendOptions([endpoint]), logger);
+    const closing = await createClient(storeOptions([endpoint]), logger);
     const { index } = await closing.watchPrefix(root, [root], { waitIndex: 0, signal: never });
     const waiting = closing.watchPrefix(root, [root], { waitIndex: index, signal: never });
     await closing.close();
@@ -577,7 +447,7 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
       await fixture.put(key, 'before');
       const impatientLog = new RecordingLogger();
       const impatient = await createClient(
-        backendOptions([endpoint], { connectTimeoutMs: 1500 }),
+        storeOptions([endpoint], { connectTimeoutMs: 1500 }),
         impatientLog,
       );
       try {
@@ -608,7 +478,7 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
     before(async () => {
       relay = await Relay.start(endpoint);
       // A short session, and a connect timeout long enough that only the server can end it.
-      cutOff = await createClient(backendOptions([relay.endpoint], { connectTimeoutMs: 60_000 }), cutOffLog, {
+      cutOff = await createClient(storeOptions([relay.endpoint], { connectTimeoutMs: 60_000 }), cutOffLog, {
         sessionTimeoutMs: 4000,
       });
     });

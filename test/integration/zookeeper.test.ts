@@ -1,122 +1,32 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { expect } from 'chai';
 import zookeeper from 'node-zookeeper-client';
-import type { Client as ZkLibClient } from 'node-zookeeper-client';
 import { createClient, zookeeperEndpoints } from '../../src/backends/zookeeper.js';
 import { openSession, type ZkNodeReader, type ZkSession } from '../../src/backends/zookeeper-session.js';
 import { readValues } from '../../src/backends/zookeeper-tree.js';
 import type { BackendOptions, StoreClient } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
-import type { Logger } from '../../src/logging/logger.js';
 import { useStore } from './support/stores.js';
+import { backendOptions } from '../support/backend-options.js';
+import { quietLogger as quiet } from '../support/loggers.js';
+import { freePort as deadPort } from '../support/net.js';
+import { ZkFixture } from './support/zookeeper-fixture.js';
 
-const quiet: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
-
-function backendOptions(nodes: string[], extra: Partial<BackendOptions> = {}): BackendOptions {
-  return {
-    backend: 'zookeeper',
-    nodes,
-    scheme: 'http',
-    clientInsecure: false,
-    basicAuth: false,
-    separator: '/',
-    files: [],
-    filter: '*',
-    connectTimeoutMs: 5000,
-    ...extra,
-  };
-}
-
-/** A port nothing listens on: bound once by us, then released. */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** The store's own client, promisified, to load fixtures independently of the code under test. */
-class Fixture {
-  private constructor(readonly client: ZkLibClient) {}
-
-  static async connect(endpoint: string, auth?: string): Promise<Fixture> {
-    const client = zookeeper.createClient(endpoint, { retries: 2 });
-    if (auth) client.addAuthInfo('digest', Buffer.from(auth));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`fixture client cannot reach ${endpoint}`)), 10_000);
-      client.once('connected', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      client.connect();
-    });
-    return new Fixture(client);
-  }
-
-  /** Creates the node and any missing parents (with empty data). */
-  async put(path: string, value: string): Promise<void> {
-    const parent = path.slice(0, path.lastIndexOf('/'));
-    if (parent !== '') {
-      await new Promise<void>((resolve, reject) =>
-        this.client.mkdirp(parent, (err) => (err ? reject(err) : resolve())),
-      );
-    }
-    await new Promise<void>((resolve, reject) =>
-      this.client.create(path, Buffer.from(value), (err) => {
-        if (!err) return resolve();
-        if ((err as { code?: number }).code !== zookeeper.Exception.NODE_EXISTS) return reject(err);
-        this.client.setData(path, Buffer.from(value), (setErr) => (setErr ? reject(setErr) : resolve()));
-      }),
-    );
-  }
-
-  async setData(path: string, value: string): Promise<void> {
-    await new Promise<void>((resolve, reject) =>
-      this.client.setData(path, Buffer.from(value), (err) => (err ? reject(err) : resolve())),
-    );
-  }
-
-  async remove(path: string): Promise<void> {
-    const children = await new Promise<string[]>((resolve, reject) =>
-      this.client.getChildren(path, (err, list) => {
-        if (!err) return resolve(list);
-        if ((err as { code?: number }).code === zookeeper.Exception.NO_NODE) return resolve([]);
-        reject(err);
-      }),
-    );
-    await Promise.all(children.map((child) => this.remove(`${path}/${child}`)));
-    await new Promise<void>((resolve, reject) =>
-      this.client.remove(path, (err) =>
-        !err || (err as { code?: number }).code === zookeeper.Exception.NO_NODE ? resolve() : reject(err),
-      ),
-    );
-  }
-
-  close(): void {
-    this.client.close();
-  }
-}
+const storeOptions = (nodes: string[], extra: Partial<BackendOptions> = {}): BackendOptions =>
+  backendOptions({ backend: 'zookeeper', nodes, ...extra });
 
 describe('zookeeper backend (real server)', function () {
   this.timeout(30_000);
 
   let endpoint: string;
-  let fixture: Fixture;
+  let fixture: ZkFixture;
   let client: StoreClient;
   const root = `/confd-test-${randomBytes(4).toString('hex')}`;
 
   before(async function () {
     this.timeout(180_000);
     ({ endpoint } = await useStore('zookeeper'));
-    fixture = await Fixture.connect(endpoint);
+    fixture = await ZkFixture.connect(endpoint);
     await fixture.put(`${root}/app/db/host`, 'db.local');
     await fixture.put(`${root}/app/db/port`, '5432');
     await fixture.put(`${root}/app/dbx/host`, 'other.local');
@@ -128,7 +38,7 @@ describe('zookeeper backend (real server)', function () {
     await fixture.put(`${root}/odd/newlines`, 'line 1\nline 2\n');
     await fixture.put(`${root}/odd/unicode`, 'grüße, 日本, 🚀');
     await fixture.put(`${root}/odd/braces`, '{{ .not_a_template }} {{#if x}}');
-    client = await createClient(backendOptions([endpoint]), quiet);
+    client = await createClient(storeOptions([endpoint]), quiet);
   });
 
   after(async () => {
@@ -259,7 +169,7 @@ describe('zookeeper backend (real server)', function () {
 
   it('connects when the first of several nodes is dead', async () => {
     const dead = `127.0.0.1:${await deadPort()}`;
-    const multi = await createClient(backendOptions([dead, endpoint]), quiet);
+    const multi = await createClient(storeOptions([dead, endpoint]), quiet);
     try {
       expect(await multi.getValues([`${root}/app/db/port`])).to.deep.equal({
         [`${root}/app/db/port`]: '5432',
@@ -274,7 +184,7 @@ describe('zookeeper backend (real server)', function () {
     const started = Date.now();
     let caught: unknown;
     try {
-      await createClient(backendOptions(dead, { connectTimeoutMs: 1000 }), quiet);
+      await createClient(storeOptions(dead, { connectTimeoutMs: 1000 }), quiet);
     } catch (err) {
       caught = err;
     }
@@ -289,7 +199,7 @@ describe('zookeeper backend (real server)', function () {
   });
 
   it('rejects calls after close', async () => {
-    const closing = await createClient(backendOptions([endpoint]), quiet);
+    const closing = await createClient(storeOptions([endpoint]), quiet);
     await closing.close();
     await closing.close();
     let caught: unknown;
@@ -306,7 +216,7 @@ describe('zookeeper backend (real server)', function () {
     ];
 
     before(async () => {
-      const owner = await Fixture.connect(endpoint, `${user}:${password}`);
+      const owner = await ZkFixture.connect(endpoint, `${user}:${password}`);
       try {
         await owner.put(`${root}/secure`, '');
         await new Promise<void>((resolve, reject) =>
@@ -320,7 +230,7 @@ describe('zookeeper backend (real server)', function () {
     });
 
     after(async () => {
-      const owner = await Fixture.connect(endpoint, `${user}:${password}`);
+      const owner = await ZkFixture.connect(endpoint, `${user}:${password}`);
       try {
         await owner.remove(`${root}/secure`);
       } finally {
@@ -329,7 +239,7 @@ describe('zookeeper backend (real server)', function () {
     });
 
     it('reads a digest-protected node with the right username and password', async () => {
-      const authed = await createClient(backendOptions([endpoint], { username: user, password }), quiet);
+      const authed = await createClient(storeOptions([endpoint], { username: user, password }), quiet);
       try {
         expect(await authed.getValues([`${root}/secure`])).to.deep.equal({
           [`${root}/secure/token`]: 't0ps3cret',
@@ -340,10 +250,7 @@ describe('zookeeper backend (real server)', function () {
     });
 
     it('fails with a clear NOAUTH error for wrong credentials, naming the node and the endpoints', async () => {
-      const wrong = await createClient(
-        backendOptions([endpoint], { username: user, password: 'nope' }),
-        quiet,
-      );
+      const wrong = await createClient(storeOptions([endpoint], { username: user, password: 'nope' }), quiet);
       try {
         let caught: unknown;
         await wrong.getValues([`${root}/secure`]).catch((err: unknown) => (caught = err));

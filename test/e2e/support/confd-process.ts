@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually as pollUntil } from '../../support/async.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const confdBin = join(repoRoot, 'bin/confd');
@@ -77,17 +78,12 @@ export function startConfd(args: string[], opts: { cwd?: string; env?: Record<st
 }
 
 /** Polls `probe` until it returns true; fails with `what` after `limitMs` (a liveness bound, not a speed test). */
-export async function eventually(
+export function eventually(
   probe: () => Promise<boolean> | boolean,
   what: string,
   limitMs = 15000,
 ): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  return pollUntil(probe, what, limitMs);
 }
 
 /** A throwaway confdir with conf.d/ and templates/ populated from the given files. */

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createClient, EnvStoreClient, envNameToKey, keyToEnvName } from '../../../src/backends/env.js';
-import { backendOptions, recordingLogger } from './support/backend-options.js';
+import { backendOptions } from '../../support/backend-options.js';
+import { recordingLogger } from '../../support/loggers.js';
 
 describe('env backend', () => {
   describe('key <-> variable name mapping (confd)', () => {

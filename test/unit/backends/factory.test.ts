@@ -9,18 +9,13 @@ import { BACKENDS, createStoreClient, supportedBackends } from '../../../src/bac
 import type { BackendLoader, BackendModule } from '../../../src/backends/factory.js';
 import type { BackendOptions, StoreClient } from '../../../src/backends/store-client.js';
 import { UnsupportedBackendError } from '../../../src/errors.js';
-import { backendOptions, recordingLogger } from './support/backend-options.js';
+import { backendOptions } from '../../support/backend-options.js';
+import { recordingLogger } from '../../support/loggers.js';
+import { rejection } from '../../support/async.js';
 
 const run = promisify(execFile);
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const factoryPath = join(repoRoot, 'src/backends/factory.ts');
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  return promise.then(
-    () => expect.fail('expected a rejection'),
-    (err: unknown) => err as Error,
-  );
-}
 
 /** A registry whose loaders count their calls and hand out a fake client. */
 function countingRegistry(names: string[]) {

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { createClient, FileStoreClient } from '../../../src/backends/file.js';
 import { goFloatText } from '../../../src/backends/flatten.js';
 import { BackendError, UsageError } from '../../../src/errors.js';
-import { backendOptions, recordingLogger } from './support/backend-options.js';
+import { backendOptions } from '../../support/backend-options.js';
+import { recordingLogger } from '../../support/loggers.js';
+import { rejection } from '../../support/async.js';
 
 describe('file backend', () => {
   let dir: string;
@@ -31,13 +33,6 @@ describe('file backend', () => {
     const c = new FileStoreClient(files, filter, logger);
     clients.push(c);
     return c;
-  }
-
-  async function rejection(promise: Promise<unknown>): Promise<Error> {
-    return promise.then(
-      () => expect.fail('expected a rejection'),
-      (err: unknown) => err as Error,
-    );
   }
 
   describe('getValues', () => {
@@ -204,7 +199,7 @@ describe('file backend', () => {
       const file = await write('multi.yaml', 'a: 1\n---\nb: 2\n');
       const logger = recordingLogger();
       expect(await client([file], '*', logger).getValues(['/'])).to.deep.equal({ '/a': '1' });
-      expect(logger.lines.warn.join('\n')).to.contain('only the first');
+      expect(logger.messages('warn').join('\n')).to.contain('only the first');
     });
 
     it('treats an empty file as no keys', async () => {
@@ -353,7 +348,7 @@ describe('file backend', () => {
       void changed.then(() => (settled = true));
       await rm(file);
       // The read that fails is reported once, and nobody is woken by it.
-      await eventuallyTrue(() => logger.lines.warn.some((line) => line.includes('w.yaml')));
+      await eventuallyTrue(() => logger.messages('warn').some((line) => line.includes('w.yaml')));
       expect(settled).to.equal(false);
       await writeFile(file, 'a: 5\n');
       expect((await changed).changedKeys).to.deep.equal(['/a']);

@@ -7,15 +7,8 @@ import {
   WatchEventBuffer,
 } from '../../../src/backends/watch-event-buffer.js';
 import type { WatchResult } from '../../../src/backends/store-client.js';
+import { never, rejection } from '../../support/async.js';
 
-const never = (): AbortSignal => new AbortController().signal;
-const rejection = (promise: Promise<unknown>): Promise<unknown> =>
-  promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (err: unknown) => err,
-  );
 /** Whether `promise` has settled once everything already queued has run. */
 async function settled(promise: Promise<unknown>): Promise<boolean> {
   let done = false;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { resolveSettings, type ResolvedSettings } from '../../../src/config/resolve-settings.js';
 import { DEFAULT_SETTINGS, type Settings } from '../../../src/config/settings.js';
 import { ConfigError, UsageError } from '../../../src/errors.js';
+import { rejection } from '../../support/async.js';
 
 describe('resolveSettings', () => {
   let dir: string;
@@ -27,15 +28,6 @@ describe('resolveSettings', () => {
     const result: ResolvedSettings = await resolveSettings(argv, env, { defaults });
     if (result.kind !== 'run') throw new Error(`expected a run, got ${result.kind}`);
     return result;
-  }
-
-  async function rejection(promise: Promise<unknown>): Promise<Error> {
-    try {
-      await promise;
-    } catch (err) {
-      return err as Error;
-    }
-    throw new Error('expected a rejection');
   }
 
   it('uses confd’s defaults when nothing is given and the default file is missing', async () => {

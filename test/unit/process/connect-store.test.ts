@@ -1,16 +1,11 @@
 import { expect } from 'chai';
 import type { StoreClient } from '../../../src/backends/store-client.js';
 import { BackendError, ConfigError } from '../../../src/errors.js';
-import type { Logger } from '../../../src/logging/logger.js';
 import { connectWithRetry } from '../../../src/process/connect-store.js';
 import type { WatchClock } from '../../../src/process/watch-clock.js';
+import { recordingLogger } from '../../support/loggers.js';
 
 const store = { close: async () => {} } as unknown as StoreClient;
-
-function recordingLogger(): Logger & { errors: string[] } {
-  const errors: string[] = [];
-  return { errors, debug() {}, info() {}, warn() {}, error: (m: string) => errors.push(m) };
-}
 
 /** A clock whose sleeps return at once and are recorded. */
 function instantClock(): WatchClock & { sleeps: number[] } {
@@ -37,7 +32,7 @@ describe('connectWithRetry', () => {
     expect(clock.sleeps).to.have.length(12);
     for (let i = 1; i < 7; i++) expect(clock.sleeps[i]).to.be.greaterThan(clock.sleeps[i - 1] ?? Infinity);
     expect(Math.max(...clock.sleeps)).to.be.at.most(30_000);
-    expect(logger.errors[0]).to.match(/no endpoint answered; retrying in \d+\.\d s/);
+    expect(logger.messages('error')[0]).to.match(/no endpoint answered; retrying in \d+\.\d s/);
   });
 
   it('fails at once on a configuration fault instead of retrying it', async () => {

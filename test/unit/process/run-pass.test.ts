@@ -3,12 +3,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KVPairs, StoreClient, WatchResult } from '../../../src/backends/store-client.js';
-import type { Logger } from '../../../src/logging/logger.js';
 import { runPass } from '../../../src/process/run-pass.js';
 import { TemplateCache } from '../../../src/process/template-cache.js';
 import type { TemplateResource } from '../../../src/resources/template-resource.js';
-
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+import { quietLogger } from '../../support/loggers.js';
 
 /** A store that serves fixed values and lets a test act after each read. */
 class RecordingStore implements StoreClient {
@@ -57,7 +55,7 @@ describe('runPass', () => {
       store,
       templates: new TemplateCache(),
       modes,
-      logger: quiet,
+      logger: quietLogger,
       signal: controller.signal,
     });
     expect(store.reads).to.equal(1);
@@ -69,7 +67,12 @@ describe('runPass', () => {
     const log = join(dir, 'reload.log');
     const store = new RecordingStore({ '/app/name': 'shop' });
     const resources = ['a', 'b'].map((n) => resource(n, `echo reload >> ${log}`));
-    const results = await runPass(resources, { store, templates: new TemplateCache(), modes, logger: quiet });
+    const results = await runPass(resources, {
+      store,
+      templates: new TemplateCache(),
+      modes,
+      logger: quietLogger,
+    });
     expect(results.map((r) => r.status)).to.deep.equal(['updated', 'updated']);
     expect(await readFile(log, 'utf8')).to.equal('reload\n');
   });
@@ -77,7 +80,12 @@ describe('runPass', () => {
   it('marks every resource sharing a failed reload as failed, keeping their new files', async () => {
     const store = new RecordingStore({ '/app/name': 'shop' });
     const resources = ['a', 'b'].map((n) => resource(n, 'exit 4'));
-    const results = await runPass(resources, { store, templates: new TemplateCache(), modes, logger: quiet });
+    const results = await runPass(resources, {
+      store,
+      templates: new TemplateCache(),
+      modes,
+      logger: quietLogger,
+    });
     expect(results.map((r) => r.status)).to.deep.equal(['failed', 'failed']);
     expect(await readFile(join(dir, 'a.conf'), 'utf8')).to.equal('name=shop\n');
   });

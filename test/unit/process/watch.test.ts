@@ -10,7 +10,7 @@ import { TemplateCache } from '../../../src/process/template-cache.js';
 import type { WatchOptions } from '../../../src/process/watch.js';
 import { runWatch } from '../../../src/process/watch.js';
 import type { TemplateResource } from '../../../src/resources/template-resource.js';
-import { MemoryLogger } from '../resources/memory-logger.js';
+import { RecordingLogger } from '../../support/loggers.js';
 import { FakeClock, settle } from './support/fake-clock.js';
 import { FakeStore } from './support/fake-store.js';
 
@@ -34,7 +34,7 @@ function resource(name: string, prefix: string, keys: string[], extra: Partial<T
 function startWatch(resources: TemplateResource[], options: WatchOptions = {}) {
   const store = new FakeStore();
   const clock = new FakeClock();
-  const logger = new MemoryLogger();
+  const logger = new RecordingLogger();
   const controller = new AbortController();
   const batches: string[][] = [];
   const failing = new Set<string>();
@@ -195,7 +195,7 @@ describe('watch processor', () => {
     store.breakConnection(1);
     const batches: number[] = [];
     const controller = new AbortController();
-    const ctx = { store, templates: new TemplateCache(), modes: MODES, logger: new MemoryLogger() };
+    const ctx = { store, templates: new TemplateCache(), modes: MODES, logger: new RecordingLogger() };
     const pass = async (batch: readonly TemplateResource[]): Promise<ResourceResult[]> => {
       batches.push(batch.length);
       return batch.map((r) => ({ resource: r, status: 'updated' }));
@@ -249,7 +249,7 @@ describe('watch processor', () => {
       if (batches === 2) await new Promise<void>((resolve) => (finishBatch = resolve));
       return batch.map((r) => ({ resource: r, status: 'updated' }));
     };
-    const ctx = { store, templates: new TemplateCache(), modes: MODES, logger: new MemoryLogger() };
+    const ctx = { store, templates: new TemplateCache(), modes: MODES, logger: new RecordingLogger() };
     const running = runWatch(app, ctx, controller.signal, { clock: new FakeClock(), pass });
     let stopped = false;
     void running.then(() => (stopped = true));
@@ -276,7 +276,7 @@ describe('watch processor', () => {
       batches += 1;
       return batch.map((r) => ({ resource: r, status: 'updated' }));
     };
-    const ctx = { store, templates: new TemplateCache(), modes: MODES, logger: new MemoryLogger() };
+    const ctx = { store, templates: new TemplateCache(), modes: MODES, logger: new RecordingLogger() };
     await runWatch(app, ctx, AbortSignal.abort(), { clock: new FakeClock(), pass });
     expect(batches).to.equal(0);
     expect(store.watchCalls).to.deep.equal([]);
@@ -311,7 +311,7 @@ describe('watch processor', () => {
         passes += 1;
         return results;
       };
-      const ctx = { store, templates: new TemplateCache(), modes: MODES, logger: new MemoryLogger() };
+      const ctx = { store, templates: new TemplateCache(), modes: MODES, logger: new RecordingLogger() };
       const running = runWatch(resources, ctx, controller.signal, {
         clock,
         pass,

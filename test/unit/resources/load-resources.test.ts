@@ -4,16 +4,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../../../src/errors.js';
 import { loadResources, prefixedKeys } from '../../../src/resources/load-resources.js';
-import { MemoryLogger } from './memory-logger.js';
+import { RecordingLogger } from '../../support/loggers.js';
 
 describe('loadResources', () => {
   let confdir: string;
-  let logger: MemoryLogger;
+  let logger: RecordingLogger;
 
   beforeEach(async () => {
     confdir = await mkdtemp(join(tmpdir(), 'confd-resources-'));
     await mkdir(join(confdir, 'conf.d'));
-    logger = new MemoryLogger();
+    logger = new RecordingLogger();
   });
   afterEach(async () => {
     await rm(confdir, { recursive: true, force: true });

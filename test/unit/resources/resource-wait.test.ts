@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { ConfigError } from '../../../src/errors.js';
 import { parseResource } from '../../../src/resources/parse-resource.js';
-import { MemoryLogger } from './memory-logger.js';
+import { RecordingLogger } from '../../support/loggers.js';
 
 const CTX = { file: '/etc/confd/conf.d/app.toml', confdir: '/etc/confd', globalPrefix: '' };
 
 function parse(extra: string) {
   const source = `[template]\nsrc = "app.tmpl"\ndest = "/tmp/app.conf"\nkeys = ["/x"]\n${extra}`;
-  return parseResource(source, CTX, new MemoryLogger());
+  return parseResource(source, CTX, new RecordingLogger());
 }
 
 describe('the per-resource wait key', () => {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandError } from '../../../src/errors.js';
 import { runCommand, substituteVars } from '../../../src/sync/run-command.js';
-import { MemoryLogger } from '../resources/memory-logger.js';
+import { RecordingLogger } from '../../support/loggers.js';
+import { rejection } from '../../support/async.js';
 
 /** Running, as opposed to gone or a zombie nobody has reaped yet (in containers PID 1 may never reap). */
 async function isRunning(pid: number): Promise<boolean> {
@@ -18,25 +19,21 @@ async function isRunning(pid: number): Promise<boolean> {
 
 describe('runCommand', () => {
   let dir: string;
-  let logger: MemoryLogger;
+  let logger: RecordingLogger;
   const vars = { src: '/tmp/stage', dest: '/etc/app.conf' };
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'confd-cmd-'));
-    logger = new MemoryLogger();
+    logger = new RecordingLogger();
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function rejection(promise: Promise<unknown>): Promise<CommandError> {
-    try {
-      await promise;
-    } catch (err) {
-      expect(err).to.be.instanceOf(CommandError);
-      return err as CommandError;
-    }
-    throw new Error('expected a rejection');
+  async function commandError(promise: Promise<unknown>): Promise<CommandError> {
+    const err = await rejection(promise);
+    expect(err).to.be.instanceOf(CommandError);
+    return err as CommandError;
   }
 
   it('substitutes {{.src}} and {{.dest}}, with or without spaces', () => {
@@ -54,7 +51,7 @@ describe('runCommand', () => {
   });
 
   it('throws a CommandError with the exit code and the tail of stderr', async () => {
-    const err = await rejection(
+    const err = await commandError(
       runCommand('echo noise; echo "syntax error on line 7" >&2; exit 4', vars, 10_000, logger, 'check'),
     );
     expect(err.exitCode).to.equal(4);
@@ -68,7 +65,7 @@ describe('runCommand', () => {
 
   it('on timeout kills the whole process group and says it timed out', async () => {
     const pidFile = join(dir, 'grandchild.pid');
-    const err = await rejection(
+    const err = await commandError(
       runCommand(`sleep 30 & echo $! > ${pidFile}; sleep 30`, vars, 300, logger, 'reload'),
     );
     expect(err.timedOut).to.equal(true);
@@ -93,7 +90,7 @@ describe('runCommand', () => {
 
   it('kills a group member that ignores SIGTERM', async () => {
     const pidFile = join(dir, 'stubborn.pid');
-    const err = await rejection(
+    const err = await commandError(
       runCommand(
         `sh -c 'trap "" TERM; sleep 30' & echo $! > ${pidFile}; sleep 30`,
         vars,

@@ -5,17 +5,18 @@ import { join } from 'node:path';
 import { CommandError, SyncError } from '../../../src/errors.js';
 import type { SyncFsOps, SyncRequest } from '../../../src/sync/sync-file.js';
 import { syncFile } from '../../../src/sync/sync-file.js';
-import { MemoryLogger } from '../resources/memory-logger.js';
+import { RecordingLogger } from '../../support/loggers.js';
+import { rejection } from '../../support/async.js';
 
 describe('syncFile', () => {
   let dir: string;
   let dest: string;
-  let logger: MemoryLogger;
+  let logger: RecordingLogger;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'confd-sync-'));
     dest = join(dir, 'app.conf');
-    logger = new MemoryLogger();
+    logger = new RecordingLogger();
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -39,15 +40,6 @@ describe('syncFile', () => {
     await writeFile(dest, content);
     await chmod(dest, mode);
     return stat(dest);
-  }
-
-  async function rejection(promise: Promise<unknown>): Promise<Error> {
-    try {
-      await promise;
-    } catch (err) {
-      return err as Error;
-    }
-    throw new Error('expected a rejection');
   }
 
   it('writes nothing when content and mode already match', async () => {
