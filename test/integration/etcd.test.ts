@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Etcd3 } from 'etcd3';
-import { execa } from 'execa';
 import { createClient, ETCD_MAX_TXN_OPS, type EtcdStoreClient } from '../../src/backends/etcd.js';
 import type { BackendOptions } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
@@ -14,11 +9,10 @@ import { useStore } from './support/stores.js';
 import { backendOptions } from '../support/backend-options.js';
 import { recordingLogger } from '../support/loggers.js';
 import { deadEndpoint, silentEndpoint, tcpProxy } from '../support/net.js';
+import { createClientInChild } from '../support/client-in-child.js';
 
 const options = (over: Partial<BackendOptions>): BackendOptions =>
   backendOptions({ backend: 'etcd', connectTimeoutMs: 3000, ...over });
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 describe('etcd backend (real etcd)', function () {
   let endpoint: string;
@@ -316,33 +310,13 @@ describe('etcd backend (real etcd)', function () {
 
   it('lets the process exit on its own after a connection failure, with one message and no stack trace', async function () {
     this.timeout(60_000);
-    const dir = await mkdtemp(join(tmpdir(), 'confd-etcd-exit-'));
-    try {
-      const script = join(dir, 'run.mts');
-      await writeFile(
-        script,
-        [
-          `import { createClient } from ${JSON.stringify(join(repoRoot, 'src/backends/etcd.ts'))};`,
-          `const quiet = { debug() {}, info() {}, warn() {}, error() {} };`,
-          `try {`,
-          `  const c = await createClient(${JSON.stringify(options({ nodes: [await deadEndpoint()], connectTimeoutMs: 2000 }))}, quiet);`,
-          `  console.log('no error');`,
-          `  await c.close();`,
-          `} catch (e) { console.log(e.name + ': ' + e.message); }`,
-        ].join('\n'),
-      );
-      // No process.exit in the script: it ends only if no socket or timer is left behind.
-      const run = await execa('node', ['--import', 'tsx', script], {
-        cwd: repoRoot,
-        reject: false,
-        timeout: 45_000,
-      });
-      expect(run.timedOut, 'process still running: something keeps the event loop alive').to.equal(false);
-      expect(run.exitCode).to.equal(0);
-      expect(run.stdout).to.match(/^BackendError: etcd: cannot reach /);
-      expect(run.stderr).to.equal('');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const run = await createClientInChild(
+      'etcd',
+      options({ nodes: [await deadEndpoint()], connectTimeoutMs: 2000 }),
+    );
+    expect(run.timedOut, 'process still running: something keeps the event loop alive').to.equal(false);
+    expect(run.exitCode).to.equal(0);
+    expect(run.stdout).to.match(/^BackendError: etcd: cannot reach /);
+    expect(run.stderr).to.equal('');
   });
 });

@@ -1,10 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
-import { execa } from 'execa';
 import { Redis } from 'ioredis';
 import { createClient, type RedisStoreClient } from '../../src/backends/redis.js';
 import type { BackendOptions } from '../../src/backends/store-client.js';
@@ -14,11 +10,10 @@ import { useStore } from './support/stores.js';
 import { backendOptions } from '../support/backend-options.js';
 import { recordingLogger } from '../support/loggers.js';
 import { deadEndpoint, silentEndpoint } from '../support/net.js';
+import { createClientInChild } from '../support/client-in-child.js';
 
 const options = (over: Partial<BackendOptions>): BackendOptions =>
   backendOptions({ backend: 'redis', connectTimeoutMs: 3000, ...over });
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** A confdir whose `count` resources all render /app/name into out/r<i>.conf. */
 async function workspace(count: number): Promise<Workspace> {
@@ -289,30 +284,18 @@ describe('redis backend (real redis)', function () {
   it('leaves nothing holding the process after failing against a silent server', async function () {
     this.timeout(60_000);
     const silent = await silentEndpoint();
-    const dir = await mkdtemp(join(tmpdir(), 'confd-redis-silent-'));
     try {
-      const script = join(dir, 'run.mts');
-      await writeFile(
-        script,
+      const run = await createClientInChild(
+        'redis',
+        options({ nodes: [silent.endpoint], connectTimeoutMs: 1000 }),
         [
-          `import { createClient } from ${JSON.stringify(join(repoRoot, 'src/backends/redis.ts'))};`,
-          `const quiet = { debug() {}, info() {}, warn() {}, error() {} };`,
-          `try {`,
-          `  await createClient(${JSON.stringify(options({ nodes: [silent.endpoint], connectTimeoutMs: 1000 }))}, quiet);`,
-          `  console.log('no error');`,
-          `} catch (e) { console.log(e.name + ': ' + e.message); }`,
           // Give the socket's close a few turns of the event loop (a loaded machine may need more than one),
           // bounded well below ioredis' own 2 s close delay, then list what would keep the process alive.
           `const held = () => process.getActiveResourcesInfo().filter((r) => r !== 'PipeWrap' && r !== 'Timeout');`,
           `for (let i = 0; i < 50 && held().length > 0; i++) await new Promise((ok) => setTimeout(ok, 10));`,
           `console.log(JSON.stringify(process.getActiveResourcesInfo()));`,
-        ].join('\n'),
+        ],
       );
-      const run = await execa('node', ['--import', 'tsx', script], {
-        cwd: repoRoot,
-        reject: false,
-        timeout: 45_000,
-      });
       const [message, resources] = run.stdout.split('\n');
       expect(message)
         .to.match(/^BackendError: redis: cannot connect to /)
@@ -322,40 +305,20 @@ describe('redis backend (real redis)', function () {
       expect(held).to.deep.equal([]);
       expect(run.exitCode).to.equal(0);
     } finally {
-      await rm(dir, { recursive: true, force: true });
       await silent.close();
     }
   });
 
   it('lets the process exit on its own after a connection failure, with one message and no stack trace', async function () {
     this.timeout(60_000);
-    const dir = await mkdtemp(join(tmpdir(), 'confd-redis-exit-'));
-    try {
-      const script = join(dir, 'run.mts');
-      await writeFile(
-        script,
-        [
-          `import { createClient } from ${JSON.stringify(join(repoRoot, 'src/backends/redis.ts'))};`,
-          `const quiet = { debug() {}, info() {}, warn() {}, error() {} };`,
-          `try {`,
-          `  const c = await createClient(${JSON.stringify(options({ nodes: [await deadEndpoint()], connectTimeoutMs: 2000 }))}, quiet);`,
-          `  console.log('no error');`,
-          `  await c.close();`,
-          `} catch (e) { console.log(e.name + ': ' + e.message); }`,
-        ].join('\n'),
-      );
-      const run = await execa('node', ['--import', 'tsx', script], {
-        cwd: repoRoot,
-        reject: false,
-        timeout: 45_000,
-      });
-      expect(run.timedOut, 'process still running: something keeps the event loop alive').to.equal(false);
-      expect(run.exitCode).to.equal(0);
-      expect(run.stdout).to.match(/^BackendError: redis: cannot connect to /);
-      expect(run.stderr).to.equal('');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const run = await createClientInChild(
+      'redis',
+      options({ nodes: [await deadEndpoint()], connectTimeoutMs: 2000 }),
+    );
+    expect(run.timedOut, 'process still running: something keeps the event loop alive').to.equal(false);
+    expect(run.exitCode).to.equal(0);
+    expect(run.stdout).to.match(/^BackendError: redis: cannot connect to /);
+    expect(run.stderr).to.equal('');
   });
 
   describe('with a password (CONFIG SET requirepass, reset afterwards)', () => {
