@@ -13,7 +13,7 @@ const SECRET_KEYS = SETTING_SPECS.filter((spec) => spec.secret).map((spec) => sp
 export function redactSecrets(settings: Readonly<Settings>): Settings {
   const copy: Settings = {
     ...settings,
-    nodes: settings.nodes.map(redactUrlPassword),
+    nodes: settings.nodes.map(redactUrlCredentials),
     files: [...settings.files],
   };
   for (const key of SECRET_KEYS) {
@@ -23,6 +23,10 @@ export function redactSecrets(settings: Readonly<Settings>): Settings {
   return copy;
 }
 
-function redactUrlPassword(node: string): string {
-  return node.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, `$1:${REDACTED}@`);
+/**
+ * Masks the password of every URL with credentials (scheme://user:pass@host) in `text`. The logger runs
+ * every line through it: error messages from store clients quote the node as given, credentials and all.
+ */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/gi, `$1:${REDACTED}@`);
 }

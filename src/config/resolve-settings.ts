@@ -1,3 +1,4 @@
+import { ConfigError, UsageError } from '../errors.js';
 import { parseFlags } from '../cli/flags.js';
 import { versionText } from '../cli/version.js';
 import { loadConfigFile } from './config-file.js';
@@ -50,11 +51,23 @@ export async function resolveSettings(
     settings.srvRecord = `_${settings.backend}._tcp.${settings.srvDomain}.`;
   }
   const explicit = explicitSettings(flags.values, fromEnv, fromFile.values, configFile);
+  rejectNodeCredentials(settings.nodes, explicit.get('nodes') ?? '-node');
   return {
     kind: 'run',
     settings,
     warnings: [...fromFile.warnings, ...ignoredSettingWarnings(settings, explicit)],
   };
+}
+
+/**
+ * user:password@ in a node address would be quoted by every connection error and shown in process lists;
+ * none of the backends can use it anyway. Refused without echoing the address.
+ */
+function rejectNodeCredentials(nodes: readonly string[], source: string): void {
+  if (!nodes.some((node) => /^[a-z][a-z0-9+.-]*:\/\/[^/@]*@/i.test(node))) return;
+  const message = `${source}: a node address must not carry credentials (user:password@); use -username and -password (with -basic-auth for etcd and Consul)`;
+  if (source.startsWith('-')) throw new UsageError(message, 'node');
+  throw new ConfigError(message);
 }
 
 /** Names each setting a layer set after the layer that wins (flags over CONFD_* over confd.toml). */

@@ -1,6 +1,7 @@
 import { hostname as osHostname } from 'node:os';
 import type { LogLevel } from '../config/settings.js';
 import type { Logger } from './logger.js';
+import { redactUrlCredentials } from '../config/redact-secrets.js';
 
 export { redactSecrets } from '../config/redact-secrets.js';
 
@@ -58,16 +59,17 @@ function timestamp(time: Date): string {
  */
 export function formatLogLine(entry: LogEntry, format: LogFormat = 'text'): string {
   const level = LEVEL_NAMES[entry.level];
+  const message = redactUrlCredentials(entry.message);
   if (format === 'json') {
     return JSON.stringify({
       time: timestamp(entry.time),
       level,
-      msg: entry.message,
+      msg: message,
       hostname: entry.hostname,
       pid: entry.pid,
     });
   }
-  return `${timestamp(entry.time)} ${entry.hostname} confd[${entry.pid}]: ${level.toUpperCase()} ${entry.message}`;
+  return `${timestamp(entry.time)} ${entry.hostname} confd[${entry.pid}]: ${level.toUpperCase()} ${message}`;
 }
 
 export async function createLogger(options: LoggerOptions): Promise<ClosableLogger> {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { runConfd, Workspace } from './support/confd-process.js';
+import { cleanEnv, runConfd, Workspace } from './support/confd-process.js';
 
 describe('confd command line (end to end)', () => {
   let ws: Workspace;
@@ -99,6 +99,37 @@ describe('confd command line (end to end)', () => {
     ]);
     expect(run.stderr).not.to.include('hunter2-secret');
     expect(run.stderr).not.to.include('tok-secret-123');
+  });
+
+  it('refuses credentials in a -node URL with exit 2, without echoing them', async () => {
+    const run = await runConfd([
+      '-onetime',
+      '-confdir',
+      ws.root,
+      '-backend',
+      'consul',
+      '-node',
+      'http://ops:nodepw-secret@127.0.0.1:1',
+    ]);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.include('-node').and.include('-username');
+    expect(run.stderr).not.to.include('nodepw-secret');
+  });
+
+  it('refuses credentials in CONFD_NODES with exit 1, naming the variable, without echoing them', async () => {
+    const run = await runConfd(['-onetime', '-confdir', ws.root, '-backend', 'etcd'], {
+      env: cleanEnv({ CONFD_NODES: 'https://ops:nodepw-secret@10.0.0.1:2379' }),
+    });
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include('CONFD_NODES');
+    expect(run.stderr).not.to.include('nodepw-secret');
+  });
+
+  it('-backend file without -file is a usage error: exit 2 with the hint', async () => {
+    const run = await runConfd(['-onetime', '-confdir', ws.root, '-backend', 'file']);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.include('-file');
+    expect(run.stderr).to.match(/--help/);
   });
 
   it('writes log lines in confd’s format on stderr', async () => {

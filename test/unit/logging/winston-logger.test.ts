@@ -93,6 +93,21 @@ describe('winston logger', () => {
     expect(stream.lines()).to.deep.equal(['2026-11-22T10:00:00Z web-1 confd[4242]: ERROR late error']);
   });
 
+  it('masks the password of every URL with credentials in a message, in both formats', () => {
+    const entry = {
+      time: new Date(Date.UTC(2026, 0, 2, 3, 4, 5)),
+      level: 'error' as const,
+      message:
+        'consul: no agent at https://ops:s3cret@10.0.0.1:8500 (https://ops:s3cret@10.0.0.1:8500: ECONNREFUSED)',
+      hostname: 'h',
+      pid: 1,
+    };
+    const text = formatLogLine(entry);
+    expect(text).not.to.include('s3cret');
+    expect(text).to.include('https://ops:[redacted]@10.0.0.1:8500 (https://ops:[redacted]@10.0.0.1:8500:');
+    expect(formatLogLine(entry, 'json')).not.to.include('s3cret');
+  });
+
   it('formatLogLine formats one entry in either format', () => {
     const entry = {
       time: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 999)),
