@@ -9,12 +9,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import Consul from 'consul';
-import { execa } from 'execa';
 import { consulEndpoints, createClient, type ConsulClient } from '../../src/backends/consul.js';
 import { readValues, type ConsulKvReader } from '../../src/backends/consul-kv.js';
 import type { BackendOptions } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
 import { useStore } from './support/stores.js';
+import { makeCertificates } from '../support/certificates.js';
 import { backendOptions } from '../support/backend-options.js';
 import { quietLogger as quiet, recordingLogger } from '../support/loggers.js';
 import { freePort } from '../support/net.js';
@@ -349,31 +349,6 @@ describe('consul backend with ACLs (real agent)', function () {
       .and.not.include(bogus);
   });
 });
-
-/** A throwaway CA and a server certificate for IP 127.0.0.1 signed by it, made with openssl in `dir`. */
-async function makeCertificates(dir: string): Promise<void> {
-  const openssl = (...args: string[]) => execa('openssl', args, { cwd: dir });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=ca',
-  );
-  await writeFile(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  await openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=server');
-  await openssl(
-    ...['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial'],
-    ...['-out', 'server.crt', '-days', '2', '-extfile', 'server.ext'],
-  );
-}
 
 /** A third agent that speaks HTTPS only (its plain HTTP port is off), for -scheme https and the TLS flags. */
 describe('consul backend over TLS (real agent)', function () {

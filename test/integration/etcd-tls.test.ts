@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { Etcd3 } from 'etcd3';
-import { execa } from 'execa';
 import { createClient, type EtcdStoreClient } from '../../src/backends/etcd.js';
 import type { BackendOptions } from '../../src/backends/store-client.js';
 import { BackendError, ConfigError } from '../../src/errors.js';
@@ -13,61 +12,10 @@ import { runStoresScript } from './support/stores.js';
 import { backendOptions } from '../support/backend-options.js';
 import { quietLogger as quiet } from '../support/loggers.js';
 import { freePort } from '../support/net.js';
+import { makeCertificates } from '../support/certificates.js';
 
 const options = (over: Partial<BackendOptions>): BackendOptions =>
   backendOptions({ backend: 'etcd', connectTimeoutMs: 3000, ...over });
-
-/** A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl. */
-async function makeCertificates(dir: string): Promise<void> {
-  const openssl = (...args: string[]) => execa('openssl', args, { cwd: dir });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=confd-ts test CA',
-  );
-  for (const [name, usage, san] of [
-    ['server', 'serverAuth', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
-    ['client', 'clientAuth', 'subjectAltName=DNS:confd-client'],
-  ] as const) {
-    await writeFile(join(dir, `${name}.ext`), `${san}\nextendedKeyUsage=${usage}\n`);
-    await openssl(
-      'req',
-      ...ec,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      `/CN=confd-ts ${name}`,
-    );
-    await openssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
-    );
-  }
-}
 
 // The shared etcd speaks plain HTTP; this suite runs its own etcd that requires TLS and client certificates.
 describe('etcd backend over TLS (own etcd instance)', function () {
