@@ -97,7 +97,7 @@ async function run(settings: Settings, logger: Logger): Promise<number> {
   return 0;
 }
 
-/** SIGINT/SIGTERM stop the daemon after the pass in flight; a second signal exits at once. */
+/** SIGINT/SIGTERM stop the daemon once the resource in flight is done; a second signal exits at once. */
 async function runUntilSignalled(
   loop: (signal: AbortSignal) => Promise<void>,
   logger: Logger,
@@ -108,7 +108,7 @@ async function runUntilSignalled(
       logger.warn(`${signal} again: exiting without waiting for the current pass`);
       process.exit(130);
     }
-    logger.info(`${signal} received: finishing the current pass, then exiting`);
+    logger.info(`${signal} received: finishing the resource in flight, then exiting`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);

@@ -10,7 +10,7 @@ import { summarize } from './summary.js';
 /**
  * Interval mode: a full pass every `intervalSeconds`, re-reading conf.d each time so added or edited
  * resources take effect without a restart. Errors are logged and the loop goes on. Aborting `signal` lets
- * the pass in flight finish (so no stage file is left behind) and then returns.
+ * the resource in flight finish (so no stage file is left behind), skips the rest of the pass and returns.
  */
 export async function runInterval(
   confdir: string,
@@ -21,10 +21,11 @@ export async function runInterval(
   logger: Logger,
   signal: AbortSignal,
 ): Promise<void> {
+  const pendingReloads = new Set<string>();
   while (!signal.aborted) {
     try {
       const { resources, failures, templates } = await loadConfdir(confdir, prefix, logger);
-      const results = await runPass(resources, { store, templates, modes, logger, signal });
+      const results = await runPass(resources, { store, templates, modes, logger, signal, pendingReloads });
       logger.info(summarize(results, failures));
     } catch (err) {
       logger.error(`pass failed: ${errorMessage(err)}`);

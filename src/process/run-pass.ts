@@ -18,6 +18,11 @@ export interface PassContext {
    * without it.
    */
   signal?: AbortSignal;
+  /**
+   * Reload commands (after substitution) that failed in an earlier pass of the same daemon. Their files
+   * are already written, so a retry finds them in sync; the reload must still run until it succeeds.
+   */
+  pendingReloads?: Set<string>;
 }
 
 /**
@@ -43,15 +48,17 @@ export async function runPass(
       ctx.logger.error(`${resource.dest}: ${errorMessage(err)}`);
     }
     results.push(result);
-    if (result.status === 'updated' && resource.reloadCmd && !ctx.modes.syncOnly) {
-      const key = reloadKey(resource);
+    const key = reloadKey(resource);
+    const needsReload =
+      result.status === 'updated' || (result.status === 'in-sync' && ctx.pendingReloads?.has(key) === true);
+    if (needsReload && resource.reloadCmd && !ctx.modes.syncOnly) {
       const entry = reloads.get(key) ?? { resource, results: [] };
       entry.results.push(result);
       reloads.set(key, entry);
     }
   }
 
-  for (const { resource, results: affected } of reloads.values()) {
+  for (const [key, { resource, results: affected }] of reloads) {
     try {
       await runCommand(
         resource.reloadCmd ?? '',
@@ -61,7 +68,9 @@ export async function runPass(
         ctx.logger,
         'reload',
       );
+      ctx.pendingReloads?.delete(key);
     } catch (err) {
+      ctx.pendingReloads?.add(key);
       ctx.logger.error(
         `reload for ${affected.map((r) => r.resource.dest).join(', ')} failed: ${errorMessage(err)}`,
       );

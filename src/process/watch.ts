@@ -49,7 +49,7 @@ export async function watchConfdir(
   options: WatchModeOptions = {},
 ): Promise<void> {
   const { resources, templates } = await loadConfdir(confdir, prefix, logger);
-  await runWatch(resources, { store, templates, modes, logger }, signal, options);
+  await runWatch(resources, { store, templates, modes, logger, pendingReloads: new Set() }, signal, options);
 }
 
 /**
@@ -62,7 +62,8 @@ export async function watchConfdir(
  * re-rendered, since changes may have been missed meanwhile. The files keep their last good content in
  * between. A resource that failed to render is retried with the next batch, whatever triggers it.
  *
- * Aborting `signal` stops the watches and lets the batch in flight finish; the promise then resolves.
+ * Aborting `signal` stops the watches and lets the resource in flight finish (the rest of the batch is
+ * skipped); the promise then resolves.
  */
 export async function runWatch(
   resources: readonly TemplateResource[],
@@ -84,6 +85,8 @@ class WatchProcessor {
   /** Cuts the render loop's sleep short when something new is marked (or on stop). */
   private wake = new AbortController();
   private failed = new Set<number>();
+  /** Consecutive batches that ended with failures: paces the retries of failed resources. */
+  private retries = 0;
   private batches = 0;
 
   constructor(
@@ -179,8 +182,10 @@ class WatchProcessor {
           const result = await this.watch(root, index);
           index = result.index;
           this.markChanged(root, result.changedKeys);
+          // Only a wait that delivered counts as recovery: a store that accepts the arm and then drops
+          // every wait (a proxy cutting long polls) must keep backing off, not re-render every 0.4 s.
+          failures = 0;
         }
-        failures = 0;
       } catch (err) {
         if (this.stopped) break;
         index = undefined;
@@ -261,12 +266,33 @@ class WatchProcessor {
       // runPass isolates resources, so this is unexpected; keep watching and retry them all next time.
       logger.error(`watch: rendering failed: ${errorMessage(err)}`);
       this.failed = new Set(indexes);
+      this.scheduleRetry();
       return;
     }
     this.failed = new Set(indexes.filter((_, i) => results[i]?.status === 'failed'));
+    this.scheduleRetry();
     const line = `watch: ${summarize(results, [])}`;
     if (this.batches === 1 || results.some((r) => r.status !== 'in-sync')) logger.info(line);
     else logger.debug(line);
+  }
+
+  /**
+   * A failed resource (store read timed out, check failed) is retried on its own with the watch backoff,
+   * not only when some later change happens to trigger a batch: otherwise its file could stay stale until
+   * the safety-net resync.
+   */
+  private scheduleRetry(): void {
+    if (this.failed.size === 0 || this.stopped) {
+      this.retries = 0;
+      return;
+    }
+    const delayMs = backoffDelay(this.retries, this.random);
+    this.retries += 1;
+    this.ctx.logger.warn(
+      `watch: ${this.failed.size} resource(s) failed; retrying in ${(delayMs / 1000).toFixed(1)}s`,
+    );
+    const window = { minMs: delayMs, maxMs: delayMs };
+    for (const index of this.failed) this.mark(index, window);
   }
 
   private async resyncLoop(): Promise<void> {

@@ -77,6 +77,27 @@ describe('runPass', () => {
     expect(await readFile(log, 'utf8')).to.equal('reload\n');
   });
 
+  it('runs a failed reload again on the next pass of a daemon, though the file is now in sync', async () => {
+    const store = new RecordingStore({ '/app/name': 'shop' });
+    const ready = join(dir, 'service-ready');
+    const log = join(dir, 'reload.log');
+    const resources = [resource('a', `test -f ${ready} && echo reloaded >> ${log}`)];
+    const ctx = {
+      store,
+      templates: new TemplateCache(),
+      modes,
+      logger: quietLogger,
+      pendingReloads: new Set<string>(),
+    };
+    expect((await runPass(resources, ctx)).map((r) => r.status)).to.deep.equal(['failed']);
+    await writeFile(ready, '');
+    expect((await runPass(resources, ctx)).map((r) => r.status)).to.deep.equal(['in-sync']);
+    expect(await readFile(log, 'utf8')).to.equal('reloaded\n');
+    // Done: a third pass in sync runs no reload.
+    await runPass(resources, ctx);
+    expect(await readFile(log, 'utf8')).to.equal('reloaded\n');
+  });
+
   it('marks every resource sharing a failed reload as failed, keeping their new files', async () => {
     const store = new RecordingStore({ '/app/name': 'shop' });
     const resources = ['a', 'b'].map((n) => resource(n, 'exit 4'));

@@ -227,6 +227,37 @@ describe('watch processor', () => {
     await w.stop();
   });
 
+  it('retries a failed resource on its own, with growing delays, when no change comes', async () => {
+    const w = startWatch([resource('a', '/app', ['/db']), resource('b', '/app', ['/web'])]);
+    w.failing.add('b');
+    await settle();
+    expect(w.later()).to.deep.equal([]);
+    await w.clock.advance(375);
+    expect(w.later()).to.deep.equal([['b']]);
+    await w.clock.advance(749);
+    expect(w.later()).to.deep.equal([['b']]);
+    w.failing.delete('b');
+    await w.clock.advance(1);
+    expect(w.later()).to.deep.equal([['b'], ['b']]);
+    // Recovered: no further retries.
+    await w.clock.advance(60_000);
+    expect(w.later()).to.deep.equal([['b'], ['b']]);
+    await w.stop();
+  });
+
+  it('keeps backing off when arming works but every wait fails at once', async () => {
+    const w = startWatch([resource('a', '/app', ['/db'])]);
+    await settle();
+    w.store.dropWaits = true;
+    w.store.change({ '/app/db/x': '1' });
+    await settle();
+    for (const delay of [375, 750, 1500, 3000]) await w.clock.advance(delay);
+    expect(w.clock.sleeps.filter((ms) => Number.isFinite(ms) && ms < 60000)).to.deep.equal([
+      375, 750, 1500, 3000, 6000,
+    ]);
+    await w.stop();
+  });
+
   it('re-renders everything every resync interval', async () => {
     const w = startWatch(app, { resyncIntervalMs: 60000 });
     await settle();

@@ -26,6 +26,8 @@ export class FakeStore implements StoreClient {
   private readonly events: { index: number; keys: string[] | undefined }[] = [];
   private readonly waiters = new Set<Waiter>();
   private failures = 0;
+  /** Arming (waitIndex 0) works but every wait fails at once: a proxy that cuts long polls. */
+  dropWaits = false;
 
   async getValues(keys: readonly string[]): Promise<KVPairs> {
     this.reads.push(keys);
@@ -44,6 +46,7 @@ export class FakeStore implements StoreClient {
       throw new BackendError('fake store: connection refused', 'fake', ['127.0.0.1:1']);
     }
     if (options.waitIndex === 0) return { index: this.index };
+    if (this.dropWaits) throw new BackendError('fake store: long poll cut', 'fake', ['127.0.0.1:1']);
     const ready = this.since(prefix, options.waitIndex);
     if (ready) return ready;
     const { signal } = options;
