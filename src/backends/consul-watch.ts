@@ -42,7 +42,7 @@ export class ConsulPrefixWatch {
   private healthy = false;
   private failures = 0;
   private closed = false;
-  private closedError: unknown;
+  private closedError: Error = new Error('consul: watch closed');
   private readonly stop = new AbortController();
   private wake: (() => void) | undefined;
   /** Callers waiting for the outcome of the next attempt: undefined on success, else the error. */
@@ -65,13 +65,13 @@ export class ConsulPrefixWatch {
     if (this.closed) throw this.closedError;
     if (!this.healthy) {
       const outcome = await untilAborted(this.nextAttempt(), signal);
-      if (outcome !== undefined) throw outcome;
+      if (outcome !== undefined) throw outcome as Error;
     }
     return { index: this.feed.latest };
   }
 
   /** Cancels the query in flight; waiting callers reject with `err`. */
-  close(err: unknown): void {
+  close(err: Error): void {
     if (this.closed) return;
     this.closed = true;
     this.closedError = err;

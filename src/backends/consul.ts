@@ -68,7 +68,7 @@ export async function createClient(
         ...(token ? { defaults: { token } } : {}),
       };
       // The package's typings leave out papi's baseUrl/headers/TLS options, which it does accept.
-      return new Consul(ctorOptions as ConstructorParameters<typeof Consul>[0]) as unknown as ConsulApi;
+      return new Consul(ctorOptions) as unknown as ConsulApi;
     };
     return { endpoint, api: make(MAX_READ_SOCKETS), watchApi: make(Infinity) };
   });

@@ -1,5 +1,6 @@
 import { cleanKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
+import { abortReason } from './watch-event-buffer.js';
 import type { BackendOptions, KVPairs, StoreClient, WatchOptions, WatchResult } from './store-client.js';
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -49,7 +50,7 @@ export class EnvStoreClient implements StoreClient {
     signal.throwIfAborted();
     if (options.waitIndex <= 0) return { index: 1 };
     return new Promise<WatchResult>((_resolve, reject) => {
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      signal.addEventListener('abort', () => reject(abortReason(signal)), { once: true });
     });
   }
 

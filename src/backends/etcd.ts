@@ -233,7 +233,7 @@ export class EtcdStoreClient implements StoreClient {
       timeoutMs: this.timeoutMs,
       disconnectGraceMs: this.hooks.disconnectGraceMs ?? this.timeoutMs,
       currentRevision: (prefix) => this.currentRevision(prefix),
-      ...(this.hooks.beforeWatch ? { beforeWatch: this.hooks.beforeWatch } : {}),
+      ...(this.hooks.beforeWatch ? { beforeWatch: (info) => this.hooks.beforeWatch?.(info) } : {}),
     };
   }
 

@@ -71,7 +71,10 @@ export function parseDataFile(text: string, path: string, logger: Logger): unkno
     throw new BackendError(`file backend: ${path}: ${errorMessage(err)}`, BACKEND, [path], { cause: err });
   }
   if (tree !== null && !(tree instanceof Map)) {
-    const found = Array.isArray(tree) ? 'a list' : `the scalar ${JSON.stringify(String(tree))}`;
+    // The value itself is data and may be a secret: name its kind only.
+    const found = Array.isArray(tree)
+      ? 'a list'
+      : `a ${typeof tree === 'object' ? 'non-mapping' : typeof tree} value`;
     throw new BackendError(
       `file backend: ${path}: the top level must be a mapping of keys, found ${found}`,
       BACKEND,

@@ -182,7 +182,7 @@ export class RedisStoreClient implements StoreClient {
   private async notifyKeyspaceEvents(): Promise<{ flags: string } | { refused: string }> {
     const conn = await this.connect();
     try {
-      const reply = (await conn.config('GET', 'notify-keyspace-events')) as string[];
+      const reply = await conn.config('GET', 'notify-keyspace-events');
       return { flags: reply[1] ?? '' };
     } catch (err) {
       if (err instanceof Error && err.name === 'ReplyError') return { refused: err.message };

@@ -28,7 +28,7 @@ export class WatchEventBuffer {
   /** Every change with an index above this is in `changes`; what came before is unknown. */
   private floor: number;
   private latestIndex: number;
-  private failure: unknown;
+  private failure: Error | undefined;
   private readonly waiters = new Set<Waiter>();
 
   constructor(
@@ -64,7 +64,7 @@ export class WatchEventBuffer {
    * later wait with nothing to report, until `recover`. What was recorded is kept and still reported.
    */
   fail(err: unknown): void {
-    this.failure = err;
+    this.failure = err instanceof Error ? err : new Error(String(err));
     for (const waiter of [...this.waiters]) waiter.fail(err);
   }
 
@@ -165,8 +165,10 @@ export function countedChanges(keys: readonly string[] | undefined): WatchChange
 }
 
 /** What an aborted wait rejects with: the signal's reason, or a standard AbortError. */
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
+export function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return new DOMException('The operation was aborted', 'AbortError');
 }
 
 /** Races `promise` against `signal`: the caller stops waiting, the work itself goes on (it is shared). */

@@ -235,7 +235,7 @@ export class ZkTreeCache {
         const known = new Set(this.nodes.get(path)?.children ?? []);
         const added = [...listed].filter((child) => !known.has(child));
         const subtrees = await Promise.all(added.map((child) => readNodes(reader, child, watcher)));
-        added.forEach((child, i) => this.merge(child, subtrees[i] ?? new Map()));
+        added.forEach((child, i) => this.merge(child, subtrees[i] ?? (new Map() as ZkNodes)));
         return;
       }
       default:

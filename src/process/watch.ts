@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { StoreClient, WatchResult } from '../backends/store-client.js';
+import { abortReason } from '../backends/watch-event-buffer.js';
 import type { WaitWindow } from '../config/wait-window.js';
 import { NO_WAIT } from '../config/wait-window.js';
 import { errorMessage } from '../errors.js';
@@ -209,7 +210,7 @@ class WatchProcessor {
     const { signal } = this.stop;
     const call = this.ctx.store.watchPrefix(root.prefix, root.keys, { waitIndex, signal });
     return new Promise<WatchResult>((resolve, reject) => {
-      const onAbort = (): void => reject(signal.reason);
+      const onAbort = (): void => reject(abortReason(signal));
       signal.addEventListener('abort', onAbort, { once: true });
       call.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });

@@ -193,7 +193,7 @@ class ResourceFields {
       throw this.error(numericKey, `must be a non-negative integer, got ${describe(v)}`);
     }
     const name = this.string(nameKey);
-    if (name === undefined) return v as number | undefined;
+    if (name === undefined) return v;
     if (v !== undefined)
       throw this.error(nameKey, `cannot be combined with "${numericKey}": give one of them`);
     const id = await lookup(name);

@@ -19,7 +19,8 @@ export function formatValue(value: unknown, plus = false): string {
     entries.sort(([a], [b]) => compareGoStrings(a, b));
     return `map[${entries.map(([k, v]) => `${k}:${formatValue(v, plus)}`).join(' ')}]`;
   }
-  return String(value);
+  if (typeof value === 'bigint' || typeof value === 'symbol') return value.toString();
+  return '<func>';
 }
 
 export function formatNumber(n: number): string {

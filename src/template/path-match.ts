@@ -8,7 +8,7 @@ export class BadPatternError extends ConfdError {
 }
 
 /** Thrown deep inside the matcher; pathMatch turns it into a BadPatternError naming the whole pattern. */
-class Malformed {}
+class Malformed extends Error {}
 
 /**
  * A faithful port of Go's path.Match, which confd's gets/getvs use: '*' matches any run of non-'/'

@@ -105,7 +105,7 @@ class Preparer {
       parts: [this.printHelper],
       original: this.printHelper,
       loc: node.loc,
-    } as PathExpression;
+    };
     node.params = [value];
     (node as { hash?: hbs.AST.Hash }).hash = undefined;
   }

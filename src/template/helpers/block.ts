@@ -13,12 +13,12 @@ export function renderBlock(result: unknown, context: unknown, options: Handleba
     const last = result.length - 1;
     return result
       .map((item: unknown, index) => {
-        const data = Handlebars.createFrame(options.data ?? {}) as Record<string, unknown>;
+        const data = Handlebars.createFrame((options.data ?? {}) as object) as Record<string, unknown>;
         Object.assign(data, { index, key: index, first: index === 0, last: index === last });
         return options.fn(item, { data, blockParams: [item, index] });
       })
       .join('');
   }
   if (!goTruth(result)) return options.inverse(context);
-  return options.fn(result, { data: options.data, blockParams: [result] });
+  return options.fn(result, { data: options.data as Record<string, unknown>, blockParams: [result] });
 }
