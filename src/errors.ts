@@ -57,6 +57,18 @@ export class BackendError extends ConfdError {
   }
 }
 
+/** A store request got no answer within its deadline (-request-timeout): a hanging, not a refusing, store. */
+export class RequestTimeoutError extends BackendError {
+  constructor(
+    backend: string,
+    endpoints: readonly string[],
+    readonly doing: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${backend}: no answer ${doing} within ${timeoutMs} ms (-request-timeout)`, backend, endpoints);
+  }
+}
+
 /** The requested backend exists in confd but not (or never) here. */
 export class UnsupportedBackendError extends ConfdError {
   constructor(readonly backend: string) {
@@ -86,6 +98,11 @@ export class SyncError extends ConfdError {
   ) {
     super(message, options);
   }
+}
+
+/** `err` as an Error, for code that caught something that may not be one. */
+export function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 export function errorMessage(err: unknown): string {

@@ -9,7 +9,7 @@ export interface ConsulEntry {
 
 /** A recursive read of everything whose Consul key starts with `consulKey`; no entries when none exist. */
 export interface ConsulKvReader {
-  list(consulKey: string): Promise<ConsulEntry[]>;
+  list(consulKey: string, signal?: AbortSignal): Promise<ConsulEntry[]>;
 }
 
 /** confd keys are absolute, Consul keys have no leading slash: '/app/db' -> 'app/db', '/' -> ''. */
@@ -26,9 +26,13 @@ export function fromConsulKey(consulKey: string): string {
  * One recursive read per requested key, all issued at once. Consul matches by string prefix, so 'app/db'
  * also returns 'app/dbx'; only keys on a '/' boundary are kept (see entryValues).
  */
-export async function readValues(reader: ConsulKvReader, keys: readonly string[]): Promise<KVPairs> {
+export async function readValues(
+  reader: ConsulKvReader,
+  keys: readonly string[],
+  signal?: AbortSignal,
+): Promise<KVPairs> {
   const roots = [...new Set(keys.map((key) => cleanKey(key)))];
-  const lists = await Promise.all(roots.map((root) => reader.list(toConsulKey(root))));
+  const lists = await Promise.all(roots.map((root) => reader.list(toConsulKey(root), signal)));
   return Object.assign({}, ...roots.map((root, i) => entryValues(root, lists[i] ?? []))) as KVPairs;
 }
 

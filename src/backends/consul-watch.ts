@@ -2,8 +2,15 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { changedKeys } from './changed-keys.js';
 import { entryValues, type ConsulEntry } from './consul-kv.js';
+import type { WatchSource } from './shared-watches.js';
 import type { KVPairs, WatchResult } from './store-client.js';
-import { countedChanges, nextChangeIndex, untilAborted, WatchEventBuffer } from './watch-event-buffer.js';
+import {
+  concerning,
+  countedChanges,
+  nextChangeIndex,
+  untilAborted,
+  WatchEventBuffer,
+} from './watch-event-buffer.js';
 
 /** A recursive read of the prefix and the X-Consul-Index it answered with. */
 export interface ConsulListing {
@@ -17,104 +24,89 @@ export interface ConsulListing {
  */
 export type ListingReader = (index: number, signal: AbortSignal) => Promise<ConsulListing>;
 
-const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 15_000;
 const UNINDEXED_POLL_MS = 1000;
 
 /**
- * One blocking query loop on one prefix, shared by every caller watching it: there is never more than one
- * query in flight for the prefix, whatever the number of callers. Each answer is the full listing, so the
+ * One blocking query loop on one prefix, shared by every holder watching it: there is never more than one
+ * query in flight for the prefix, whatever the number of holders. Each answer is the full listing, so the
  * changed keys are found by comparing it with the previous one; an answer that changes no value (the wait
  * ran out, or only a key past the path boundary such as /app/dbx for /app/db changed) wakes nobody.
  *
  * Consul's rules for blocking queries are followed: an index that goes backwards (the agent lost its data
  * or a snapshot was restored) starts over from 0 with a plain read, reported as "anything may have
- * changed", and an index of 0 is never waited on. A failed query rejects the waiting callers and is
- * retried with a growing delay; a caller arming with index 0 meanwhile triggers an immediate attempt.
+ * changed", and an index of 0 is never waited on. A failed query ends the loop for good: the holders are
+ * told, and whoever arms next gets a fresh loop (see SharedWatches), paced by the one retry policy.
  */
-export class ConsulPrefixWatch {
+export class ConsulPrefixWatch implements WatchSource {
   private readonly feed = new WatchEventBuffer(nextChangeIndex());
   private values: KVPairs | undefined;
   private consulIndex = 0;
   /** The next difference is reported as "anything may have changed". */
   private unknownChanges = false;
-  /** The last attempt succeeded, so the loop is blocked on a current index. */
-  private healthy = false;
-  private failures = 0;
-  private closed = false;
-  private closedError: Error = new Error('consul: watch closed');
+  private failure: Error | undefined;
   private readonly stop = new AbortController();
   private wake: (() => void) | undefined;
-  /** Callers waiting for the outcome of the next attempt: undefined on success, else the error. */
-  private attemptWaiters: ((outcome: unknown) => void)[] = [];
+  /** Resolves with the first listing, rejects if it fails. */
+  private readonly firstRead: Promise<void>;
+  private firstReadDone!: (err?: Error) => void;
 
   constructor(
     readonly prefix: string,
     private readonly read: ListingReader,
     private readonly logger: Logger,
   ) {
+    this.firstRead = new Promise<void>((resolve, reject) => {
+      this.firstReadDone = (err) => (err ? reject(err) : resolve());
+    });
+    this.firstRead.catch(() => undefined);
     void this.run();
   }
 
-  /**
-   * `waitIndex` 0: answers with the current index once the prefix has been read (at once, unless the
-   * first read or a retry after a failure is still due). Otherwise waits for changes after `waitIndex`.
-   */
-  async wait(waitIndex: number, signal: AbortSignal): Promise<WatchResult> {
-    if (waitIndex !== 0) return this.feed.wait(waitIndex, signal);
-    if (this.closed) throw this.closedError;
-    if (!this.healthy) {
-      const outcome = await untilAborted(this.nextAttempt(), signal);
-      if (outcome !== undefined) throw outcome as Error;
-    }
-    return { index: this.feed.latest };
+  get failed(): boolean {
+    return this.failure !== undefined;
   }
 
-  /** Cancels the query in flight; waiting callers reject with `err`. */
+  /** Answers with the current index once the prefix has been read. */
+  async arm(signal: AbortSignal): Promise<number> {
+    await untilAborted(this.firstRead, signal);
+    if (this.failure) throw this.failure;
+    return this.feed.latest;
+  }
+
+  wait(afterIndex: number, keys: readonly string[], signal: AbortSignal): Promise<WatchResult> {
+    return this.feed.wait(afterIndex, signal, concerning(keys));
+  }
+
+  /** Cancels the query in flight; waiting holders reject with `err`. */
   close(err: Error): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.closedError = err;
+    this.end(err);
+  }
+
+  private end(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
     this.stop.abort();
     this.wake?.();
-    this.settleAttempt(err);
+    this.firstReadDone(err);
     this.feed.fail(err);
   }
 
-  private nextAttempt(): Promise<unknown> {
-    return new Promise((resolve) => {
-      this.attemptWaiters.push(resolve);
-      // Skip the rest of a retry delay: someone is waiting for the store now.
-      this.wake?.();
-    });
-  }
-
-  private settleAttempt(outcome: unknown): void {
-    const waiters = this.attemptWaiters;
-    this.attemptWaiters = [];
-    for (const resolve of waiters) resolve(outcome);
-  }
-
   private async run(): Promise<void> {
-    while (!this.closed) {
-      let failure: unknown;
-      let unindexed = false;
+    while (!this.failure) {
+      let listing: ConsulListing;
       try {
-        const listing = await this.read(this.consulIndex, this.stop.signal);
-        this.apply(listing);
-        unindexed = listing.index <= 0;
+        listing = await this.read(this.consulIndex, this.stop.signal);
       } catch (err) {
-        if (this.closed) return;
-        failure = err ?? new Error('consul: watch failed');
-        this.fail(failure);
+        if (this.failure) return;
+        const failure = err instanceof Error ? err : new Error(`consul: watching ${this.prefix} failed`);
+        this.logger.debug(`consul: watching ${this.prefix} failed: ${errorMessage(failure)}`);
+        this.end(failure);
+        return;
       }
-      this.settleAttempt(failure);
-      if (failure !== undefined) {
-        await this.pause(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.failures - 1)));
-      } else if (unindexed) {
-        // No X-Consul-Index (something in between drops it): no query would block, so poll, not spin.
-        await this.pause(UNINDEXED_POLL_MS);
-      }
+      this.apply(listing);
+      this.firstReadDone();
+      // No X-Consul-Index (something in between drops it): no query would block, so poll, not spin.
+      if (listing.index <= 0) await this.pause(UNINDEXED_POLL_MS);
     }
   }
 
@@ -135,19 +127,6 @@ export class ConsulPrefixWatch {
     }
     this.values = next;
     this.unknownChanges = false;
-    this.healthy = true;
-    this.failures = 0;
-    this.feed.recover();
-  }
-
-  private fail(err: unknown): void {
-    this.failures += 1;
-    this.healthy = false;
-    // Start over with a plain read: whatever happened meanwhile, the next listing is compared as a whole.
-    this.consulIndex = 0;
-    if (this.values !== undefined) this.unknownChanges = true;
-    this.logger.warn(`consul: watching ${this.prefix} failed: ${errorMessage(err)}; retrying`);
-    this.feed.fail(err);
   }
 
   private pause(ms: number): Promise<void> {

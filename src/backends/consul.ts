@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import { BackendError, errorMessage } from '../errors.js';
-import { cleanKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import {
   ConsulAgents,
@@ -12,14 +11,14 @@ import {
 import { readValues, toConsulKey, type ConsulEntry, type ConsulKvReader } from './consul-kv.js';
 import { ConsulPrefixWatch, type ConsulListing } from './consul-watch.js';
 import { resolveSrvNodes } from './srv-nodes.js';
-import type { BackendOptions, KVPairs, StoreClient, WatchOptions, WatchResult } from './store-client.js';
+import { SharedWatches } from './shared-watches.js';
+import { abortReason } from './watch-event-buffer.js';
+import type { BackendOptions, KVPairs, PrefixWatch, RequestOptions, StoreClient } from './store-client.js';
 import { hasTlsFiles, loadTlsFiles, type TlsFiles } from './tls-files.js';
 
 const BACKEND = 'consul';
 const DEFAULT_NODE = '127.0.0.1:8500';
 const DEFAULT_PORT = 8500;
-/** Plain reads may be large; the connect timeout alone would cut them short. */
-const MIN_READ_TIMEOUT_MS = 30_000;
 /** How long one blocking query waits server-side before answering with an unchanged index. */
 const WATCH_WAIT_S = 300;
 /**
@@ -79,8 +78,7 @@ export async function createClient(
     pool.destroy();
     throw err;
   }
-  const readTimeoutMs = Math.max(options.connectTimeoutMs, MIN_READ_TIMEOUT_MS);
-  return new ConsulClient(pool, readTimeoutMs, tuning.watchWaitS ?? WATCH_WAIT_S, logger);
+  return new ConsulClient(pool, options.requestTimeoutMs, tuning.watchWaitS ?? WATCH_WAIT_S, logger);
 }
 
 /** -node values; a bare host gets port 8500. A value may carry its own scheme (https://host:8501). */
@@ -117,55 +115,54 @@ interface HttpError {
 export class ConsulClient implements StoreClient, ConsulKvReader {
   private closed = false;
   /** One blocking-query loop per watched prefix, kept until close. */
-  private readonly watches = new Map<string, ConsulPrefixWatch>();
+  private readonly watches: SharedWatches<ConsulPrefixWatch>;
 
   constructor(
     private readonly agents: ConsulAgents,
     private readonly readTimeoutMs: number,
     private readonly watchWaitS: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.watches = new SharedWatches(
+      (root) => {
+        const consulKey = toConsulKey(root);
+        return new ConsulPrefixWatch(root, (index, signal) => this.listing(consulKey, index, signal), logger);
+      },
+      { backend: BACKEND, endpoints: agents.endpoints },
+    );
+  }
 
-  async getValues(keys: readonly string[]): Promise<KVPairs> {
+  async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
     this.assertOpen();
-    return readValues(this, keys);
+    return readValues(this, keys, options.signal);
   }
 
   /**
    * A recursive read. With ACLs, Consul silently drops the entries a token may not read, so a denied prefix
    * looks like a missing one (404); a plain read of the key itself then tells "denied" (403) from "absent".
    */
-  async list(consulKey: string): Promise<ConsulEntry[]> {
+  async list(consulKey: string, signal?: AbortSignal): Promise<ConsulEntry[]> {
     const answerError = this.answerError(consulKey);
-    const body = await this.agents.run(
-      ({ api }) => api.kv.get({ key: consulKey, recurse: true, timeout: this.readTimeoutMs }),
-      answerError,
-    );
-    if (Array.isArray(body)) return body as ConsulEntry[];
-    if (consulKey !== '') {
-      await this.agents.run(
-        ({ api }) => api.kv.get({ key: consulKey, timeout: this.readTimeoutMs }),
+    return withCancel(signal, async (ctx) => {
+      const body = await this.agents.run(
+        ({ api }) => api.kv.get({ key: consulKey, recurse: true, timeout: this.readTimeoutMs, ctx }),
         answerError,
       );
-    }
-    return [];
+      if (Array.isArray(body)) return body as ConsulEntry[];
+      if (consulKey !== '') {
+        await this.agents.run(
+          ({ api }) => api.kv.get({ key: consulKey, timeout: this.readTimeoutMs, ctx }),
+          answerError,
+        );
+      }
+      return [];
+    });
   }
 
-  /** All callers of one prefix share its blocking-query loop (see ConsulPrefixWatch). */
-  async watchPrefix(prefix: string, _keys: readonly string[], options: WatchOptions): Promise<WatchResult> {
+  /** All holders of one prefix share its blocking-query loop (see ConsulPrefixWatch). */
+  watch(prefix: string, options: RequestOptions = {}): Promise<PrefixWatch> {
     this.assertOpen();
-    const root = cleanKey(prefix);
-    let watch = this.watches.get(root);
-    if (!watch) {
-      const consulKey = toConsulKey(root);
-      watch = new ConsulPrefixWatch(
-        root,
-        (index, signal) => this.listing(consulKey, index, signal),
-        this.logger,
-      );
-      this.watches.set(root, watch);
-    }
-    return watch.wait(options.waitIndex, options.signal);
+    return this.watches.acquire(prefix, options.signal);
   }
 
   /**
@@ -173,18 +170,20 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
    * queries go over their own connection pool so that plain reads never queue behind them.
    */
   private async listing(consulKey: string, index: number, signal: AbortSignal): Promise<ConsulListing> {
-    const ctx = Object.assign(new EventEmitter(), { includeResponse: true });
-    const onAbort = (): void => {
-      ctx.emit('cancel');
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
+    return withCancel(signal, async (ctx) => {
       const blocking = index > 0 ? { index: String(index), wait: `${this.watchWaitS}s` } : {};
       // Consul adds up to wait/16 of jitter before answering.
       const timeout =
         index > 0 ? (this.watchWaitS * 1000 * 17) / 16 + this.readTimeoutMs : this.readTimeoutMs;
       const result = await this.agents.run(
-        ({ watchApi }) => watchApi.kv.get({ key: consulKey, recurse: true, ...blocking, timeout, ctx }),
+        ({ watchApi }) =>
+          watchApi.kv.get({
+            key: consulKey,
+            recurse: true,
+            ...blocking,
+            timeout,
+            ctx: Object.assign(ctx, { includeResponse: true }),
+          }),
         this.answerError(consulKey),
       );
       const [response, body] = result as [{ headers: Record<string, unknown> }, unknown];
@@ -193,9 +192,7 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
         index: typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : 0,
         entries: Array.isArray(body) ? (body as ConsulEntry[]) : [],
       };
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
+    });
   }
 
   /** An HTTP error answer (or a cancel) while reading `consulKey`, as a BackendError naming the agent. */
@@ -225,8 +222,26 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
     if (this.closed) return;
     this.closed = true;
     const closed = new BackendError(`${BACKEND}: client closed`, BACKEND, this.agents.endpoints);
-    for (const watch of this.watches.values()) watch.close(closed);
-    this.watches.clear();
+    await this.watches.closeAll(closed);
     this.agents.destroy();
+  }
+}
+
+/**
+ * Runs a request with the consul package's cancel context: aborting `signal` emits "cancel", which aborts
+ * the HTTP request, so a deadline or a shutdown frees the socket instead of leaving it to run.
+ */
+async function withCancel<T>(signal: AbortSignal | undefined, request: (ctx: EventEmitter) => Promise<T>) {
+  const ctx = new EventEmitter();
+  if (!signal) return request(ctx);
+  signal.throwIfAborted();
+  const onAbort = (): void => void ctx.emit('cancel');
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await request(ctx);
+  } catch (err) {
+    throw signal.aborted ? abortReason(signal) : err;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }

@@ -1,7 +1,9 @@
+import { BackendError } from '../errors.js';
 import { cleanKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
-import { abortReason } from './watch-event-buffer.js';
-import type { BackendOptions, KVPairs, StoreClient, WatchOptions, WatchResult } from './store-client.js';
+import { SharedWatches, type WatchSource } from './shared-watches.js';
+import type { BackendOptions, KVPairs, PrefixWatch, RequestOptions, StoreClient } from './store-client.js';
+import { WatchEventBuffer } from './watch-event-buffer.js';
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -29,7 +31,8 @@ export class EnvStoreClient implements StoreClient {
    * DATABASE_HOST, not DATABASEX (confd matched any name prefix; keys here follow path boundaries). The
    * key `/` yields every variable. Names are matched case-sensitively, as the transform upper-cases.
    */
-  async getValues(keys: readonly string[]): Promise<KVPairs> {
+  async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
+    options.signal?.throwIfAborted();
     const prefixes = keys.map((key) => keyToEnvName(cleanKey(key)));
     const values: KVPairs = {};
     for (const [name, value] of Object.entries(this.env)) {
@@ -41,18 +44,36 @@ export class EnvStoreClient implements StoreClient {
   }
 
   /**
-   * The environment of a running process cannot change, so there is never anything to report: waitIndex 0
-   * resolves at once (index 1) so that the first render happens; any other wait lasts until the signal
-   * aborts and then rejects with its reason (an AbortError).
+   * The environment of a running process cannot change, so there is never anything to report: arming
+   * answers at once (index 1) so that the first render happens; a wait lasts until its signal aborts.
    */
-  async watchPrefix(_prefix: string, _keys: readonly string[], options: WatchOptions): Promise<WatchResult> {
-    const { signal } = options;
-    signal.throwIfAborted();
-    if (options.waitIndex <= 0) return { index: 1 };
-    return new Promise<WatchResult>((_resolve, reject) => {
-      signal.addEventListener('abort', () => reject(abortReason(signal)), { once: true });
-    });
+  watch(prefix: string, options: RequestOptions = {}): Promise<PrefixWatch> {
+    return this.watches.acquire(prefix, options.signal);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.watches.closeAll(new BackendError('env: client is closed', 'env'));
+  }
+
+  private readonly watches = new SharedWatches<WatchSource>(() => unchangingSource(), {
+    backend: 'env',
+    endpoints: [],
+  });
+}
+
+/** A watch on something that never changes: nothing to arm, nothing ever to report. */
+function unchangingSource(): WatchSource {
+  const changes = new WatchEventBuffer(1);
+  let failed = false;
+  return {
+    get failed() {
+      return failed;
+    },
+    arm: async () => changes.latest,
+    wait: (afterIndex, _keys, signal) => changes.wait(afterIndex, signal),
+    close: (err) => {
+      failed = true;
+      changes.fail(err);
+    },
+  };
 }

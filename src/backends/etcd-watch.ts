@@ -47,7 +47,7 @@ export class EtcdPrefixWatch {
     private readonly root: string,
     startAfter: number,
     private readonly settings: EtcdWatchSettings,
-    private readonly onEnd: () => void,
+    private readonly onEnd: (err: unknown) => void,
   ) {
     this.changes = new WatchEventBuffer(startAfter);
     this.nextRevision = startAfter + 1;
@@ -61,7 +61,7 @@ export class EtcdPrefixWatch {
     root: string,
     startAfter: number,
     settings: EtcdWatchSettings,
-    onEnd: () => void,
+    onEnd: (err: unknown) => void,
   ): Promise<EtcdPrefixWatch> {
     const watch = new EtcdPrefixWatch(root, startAfter, settings, onEnd);
     try {
@@ -89,7 +89,7 @@ export class EtcdPrefixWatch {
     this.ended = true;
     clearTimeout(this.graceTimer);
     this.changes.fail(err);
-    this.onEnd();
+    this.onEnd(err);
     const watcher = this.watcher;
     this.watcher = undefined;
     return watcher ? cancelWatcher(watcher, this.settings.timeoutMs) : Promise.resolve();
@@ -277,27 +277,6 @@ export class EtcdPrefixWatch {
 
   private get endpoints(): string {
     return this.context.endpoints.join(', ');
-  }
-}
-
-const RECONNECT_INITIAL_MS = 100;
-const RECONNECT_MAX_MS = 1000;
-
-/**
- * Delays between etcd3's attempts to re-open the watch stream (its `faultHandling.watchBackoff`): 100 ms
- * doubling up to 1 s, with jitter. etcd3's default grows to 30 s, and every failed attempt leaves a timer of
- * that length running even after a reconnect or close(), which would keep the process from exiting.
- */
-export class WatchReconnectBackoff {
-  readonly duration: number;
-
-  constructor(private readonly attempt = 0) {
-    const base = Math.min(RECONNECT_MAX_MS, RECONNECT_INITIAL_MS * 2 ** attempt);
-    this.duration = Math.round(base * (0.75 + Math.random() / 2));
-  }
-
-  next(): WatchReconnectBackoff {
-    return new WatchReconnectBackoff(Math.min(this.attempt + 1, 10));
   }
 }
 

@@ -1,18 +1,27 @@
 import type { CallContext, Etcd3, IOptions, IRequestOp, ITxnResponse } from 'etcd3';
 import type { CallOptions } from '@grpc/grpc-js';
 import type * as Etcd3Exports from 'etcd3';
-import { BackendError, errorMessage } from '../errors.js';
-import { cleanKey, keyIsUnder } from '../key-path.js';
+import { BackendError, errorMessage, toError } from '../errors.js';
+import { cleanKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { etcdEndpoints } from './etcd-endpoints.js';
 import { etcdBackendError, type EtcdErrorContext } from './etcd-errors.js';
 import { EtcdFaultHandling } from './etcd-faults.js';
-import { EtcdPrefixWatch, WatchReconnectBackoff, watchRange, type EtcdWatchSettings } from './etcd-watch.js';
+import { EtcdPrefixWatch, watchRange, type EtcdWatchSettings } from './etcd-watch.js';
 import { disableServerVerification, etcdCredentials } from './etcd-tls.js';
+import { retryBackoff } from '../retry-policy.js';
+import { SharedWatches, type WatchSource } from './shared-watches.js';
 import { resolveSrvNodes } from './srv-nodes.js';
-import type { BackendOptions, KVPairs, StoreClient, WatchOptions, WatchResult } from './store-client.js';
+import type {
+  BackendOptions,
+  KVPairs,
+  PrefixWatch,
+  RequestOptions,
+  StoreClient,
+  WatchResult,
+} from './store-client.js';
 import { hasTlsFiles, loadTlsFiles } from './tls-files.js';
-import { untilAborted } from './watch-event-buffer.js';
+import { concerning, untilAborted } from './watch-event-buffer.js';
 
 type Etcd3Module = typeof Etcd3Exports;
 
@@ -48,13 +57,15 @@ export async function createClient(
   const endpoints = etcdEndpoints(nodes, options.scheme, hasTlsFiles(tls), backend);
   const username = options.basicAuth ? (options.username ?? '') : undefined;
   const timeoutMs = options.connectTimeoutMs;
+  const requestTimeoutMs = options.requestTimeoutMs;
 
   const [mod, cockatiel] = await Promise.all([import('etcd3'), import('cockatiel')]);
   const faults = new EtcdFaultHandling(
     cockatiel,
     mod.isRecoverableError,
     endpoints.length,
-    new WatchReconnectBackoff(),
+    // etcd3 re-opens a dropped watch stream on its own; it must manage within the disconnect grace.
+    retryBackoff(cockatiel, Math.min(1000, timeoutMs)),
   );
   const context: EtcdErrorContext = {
     backend,
@@ -64,10 +75,10 @@ export async function createClient(
   };
   const etcdOptions: IOptions = {
     hosts: endpoints,
-    // Unary calls (reads, authentication) get the connect budget as deadline so a dead or silent
-    // endpoint fails in bounded time; watch streams must stay open.
+    // Unary calls (reads, authentication) get the request deadline so a dead or silent endpoint fails in
+    // bounded time; watch streams must stay open.
     defaultCallOptions: (call: CallContext): CallOptions =>
-      call.isStream ? {} : { deadline: Date.now() + timeoutMs },
+      call.isStream ? {} : { deadline: Date.now() + requestTimeoutMs },
     faultHandling: faults.options,
   };
   const credentials = etcdCredentials(tls);
@@ -115,7 +126,7 @@ export async function createClient(
 export class EtcdStoreClient implements StoreClient {
   private revision = 0;
   private closed = false;
-  private readonly watches = new Map<string, Promise<EtcdPrefixWatch>>();
+  private readonly watches: SharedWatches<EtcdWatchSource>;
 
   constructor(
     private readonly mod: Etcd3Module,
@@ -124,26 +135,34 @@ export class EtcdStoreClient implements StoreClient {
     private readonly timeoutMs: number,
     private readonly logger: Logger,
     private readonly hooks: EtcdClientHooks = {},
-  ) {}
+  ) {
+    this.watches = new SharedWatches(
+      (root) => new EtcdWatchSource(root, this.watchSettings(), (prefix) => this.currentRevision(prefix)),
+      context,
+    );
+  }
 
   /** The store revision the last getValues read at; 0 before the first read. */
   lastRevision(): number {
     return this.revision;
   }
 
-  async getValues(keys: readonly string[]): Promise<KVPairs> {
+  async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
     if (keys.length === 0) return {};
+    const { signal } = options;
     const bases = [...new Set(keys.map(cleanKey))];
     const doing = `reading ${describeKeys(bases)}`;
     try {
-      return await this.readSnapshot(bases);
+      return await this.readSnapshot(bases, signal);
     } catch (err) {
+      if (signal?.aborted) throw err;
       // The pinned revision can be compacted away between two transactions: read again at the newest one.
       if (!/compacted/i.test(errorMessage(err))) throw etcdBackendError(this.mod, err, this.context, doing);
     }
     try {
-      return await this.readSnapshot(bases);
+      return await this.readSnapshot(bases, signal);
     } catch (err) {
+      if (signal?.aborted) throw err;
       throw etcdBackendError(this.mod, err, this.context, `${doing} (again, after a compaction)`);
     }
   }
@@ -160,13 +179,15 @@ export class EtcdStoreClient implements StoreClient {
     }
   }
 
-  private async readSnapshot(bases: readonly string[]): Promise<KVPairs> {
+  /** gRPC calls cannot be cancelled through etcd3, but they carry a deadline; `signal` stops the wait. */
+  private async readSnapshot(bases: readonly string[], signal?: AbortSignal): Promise<KVPairs> {
     const ops = bases.flatMap((base) => this.rangeOps(base));
     const values: KVPairs = {};
     let pinned = 0;
     for (let start = 0; start < ops.length; start += ETCD_MAX_TXN_OPS) {
       const batch = ops.slice(start, start + ETCD_MAX_TXN_OPS).map((op) => pinRevision(op, pinned));
-      const response: ITxnResponse = await this.etcd.kv.txn({ success: batch });
+      const txn = this.etcd.kv.txn({ success: batch });
+      const response: ITxnResponse = await (signal ? untilAborted(txn, signal) : txn);
       const revision = Number(response.header.revision);
       for (const op of response.responses) {
         for (const kv of op.response_range?.kvs ?? [])
@@ -193,35 +214,13 @@ export class EtcdStoreClient implements StoreClient {
   }
 
   /**
-   * One long-lived etcd watch per prefix, shared by every caller (see EtcdPrefixWatch). `waitIndex` 0 reads
-   * the current revision, arms the watch from the next one and returns the revision; a later call resolves
-   * with the changes to `keys` after `waitIndex`. A prefix nobody armed yet (or whose watch failed) is
-   * watched from `waitIndex` + 1: etcd replays what happened since, so nothing is lost across failures.
+   * One long-lived etcd watch per prefix, shared by every holder (see EtcdPrefixWatch). Arming reads the
+   * current revision over the watched range (so a user who may not read it is told so now) and starts the
+   * watch from the next one.
    */
-  async watchPrefix(prefix: string, keys: readonly string[], options: WatchOptions): Promise<WatchResult> {
-    const { waitIndex, signal } = options;
-    signal.throwIfAborted();
-    if (this.closed) throw this.closedError();
-    const root = cleanKey(prefix);
-    if (waitIndex <= 0) {
-      const current = await untilAborted(this.currentRevision(root), signal);
-      await untilAborted(this.prefixWatch(root, current), signal);
-      return { index: current };
-    }
-    const watch = await untilAborted(this.prefixWatch(root, waitIndex), signal);
-    return watch.changes.wait(waitIndex, signal, coveredBy(keys));
-  }
-
-  private prefixWatch(root: string, startAfter: number): Promise<EtcdPrefixWatch> {
-    const existing = this.watches.get(root);
-    if (existing) return existing;
-    const forget = (): void => {
-      if (this.watches.get(root) === opening) this.watches.delete(root);
-    };
-    const opening = EtcdPrefixWatch.open(root, startAfter, this.watchSettings(), forget);
-    opening.catch(forget);
-    this.watches.set(root, opening);
-    return opening;
+  watch(prefix: string, options: RequestOptions = {}): Promise<PrefixWatch> {
+    if (this.closed) return Promise.reject(this.closedError());
+    return this.watches.acquire(prefix, options.signal);
   }
 
   private watchSettings(): EtcdWatchSettings {
@@ -264,16 +263,7 @@ export class EtcdStoreClient implements StoreClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const watches = [...this.watches.values()];
-    this.watches.clear();
-    const ended = Promise.all(
-      watches.map((opening) =>
-        opening.then(
-          (watch) => watch.end(this.closedError()),
-          () => undefined,
-        ),
-      ),
-    );
+    const ended = this.watches.closeAll(this.closedError());
     // Cancelling needs an answer from the server; a dead one must not hold close() up.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([ended, new Promise<void>((ok) => (timer = setTimeout(ok, this.timeoutMs)))]);
@@ -291,9 +281,45 @@ function describeKeys(keys: readonly string[]): string {
   return keys.length > 3 ? `${shown} and ${keys.length - 3} more` : shown;
 }
 
-/** The filter for one caller: changes to a key equal to or under one of `keys` (all of them when none). */
-function coveredBy(keys: readonly string[]): (key: string) => boolean {
-  const bases = keys.map(cleanKey);
-  if (bases.length === 0) return () => true;
-  return (key) => bases.some((base) => keyIsUnder(key, base));
+/** One watched prefix: the EtcdPrefixWatch behind it, opened once; a failed one stays failed. */
+class EtcdWatchSource implements WatchSource {
+  private opening: Promise<EtcdPrefixWatch> | undefined;
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly root: string,
+    private readonly settings: EtcdWatchSettings,
+    private readonly currentRevision: (prefix: string) => Promise<number>,
+  ) {}
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  async arm(signal: AbortSignal): Promise<number> {
+    const current = await untilAborted(this.currentRevision(this.root), signal);
+    await untilAborted(this.open(current), signal);
+    return current;
+  }
+
+  async wait(afterIndex: number, keys: readonly string[], signal: AbortSignal): Promise<WatchResult> {
+    if (this.failure !== undefined) throw this.failure;
+    const watch = await untilAborted(this.open(afterIndex), signal);
+    return watch.changes.wait(afterIndex, signal, concerning(keys));
+  }
+
+  close(err: BackendError): Promise<void> {
+    this.failure ??= toError(err);
+    return this.opening?.then((watch) => watch.end(err)).catch(() => undefined) ?? Promise.resolve();
+  }
+
+  private open(startAfter: number): Promise<EtcdPrefixWatch> {
+    this.opening ??= EtcdPrefixWatch.open(this.root, startAfter, this.settings, (err) => {
+      this.failure ??= toError(err);
+    });
+    this.opening.catch((err: unknown) => {
+      this.failure ??= toError(err);
+    });
+    return this.opening;
+  }
 }

@@ -24,8 +24,14 @@ const PARSE_OPTIONS = {
     }),
 } as const;
 
-/** Reads one YAML or JSON file and flattens it into `out` (later files override earlier ones). */
-export async function readDataFile(path: string, out: KVPairs, logger: Logger): Promise<void> {
+/**
+ * Reads one YAML or JSON file and flattens it. `empty` tells a file with no content at all apart from one
+ * holding an empty mapping: the first is what a reader sees in the middle of a rewrite.
+ */
+export async function readDataFile(
+  path: string,
+  logger: Logger,
+): Promise<{ values: KVPairs; empty: boolean }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -34,7 +40,9 @@ export async function readDataFile(path: string, out: KVPairs, logger: Logger): 
       cause: err,
     });
   }
-  flattenTree(parseDataFile(text, path, logger), out);
+  const values: KVPairs = {};
+  flattenTree(parseDataFile(text, path, logger), values);
+  return { values, empty: text.trim() === '' };
 }
 
 /** Parses YAML or JSON text; the result is a Map (or null for an empty file). Errors name the file and line. */

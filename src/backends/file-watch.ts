@@ -121,7 +121,8 @@ export class FileChangeWatch {
     }
   }
 
-  private disarm(): void {
+  /** Stops watching until the next arm(). */
+  disarm(): void {
     for (const watcher of this.watchers) watcher.close();
     this.watchers = [];
     this.armed = false;

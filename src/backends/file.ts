@@ -1,12 +1,18 @@
 import { BackendError, UsageError, errorMessage } from '../errors.js';
 import { cleanKey, keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
-import { readDataFile } from './file-data.js';
-import { listDataFiles } from './file-lookup.js';
 import { changedKeys } from './changed-keys.js';
+import { FileDataReader } from './file-reader.js';
 import { FileChangeWatch } from './file-watch.js';
-import type { BackendOptions, KVPairs, StoreClient, WatchOptions, WatchResult } from './store-client.js';
-import { countedChanges, nextChangeIndex, WatchEventBuffer } from './watch-event-buffer.js';
+import { SharedWatches, type WatchSource } from './shared-watches.js';
+import type { BackendOptions, KVPairs, PrefixWatch, RequestOptions, StoreClient } from './store-client.js';
+import {
+  concerning,
+  countedChanges,
+  nextChangeIndex,
+  WatchEventBuffer,
+  type WatchChange,
+} from './watch-event-buffer.js';
 
 /**
  * `-backend file`: key/value pairs from YAML or JSON files and directories of them (`-file`, repeatable;
@@ -22,13 +28,20 @@ export async function createClient(options: BackendOptions, logger: Logger): Pro
   return new FileStoreClient(options.files, options.filter, logger);
 }
 
+/**
+ * One set of file system watches serves every prefix. On each event the files are read again and compared
+ * with the previous read, so a change names exactly the keys created, changed or deleted, and a write that
+ * changes no value wakes nobody. A file caught mid-rewrite keeps its last good values (see FileDataReader).
+ */
 export class FileStoreClient implements StoreClient {
-  private readonly watch: FileChangeWatch;
-  private readonly changes = new WatchEventBuffer(nextChangeIndex());
+  private readonly reader: FileDataReader;
+  private readonly fsWatch: FileChangeWatch;
+  private readonly watches: SharedWatches<FilePrefixSource>;
+  private readonly live = new Set<FilePrefixSource>();
   /** The values as the watch last read them; undefined until a read succeeded. */
   private snapshot: KVPairs | undefined;
-  /** The first read after arming: what later reads are compared with. */
   private baseline: Promise<void> | undefined;
+  /** A read was attempted since arming: a first good read after a failed one says "anything changed". */
   private baselineTried = false;
   private reading: Promise<void> | undefined;
   private readAgain = false;
@@ -37,20 +50,24 @@ export class FileStoreClient implements StoreClient {
 
   constructor(
     private readonly paths: readonly string[],
-    private readonly filter: string,
+    filter: string,
     private readonly logger: Logger,
   ) {
-    this.watch = new FileChangeWatch(
+    this.reader = new FileDataReader(paths, filter, logger);
+    this.fsWatch = new FileChangeWatch(
       paths,
       logger,
       () => void this.refresh(),
-      (err) => this.changes.fail(err),
+      (err) => this.failAll(err),
     );
+    this.watches = new SharedWatches((root) => new FilePrefixSource(root, this), {
+      backend: 'file',
+      endpoints: paths,
+    });
   }
 
-  /** Reads every file again on each call, so interval mode sees edits without watching. */
-  async getValues(keys: readonly string[]): Promise<KVPairs> {
-    const all = await this.readAll();
+  async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
+    const all = await this.reader.readAll(options.signal);
     const bases = keys.map(cleanKey);
     const values: KVPairs = {};
     for (const [key, value] of Object.entries(all)) {
@@ -60,44 +77,44 @@ export class FileStoreClient implements StoreClient {
   }
 
   /**
-   * One set of file system watches serves every prefix. On each event the files are read again and
-   * compared with the previous read, so a result names exactly the keys created, changed or deleted, and a
-   * write that changes no value wakes nobody. Files that cannot be read or parsed for a moment (a save in
-   * progress, a file deleted before it is re-created) are skipped with a warning: the last good values stay
-   * the reference, and the next readable state is compared with them.
-   *
-   * waitIndex 0 arms the watches, takes that first snapshot and resolves with the current index. Rejects
-   * with a BackendError when a path cannot be watched (also for a wait in progress when a watched
-   * directory disappears), and with the signal's reason when aborted.
+   * Arms the file system watches (shared by every prefix) and takes the first snapshot. Rejects with a
+   * BackendError when a path cannot be watched; a watched directory that disappears fails every watch.
    */
-  async watchPrefix(prefix: string, _keys: readonly string[], options: WatchOptions): Promise<WatchResult> {
-    const { waitIndex, signal } = options;
-    signal.throwIfAborted();
-    if (this.closed) throw new BackendError('file backend: client is closed', 'file', [...this.paths]);
-    if (!this.watch.isArmed) {
-      this.watch.arm();
-      this.changes.recover();
-      // Re-armed after a failure: compare the files with the last good read to catch what was missed.
-      if (this.baseline) void this.refresh();
-    }
-    this.baseline ??= this.refresh();
-    await this.baseline;
-    if (waitIndex <= 0) return { index: this.changes.latest };
-    const root = cleanKey(prefix);
-    return this.changes.wait(waitIndex, signal, (key) => keyIsUnder(key, root));
+  watch(prefix: string, options: RequestOptions = {}): Promise<PrefixWatch> {
+    return this.watches.acquire(prefix, options.signal);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.watch.close();
-    this.changes.fail(new BackendError('file backend: client is closed', 'file', [...this.paths]));
+    this.fsWatch.close();
+    await this.watches.closeAll(this.closedError());
   }
 
-  private async readAll(): Promise<KVPairs> {
-    const all: KVPairs = {};
-    for (const file of await listDataFiles(this.paths, this.filter))
-      await readDataFile(file, all, this.logger);
-    return all;
+  /** @internal FilePrefixSource: starts watching for one more prefix and waits for the first snapshot. */
+  async attach(source: FilePrefixSource): Promise<void> {
+    if (this.closed) throw this.closedError();
+    this.live.add(source);
+    if (!this.fsWatch.isArmed) {
+      this.fsWatch.arm();
+      // Watching anew (first time, or after every prefix was released or failed): a fresh reference read.
+      this.baseline = undefined;
+      this.snapshot = undefined;
+      this.baselineTried = false;
+    }
+    this.baseline ??= this.refresh();
+    await this.baseline;
+  }
+
+  /** @internal The last prefix released: stop watching the file system. */
+  detach(source: FilePrefixSource): void {
+    this.live.delete(source);
+    if (this.live.size === 0) this.fsWatch.disarm();
+  }
+
+  private failAll(err: BackendError): void {
+    for (const source of [...this.live]) source.fail(err);
+    this.live.clear();
+    this.fsWatch.disarm();
   }
 
   /**
@@ -118,7 +135,7 @@ export class FileStoreClient implements StoreClient {
       this.readAgain = false;
       let next: KVPairs;
       try {
-        next = await this.readAll();
+        next = await this.reader.readAll();
       } catch (err) {
         this.baselineTried = true;
         const message = errorMessage(err);
@@ -130,11 +147,56 @@ export class FileStoreClient implements StoreClient {
       }
       if (this.closed) return;
       this.lastReadError = '';
-      // Without a good read to compare with, the first good one after a failed start says "anything".
-      if (this.snapshot) this.changes.record(countedChanges(changedKeys(this.snapshot, next)));
-      else if (this.baselineTried) this.changes.record(countedChanges(undefined));
+      const changes = this.snapshot
+        ? countedChanges(changedKeys(this.snapshot, next))
+        : countedChanges(this.baselineTried ? undefined : []);
       this.snapshot = next;
       this.baselineTried = true;
+      if (changes.length > 0) for (const source of this.live) source.record(changes);
     } while (this.readAgain && !this.closed);
+  }
+
+  private closedError(): BackendError {
+    return new BackendError('file backend: client is closed', 'file', [...this.paths]);
+  }
+}
+
+/** One watched prefix: the changes under it, from the client's shared file system watch. */
+class FilePrefixSource implements WatchSource {
+  private readonly changes = new WatchEventBuffer(nextChangeIndex());
+  private failure: BackendError | undefined;
+
+  constructor(
+    private readonly root: string,
+    private readonly client: FileStoreClient,
+  ) {}
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  async arm(): Promise<number> {
+    await this.client.attach(this);
+    return this.changes.latest;
+  }
+
+  wait(afterIndex: number, keys: readonly string[], signal: AbortSignal) {
+    return this.changes.wait(afterIndex, signal, concerning(keys));
+  }
+
+  record(changes: readonly WatchChange[]): void {
+    this.changes.record(
+      changes.filter((change) => change.key === undefined || keyIsUnder(change.key, this.root)),
+    );
+  }
+
+  fail(err: BackendError): void {
+    this.failure ??= err;
+    this.changes.fail(err);
+  }
+
+  close(err: BackendError): void {
+    this.fail(err);
+    this.client.detach(this);
   }
 }

@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
-import { BackendError } from '../errors.js';
+import { BackendError, toError } from '../errors.js';
 import { cleanKey, keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { changedKeys } from './changed-keys.js';
 import { keyspaceChannelPrefix, type RedisKeyMapper } from './redis-keys.js';
-import type { KVPairs, WatchOptions, WatchResult } from './store-client.js';
-import { untilAborted, WatchEventBuffer, type WatchChange } from './watch-event-buffer.js';
+import { SharedWatches, type WatchSource } from './shared-watches.js';
+import type { KVPairs, PrefixWatch, WatchResult } from './store-client.js';
+import { concerning, untilAborted, WatchEventBuffer, type WatchChange } from './watch-event-buffer.js';
 
 /** What the watch needs from the Redis client. */
 export interface RedisWatchSource {
@@ -36,6 +37,7 @@ export function missingEventClasses(flags: string): string[] {
 
 interface Feed {
   readonly changes: WatchEventBuffer;
+  /** Stops the feed; its waiters reject with `err`. */
   end(err: unknown): void;
 }
 
@@ -49,37 +51,34 @@ interface Feed {
  */
 export class RedisWatchHub {
   private index = 0;
-  private readonly feeds = new Map<string, Promise<Feed>>();
+  private readonly watches: SharedWatches<RedisPrefixSource>;
   private subscriber: Promise<KeyspaceSubscriber> | undefined;
   private warnedPolling = false;
   private closed = false;
 
-  constructor(private readonly source: RedisWatchSource) {}
+  constructor(private readonly source: RedisWatchSource) {
+    this.watches = new SharedWatches((root) => new RedisPrefixSource(root, this), {
+      backend: source.backend,
+      endpoints: source.endpoints,
+    });
+  }
 
   /**
-   * `waitIndex` 0 arms the watch on `prefix` and returns the index to wait from; otherwise resolves with
-   * the changes to `keys` after `waitIndex`. A changed key may be a hash: its fields are under it, so a key
-   * is relevant when it covers one of `keys` as well as when it lies under one.
+   * Arms the watch on `prefix`. A changed key may be a hash: its fields are under it, so a change is
+   * relevant to a holder when it covers one of its keys as well as when it lies under one.
    */
-  async watch(prefix: string, keys: readonly string[], options: WatchOptions): Promise<WatchResult> {
-    const { waitIndex, signal } = options;
-    signal.throwIfAborted();
-    if (this.closed) throw this.error('client is closed');
-    const feed = await untilAborted(this.feed(cleanKey(prefix)), signal);
-    if (waitIndex <= 0) return { index: feed.changes.latest };
-    return feed.changes.wait(waitIndex, signal, relatedTo(keys));
+  watch(prefix: string, signal?: AbortSignal): Promise<PrefixWatch> {
+    if (this.closed) return Promise.reject(this.error('client is closed'));
+    return this.watches.acquire(cleanKey(prefix), signal);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const feeds = [...this.feeds.values()];
-    this.feeds.clear();
     const subscriber = this.subscriber;
     this.subscriber = undefined;
-    const closed = this.error('client is closed');
     await Promise.all([
-      ...feeds.map((f) => f.then((feed) => feed.end(closed)).catch(() => undefined)),
+      this.watches.closeAll(this.error('client is closed')),
       subscriber?.then((s) => s.close()).catch(() => undefined),
     ]);
   }
@@ -88,19 +87,8 @@ export class RedisWatchHub {
     return ++this.index;
   }
 
-  private feed(root: string): Promise<Feed> {
-    const existing = this.feeds.get(root);
-    if (existing) return existing;
-    const forget = (): void => {
-      if (this.feeds.get(root) === opening) this.feeds.delete(root);
-    };
-    const opening = this.openFeed(root, forget);
-    opening.catch(forget);
-    this.feeds.set(root, opening);
-    return opening;
-  }
-
-  private async openFeed(root: string, onEnd: () => void): Promise<Feed> {
+  /** @internal RedisPrefixSource: starts the feed of one prefix. */
+  async openFeed(root: string, onEnd: () => void): Promise<Feed> {
     if (!this.subscriber && !(await this.notificationsOn())) {
       return PollFeed.open(root, this.source, () => this.nextIndex(), onEnd);
     }
@@ -115,8 +103,9 @@ export class RedisWatchHub {
     const subscriber = await starting;
     const changes = new WatchEventBuffer(this.nextIndex());
     const { keys } = this.source;
+    const pattern = keys.keyspacePattern(subscriber.db, root);
     await subscriber.add(
-      keys.keyspacePattern(subscriber.db, root),
+      pattern,
       (name) => {
         const key = keys.toKey(name);
         if (keyIsUnder(key, root)) changes.record([{ index: this.nextIndex(), key }]);
@@ -132,6 +121,7 @@ export class RedisWatchHub {
       end: (err) => {
         changes.fail(err);
         onEnd();
+        void subscriber.remove(pattern);
       },
     };
   }
@@ -166,7 +156,7 @@ export class RedisWatchHub {
     if (!this.warnedPolling) {
       this.warnedPolling = true;
       logger.warn(
-        `${backend}: ${why} at ${endpoints.join(', ')}: watching by reading the keys every ${seconds} s instead. ` +
+        `${backend}: ${why} at ${endpoints.join(', ')}: watching by reading the keys every ${seconds} s instead (-watch-poll). ` +
           'To be told of changes at once, set "notify-keyspace-events KA" in redis.conf ' +
           '(or run CONFIG SET notify-keyspace-events KA); confd-ts does not change the server configuration itself.',
       );
@@ -180,11 +170,48 @@ export class RedisWatchHub {
   }
 }
 
-/** The filter for one caller: a change to a key under one of `keys`, or to a key (a hash) holding one. */
-function relatedTo(keys: readonly string[]): (key: string) => boolean {
-  const bases = keys.map(cleanKey);
-  if (bases.length === 0) return () => true;
-  return (key) => bases.some((base) => keyIsUnder(key, base) || keyIsUnder(base, key));
+/** One watched prefix: its feed (a pattern subscription or a poll), opened once; a failed one stays failed. */
+class RedisPrefixSource implements WatchSource {
+  private opening: Promise<Feed> | undefined;
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly root: string,
+    private readonly hub: RedisWatchHub,
+  ) {}
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  async arm(signal: AbortSignal): Promise<number> {
+    const feed = await untilAborted(this.open(), signal);
+    return feed.changes.latest;
+  }
+
+  async wait(afterIndex: number, keys: readonly string[], signal: AbortSignal): Promise<WatchResult> {
+    if (this.failure !== undefined) throw this.failure;
+    const feed = await untilAborted(this.open(), signal);
+    return feed.changes.wait(afterIndex, signal, concerning(keys));
+  }
+
+  close(err: BackendError): Promise<void> {
+    this.failure ??= toError(err);
+    return this.opening?.then((feed) => feed.end(err)).catch(() => undefined) ?? Promise.resolve();
+  }
+
+  private open(): Promise<Feed> {
+    if (!this.opening) {
+      const ended = (): void => {
+        this.failure ??= new BackendError('redis: the watch ended', 'redis');
+      };
+      this.opening = this.hub.openFeed(this.root, ended);
+      this.opening.catch((err: unknown) => {
+        this.failure ??= toError(err);
+      });
+    }
+    return this.opening;
+  }
 }
 
 interface PatternListener {
@@ -245,6 +272,12 @@ class KeyspaceSubscriber {
         { cause: err },
       );
     }
+  }
+
+  /** The prefix was released: stop receiving its notifications. */
+  async remove(pattern: string): Promise<void> {
+    if (!this.patterns.delete(pattern) || this.closing || this.conn.status !== 'ready') return;
+    await this.conn.punsubscribe(pattern).catch(() => undefined);
   }
 
   close(): void {

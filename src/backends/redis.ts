@@ -6,15 +6,10 @@ import { RedisKeyMapper } from './redis-keys.js';
 import { parseRedisNodes, type RedisNode } from './redis-nodes.js';
 import { resolveSrvNodes } from './srv-nodes.js';
 import { RedisWatchHub } from './redis-watch.js';
-import type { BackendOptions, KVPairs, StoreClient, WatchOptions, WatchResult } from './store-client.js';
+import type { BackendOptions, KVPairs, PrefixWatch, RequestOptions, StoreClient } from './store-client.js';
+import { untilAborted } from './watch-event-buffer.js';
 
 type RedisConstructor = typeof Redis;
-
-/**
- * How often a watch reads its prefix again when the server has keyspace notifications off, when neither
- * the tuning argument nor BackendOptions.interval (the CLI's -interval) says otherwise.
- */
-export const REDIS_POLL_INTERVAL_MS = 1000;
 
 const SCAN_COUNT = 1000;
 
@@ -24,6 +19,7 @@ interface RedisSettings {
   username?: string;
   password?: string;
   timeoutMs: number;
+  requestTimeoutMs: number;
   pollIntervalMs: number;
 }
 
@@ -45,8 +41,8 @@ export async function createClient(
     backend: options.backend,
     nodes,
     timeoutMs: options.connectTimeoutMs,
-    pollIntervalMs:
-      tuning.pollIntervalMs ?? (options.interval ? options.interval * 1000 : REDIS_POLL_INTERVAL_MS),
+    requestTimeoutMs: options.requestTimeoutMs,
+    pollIntervalMs: tuning.pollIntervalMs ?? options.watchPollMs,
     ...(password ? { password } : {}),
     ...(password && options.username ? { username: options.username } : {}),
   };
@@ -97,13 +93,19 @@ export class RedisStoreClient implements StoreClient {
     return this.settings.nodes.map((n) => n.node);
   }
 
-  async getValues(keys: readonly string[]): Promise<KVPairs> {
+  async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
     const bases = uniqueKeys(keys);
     const conn = await this.connect();
     const values: KVPairs = {};
+    const { signal } = options;
     try {
-      for (const base of bases) await this.readKey(conn, base, values);
+      // Each command carries the command timeout; `signal` only stops the wait.
+      const reading = (async () => {
+        for (const base of bases) await this.readKey(conn, base, values);
+      })();
+      await (signal ? untilAborted(reading, signal) : reading);
     } catch (err) {
+      if (signal?.aborted) throw err;
       // A dropped connection is re-established by the next call, as confd does.
       this.drop(conn);
       throw this.backendError(
@@ -171,11 +173,11 @@ export class RedisStoreClient implements StoreClient {
   }
 
   /**
-   * Keyspace notifications when the server sends them, polling every interval otherwise; one watch per
+   * Keyspace notifications when the server sends them, polling every -watch-poll otherwise; one watch per
    * prefix either way (see RedisWatchHub). The index is a counter of this client's, not a Redis value.
    */
-  watchPrefix(prefix: string, keys: readonly string[], options: WatchOptions): Promise<WatchResult> {
-    return this.watches.watch(prefix, keys, options);
+  watch(prefix: string, options: RequestOptions = {}): Promise<PrefixWatch> {
+    return this.watches.watch(prefix, options.signal);
   }
 
   /** The server's notify-keyspace-events setting, or the reason it would not tell (CONFIG disabled or denied). */
@@ -264,7 +266,7 @@ export class RedisStoreClient implements StoreClient {
       ...('path' in node ? { path: node.path } : { host: node.host, port: node.port }),
       lazyConnect: true,
       connectTimeout: timeoutMs,
-      commandTimeout: timeoutMs,
+      commandTimeout: this.settings.requestTimeoutMs,
       // One attempt per node and no offline queueing: failures surface as errors, never as a hang.
       retryStrategy: () => null,
       maxRetriesPerRequest: 0,

@@ -2,22 +2,49 @@
  * The one seam between processors and stores. Every backend implements it; processors never import a
  * backend module directly (see factory.ts), so store clients load only when chosen.
  */
+import type { KVPairs } from '../kv-pairs.js';
 
-/** Flat key/value pairs as confd sees them: absolute, '/'-separated keys mapped to string values. */
-export type KVPairs = Record<string, string>;
+export type { KVPairs };
 
-export interface WatchOptions {
-  /** The store index (revision, zxid, X-Consul-Index ...) the caller last saw; 0 means "none yet". */
-  waitIndex: number;
-  /** Aborting ends the wait: the promise rejects with an AbortError. */
-  signal: AbortSignal;
+export interface RequestOptions {
+  /**
+   * Aborting ends the request: it rejects with the signal's reason. Deadlines are set this way too
+   * (AbortSignal.timeout), so a backend has one thing to honour.
+   */
+  signal?: AbortSignal;
 }
 
 export interface WatchResult {
-  /** Pass back as `waitIndex` on the next call. Monotonic per prefix. */
+  /** Pass back as `afterIndex` on the next call. Monotonic per watch. */
   index: number;
   /** Keys that changed (created, updated or deleted); undefined when the backend cannot tell. */
   changedKeys?: readonly string[];
+}
+
+/**
+ * A store watch on one prefix, held by one caller until released. Arming and waiting are separate steps:
+ * StoreClient.watch arms and says at which index; `next` waits for what comes after an index.
+ */
+export interface PrefixWatch {
+  readonly prefix: string;
+  /**
+   * The store index (revision, zxid, X-Consul-Index, or a counter of the client's own) at which the watch
+   * was armed. A read made after arming, followed by `next(index, ...)`, misses nothing.
+   */
+  readonly index: number;
+  /**
+   * Resolves with the changes after `afterIndex` that concern `keys` (a change to a key equal to, under or
+   * above one of them), at once when some are buffered already; `changedKeys` undefined means "anything
+   * under the prefix may have changed" (a compaction, a restored store). `keys` empty: every change.
+   *
+   * Rejects with a BackendError once the watch stopped working (connection or session lost for good, the
+   * server cancelled it): the holder releases it and arms a new one, pacing itself. A backend never
+   * retries a failed watch on its own; the caller owns the one retry layer. Aborting `signal` rejects
+   * with its reason.
+   */
+  next(afterIndex: number, keys: readonly string[], options: { signal: AbortSignal }): Promise<WatchResult>;
+  /** This holder no longer needs the watch; the store-side watch ends with its last holder. Idempotent. */
+  release(): void;
 }
 
 export interface StoreClient {
@@ -25,26 +52,20 @@ export interface StoreClient {
    * Values of every key equal to, or lying under (on a '/' boundary), one of `keys`. A key that does not
    * exist yields no entry, never an error. Connection and auth failures reject with a BackendError.
    */
-  getValues(keys: readonly string[]): Promise<KVPairs>;
+  getValues(keys: readonly string[], options?: RequestOptions): Promise<KVPairs>;
 
   /**
-   * Waits for a change under `prefix` after `waitIndex` and resolves with the new index and, when the
-   * backend knows them, the keys that changed (absolute, like getValues' keys). `waitIndex` 0 resolves at
-   * once with the store's current index and arms the watch, so a caller that then reads and renders
-   * loses nothing: the next call with that index reports every change made after it.
-   *
-   * Backends keep one long-lived watch per prefix, however many callers wait on it, and buffer events by
-   * index, so re-arming between calls never misses a change. `changedKeys` undefined means "something under
-   * the prefix may have changed" (resync after a compaction, a reconnect, a session expiry).
-   * Aborting `signal` rejects with an AbortError.
+   * Arms a watch on `prefix` (or joins the one the client already keeps for it: one store-side watch per
+   * prefix, however many holders) and resolves once the store accepted it. Rejects with a BackendError
+   * when the store refuses or cannot be reached.
    */
-  watchPrefix(prefix: string, keys: readonly string[], options: WatchOptions): Promise<WatchResult>;
+  watch(prefix: string, options?: RequestOptions): Promise<PrefixWatch>;
 
-  /** Releases connections. Idempotent. */
+  /** Releases connections and every watch. Idempotent. */
   close(): Promise<void>;
 }
 
-/** Everything a backend may need to connect. Built from the resolved settings by the CLI. */
+/** Everything a backend may need to connect: built for it from the settings by the face. */
 export interface BackendOptions {
   backend: string;
   nodes: string[];
@@ -73,8 +94,10 @@ export interface BackendOptions {
   /** Upper bound for establishing a connection, in milliseconds. */
   connectTimeoutMs: number;
   /**
-   * `-interval` in seconds: a backend that has to poll for changes (Redis without keyspace events) polls at
-   * it. Absent (library use, tests): the backend's own default.
+   * Upper bound for one request (a read, arming a watch), in milliseconds. Callers also pass deadlines as
+   * abort signals; this is what a backend gives its own requests (gRPC deadlines, Redis command timeout).
    */
-  interval?: number;
+  requestTimeoutMs: number;
+  /** How often a backend that can only poll for changes (Redis without keyspace events) reads again. */
+  watchPollMs: number;
 }

@@ -1,3 +1,4 @@
+import { cleanKey, keyIsUnder } from '../key-path.js';
 import type { WatchResult } from './store-client.js';
 
 /** One change a long-lived watch saw. `key` undefined: anything under the prefix may have changed. */
@@ -143,6 +144,16 @@ export class WatchEventBuffer {
     this.changes = this.changes.slice(keep);
     this.floor = cut;
   }
+}
+
+/**
+ * The filter for one waiter reading `keys`: a change to a key equal to or under one of them (a value it
+ * reads), or above one (a subtree or a Redis hash replaced as a whole). Every change when `keys` is empty.
+ */
+export function concerning(keys: readonly string[]): (key: string) => boolean {
+  const bases = keys.map(cleanKey);
+  if (bases.length === 0) return anyKey;
+  return (key) => bases.some((base) => keyIsUnder(key, base) || keyIsUnder(base, key));
 }
 
 let lastChangeIndex = 0;

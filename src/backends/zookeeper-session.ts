@@ -48,6 +48,8 @@ export interface ZkSessionOptions {
   username?: string;
   password?: string;
   connectTimeoutMs: number;
+  /** Deadline of one request; the library has none, so a silent server would hold a read forever. */
+  requestTimeoutMs?: number;
   /** Session timeout asked of the server (which bounds it by its tick time); the library's default is 30 s. */
   sessionTimeoutMs?: number;
 }
@@ -228,9 +230,25 @@ class Session implements ZkSession {
         reject(this.lost);
         return;
       }
-      this.pending.add(reject);
+      let timer: NodeJS.Timeout | undefined;
+      const fail = (err: BackendError): void => {
+        clearTimeout(timer);
+        this.pending.delete(fail);
+        reject(err);
+      };
+      this.pending.add(fail);
+      const timeoutMs = this.options.requestTimeoutMs;
+      if (timeoutMs !== undefined) {
+        // The library cannot cancel a request; its late answer finds the promise settled and is dropped.
+        timer = setTimeout(
+          () => fail(this.error(`no answer reading ${path} within ${timeoutMs} ms (server hanging?)`)),
+          timeoutMs,
+        );
+      }
       const done = (error: unknown, result: () => T | undefined): void => {
-        this.pending.delete(reject);
+        if (!this.pending.has(fail)) return;
+        clearTimeout(timer);
+        this.pending.delete(fail);
         if (!error) resolve(result());
         else if (codeOf(error) === this.codes.NO_NODE) resolve(undefined);
         else reject(this.requestError(path, error));
@@ -239,8 +257,7 @@ class Session implements ZkSession {
         issue(done);
       } catch (err) {
         // The library validates paths synchronously.
-        this.pending.delete(reject);
-        reject(this.error(`invalid path ${JSON.stringify(path)}: ${errorMessage(err)}`, err));
+        fail(this.error(`invalid path ${JSON.stringify(path)}: ${errorMessage(err)}`, err));
       }
     });
   }

@@ -2,8 +2,15 @@ import { posix } from 'node:path';
 import { errorMessage, type BackendError } from '../errors.js';
 import { keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
+import type { WatchSource } from './shared-watches.js';
 import type { KVPairs, WatchResult } from './store-client.js';
-import { countedChanges, nextChangeIndex, untilAborted, WatchEventBuffer } from './watch-event-buffer.js';
+import {
+  concerning,
+  countedChanges,
+  nextChangeIndex,
+  untilAborted,
+  WatchEventBuffer,
+} from './watch-event-buffer.js';
 import type { ZkEvent, ZkNodeReader, ZkSession, ZkWatcher } from './zookeeper-session.js';
 import { childPaths, leafValue, readNodes, SYSTEM_ROOT, type ZkNodes } from './zookeeper-tree.js';
 import type { ZkEventHub } from './zookeeper-watch.js';
@@ -20,8 +27,6 @@ const NODE_DELETED = 2;
 const NODE_DATA_CHANGED = 3;
 const NODE_CHILDREN_CHANGED = 4;
 
-const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 15_000;
 /** A root that keeps appearing and vanishing between our reads is left to its next event. */
 const ROOT_LOAD_ATTEMPTS = 5;
 
@@ -34,10 +39,11 @@ const ROOT_LOAD_ATTEMPTS = 5;
  * Notifications are applied one at a time, in order, each by re-reading only what it names: a data change
  * re-reads that node, a children change diffs the children (removing vanished subtrees, reading new ones),
  * a deletion drops the subtree. Only changes to values (leaf data, leaves appearing or vanishing) are
- * reported. When the session is lost (expired, or no server took it back in time), the cache is rebuilt
- * from a full read on a new session and reports "anything may have changed".
+ * reported. When the session is lost (expired, or no server took it back in time) or a re-read fails, the
+ * cache fails for good: its holders are told, and whoever arms next gets a fresh cache built from a full
+ * read on a live session (see SharedWatches), paced by the one retry policy.
  */
-export class ZkTreeCache {
+export class ZkTreeCache implements WatchSource {
   private nodes: ZkNodes = new Map();
   private readonly feed = new WatchEventBuffer(nextChangeIndex());
   private bound: { live: LiveSession; release: () => void } | undefined;
@@ -50,12 +56,8 @@ export class ZkTreeCache {
   /** The first full read is the starting point, not a change. */
   private loaded = false;
   private queuedResync: Promise<void> | undefined;
-  /** The next rebuild reports "anything may have changed" (new session, or after a failure). */
-  private unknownChanges = false;
-  private failures = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  private closedError: BackendError | undefined;
+  private closedError: unknown;
   /** Value of each path touched by the running step, as it was before the step. */
   private readonly before = new Map<string, string | undefined>();
 
@@ -65,14 +67,19 @@ export class ZkTreeCache {
     private readonly logger: Logger,
   ) {}
 
-  /**
-   * `waitIndex` 0: arms the watches (a full read) unless the cache already mirrors the store, and answers
-   * with the current index. Otherwise waits for changes after `waitIndex`.
-   */
-  async wait(waitIndex: number, signal: AbortSignal): Promise<WatchResult> {
-    if (waitIndex !== 0) return this.feed.wait(waitIndex, signal);
+  get failed(): boolean {
+    return this.closed;
+  }
+
+  /** Arms the watches with a full read (shared by holders arriving meanwhile); answers the current index. */
+  async arm(signal: AbortSignal): Promise<number> {
+    if (this.closed) throw this.closedError;
     if (!this.synced) await untilAborted(this.resync(), signal);
-    return { index: this.feed.latest };
+    return this.feed.latest;
+  }
+
+  wait(afterIndex: number, keys: readonly string[], signal: AbortSignal): Promise<WatchResult> {
+    return this.feed.wait(afterIndex, signal, concerning(keys));
   }
 
   /**
@@ -92,12 +99,11 @@ export class ZkTreeCache {
     return values;
   }
 
-  /** Stops applying notifications; waiting callers reject with `err`. */
-  close(err: BackendError): void {
+  /** Stops applying notifications; waiting holders reject with `err`. */
+  close(err: unknown): void {
     if (this.closed) return;
     this.closed = true;
     this.closedError = err;
-    clearTimeout(this.retryTimer);
     this.bound?.release();
     this.bound = undefined;
     this.synced = false;
@@ -106,8 +112,6 @@ export class ZkTreeCache {
 
   /** Queues a full read; requests made before it ends share it. Rejects with its error. */
   private resync(): Promise<void> {
-    clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
     if (!this.queuedResync) {
       const run = this.enqueue(() => this.rebuild()).finally(() => {
         if (this.queuedResync === run) this.queuedResync = undefined;
@@ -129,30 +133,16 @@ export class ZkTreeCache {
 
   /** Reads the whole subtree on a live session (opening one if needed) and replaces the mirror with it. */
   private async rebuild(): Promise<void> {
-    if (this.closedError) throw this.closedError;
+    if (this.closed) throw this.closedError;
     try {
       const live = await this.open();
-      if (this.bound?.live !== live) {
-        if (this.bound) this.unknownChanges = true;
-        this.bind(live);
-      }
+      if (this.bound?.live !== live) this.bind(live);
       const fresh = await this.readRoot(live.session, live.hub.watcher);
-      this.replace(fresh, this.unknownChanges);
-      this.unknownChanges = false;
+      this.replace(fresh);
       this.synced = true;
-      this.failures = 0;
-      this.feed.recover();
     } catch (err) {
-      if (this.closed) throw err;
-      this.synced = false;
-      this.unknownChanges = true;
-      this.failures += 1;
-      const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.failures - 1));
-      this.logger.warn(
-        `zookeeper: watching ${this.root} failed: ${errorMessage(err)}; retrying in ${delay} ms`,
-      );
-      this.feed.fail(err);
-      this.retryTimer = setTimeout(() => void this.resync().catch(() => undefined), delay);
+      this.logger.debug(`zookeeper: watching ${this.root} failed: ${errorMessage(err)}`);
+      this.close(err);
       throw err;
     }
   }
@@ -175,9 +165,8 @@ export class ZkTreeCache {
 
   private sessionLost(live: LiveSession, err: BackendError): void {
     if (this.closed || this.bound?.live !== live) return;
-    this.synced = false;
-    this.logger.warn(`${err.message}; rebuilding the watch on ${this.root} from a full read`);
-    void this.resync().catch(() => undefined);
+    this.logger.debug(`${err.message}: the watch on ${this.root} ends`);
+    this.close(err);
   }
 
   /** One notification: re-read what it names, update the mirror, report changed values. Never rejects. */
@@ -188,12 +177,9 @@ export class ZkTreeCache {
       await this.handle(live.session, live.hub.watcher, event);
     } catch (err) {
       if (this.closed || this.bound?.live !== live) return;
-      // A read failed (connection loss): the watch it was to re-arm may be gone, so read everything again.
-      this.logger.warn(
-        `zookeeper: re-reading ${event.path} after a change failed: ${errorMessage(err)}; re-reading ${this.root}`,
-      );
-      this.synced = false;
-      void this.resync().catch(() => undefined);
+      // A read failed (connection loss): the watch it was to re-arm may be gone, so this cache is done.
+      this.logger.debug(`zookeeper: re-reading ${event.path} after a change failed: ${errorMessage(err)}`);
+      this.close(err);
     } finally {
       this.report();
     }
@@ -261,15 +247,15 @@ export class ZkTreeCache {
     return new Map();
   }
 
-  /** Replaces the mirror with a full read, reporting every value that differs (or "unknown"). */
-  private replace(fresh: ZkNodes, unknown: boolean): void {
+  /** Replaces the mirror with a full read, reporting every value that differs. */
+  private replace(fresh: ZkNodes): void {
     const changed: string[] = [];
     for (const path of new Set([...this.nodes.keys(), ...fresh.keys()])) {
       if (this.valueAt(path, this.nodes) !== this.valueAt(path, fresh)) changed.push(path);
     }
     this.nodes = fresh;
     if (!this.loaded) this.loaded = true;
-    else if (changed.length > 0) this.feed.record(countedChanges(unknown ? undefined : changed));
+    else if (changed.length > 0) this.feed.record(countedChanges(changed));
   }
 
   /** Adds a freshly read subtree at `top` (empty: nothing to add), linking it to its parent. */

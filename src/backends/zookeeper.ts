@@ -1,7 +1,9 @@
 import { BackendError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { resolveSrvNodes } from './srv-nodes.js';
-import type { BackendOptions, KVPairs, StoreClient, WatchOptions, WatchResult } from './store-client.js';
+import { SharedWatches } from './shared-watches.js';
+import type { BackendOptions, KVPairs, PrefixWatch, RequestOptions, StoreClient } from './store-client.js';
+import { untilAborted } from './watch-event-buffer.js';
 import { openSession, type ZkSessionOptions } from './zookeeper-session.js';
 import { readValues, zkPath } from './zookeeper-tree.js';
 import { ZkTreeCache, type LiveSession } from './zookeeper-tree-cache.js';
@@ -29,6 +31,7 @@ export async function createClient(
   const sessionOptions: ZkSessionOptions = {
     endpoints: zookeeperEndpoints(nodes),
     connectTimeoutMs: options.connectTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
   };
   if (tuning.sessionTimeoutMs !== undefined) sessionOptions.sessionTimeoutMs = tuning.sessionTimeoutMs;
   if (options.username) sessionOptions.username = options.username;
@@ -47,14 +50,19 @@ export function zookeeperEndpoints(nodes: readonly string[]): string[] {
 
 class ZookeeperClient implements StoreClient {
   private current: Promise<LiveSession> | undefined;
-  /** One tree cache per watched prefix, kept until close. */
-  private readonly caches = new Map<string, ZkTreeCache>();
+  /** One tree cache per watched prefix, released with its last holder. */
+  private readonly caches: SharedWatches<ZkTreeCache>;
   private closed = false;
 
   constructor(
     private readonly options: ZkSessionOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.caches = new SharedWatches((root) => new ZkTreeCache(root, () => this.live(), logger), {
+      backend: 'zookeeper',
+      endpoints: options.endpoints,
+    });
+  }
 
   async connect(): Promise<void> {
     await this.live();
@@ -89,8 +97,9 @@ class ZookeeperClient implements StoreClient {
    * Keys under a watched prefix are answered from its tree cache when the cache is in step with the store
    * (it is kept current by watches, so this saves a subtree walk per render); the rest are read.
    */
-  async getValues(keys: readonly string[]): Promise<KVPairs> {
+  async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
     if (this.closed) throw this.closedError();
+    const { signal } = options;
     const values: KVPairs = {};
     const toRead: string[] = [];
     for (const key of keys) {
@@ -100,26 +109,21 @@ class ZookeeperClient implements StoreClient {
       else toRead.push(path);
     }
     if (toRead.length > 0) {
-      const { session } = await this.live();
-      Object.assign(values, await readValues(session, toRead));
+      // Every request carries the session's deadline; `signal` only stops the wait for it.
+      const read = this.live().then(({ session }) => readValues(session, toRead));
+      Object.assign(values, await (signal ? untilAborted(read, signal) : read));
     }
     return values;
   }
 
-  /** All callers of one prefix share its tree cache, and so its watches. */
-  async watchPrefix(prefix: string, _keys: readonly string[], options: WatchOptions): Promise<WatchResult> {
-    if (this.closed) throw this.closedError();
-    const root = zkPath(prefix);
-    let cache = this.caches.get(root);
-    if (!cache) {
-      cache = new ZkTreeCache(root, () => this.live(), this.logger);
-      this.caches.set(root, cache);
-    }
-    return cache.wait(options.waitIndex, options.signal);
+  /** All holders of one prefix share its tree cache, and so its watches. */
+  watch(prefix: string, options: RequestOptions = {}): Promise<PrefixWatch> {
+    if (this.closed) return Promise.reject(this.closedError());
+    return this.caches.acquire(zkPath(prefix), options.signal);
   }
 
   private cachedValues(path: string): KVPairs | undefined {
-    for (const cache of this.caches.values()) {
+    for (const cache of this.caches.sources()) {
       const values = cache.valuesUnder(path);
       if (values) return values;
     }
@@ -133,8 +137,7 @@ class ZookeeperClient implements StoreClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const cache of this.caches.values()) cache.close(this.closedError());
-    this.caches.clear();
+    await this.caches.closeAll(this.closedError());
     const current = this.current;
     this.current = undefined;
     const live = await current?.catch(() => undefined);

@@ -1,24 +1,35 @@
 import { createStoreClient } from '../backends/factory.js';
+import { observeStore } from '../backends/observed-store.js';
 import type { StoreClient } from '../backends/store-client.js';
-import { redactSecrets } from '../config/redact-secrets.js';
-import { resolveSettings } from '../config/resolve-settings.js';
+import { configuredSecrets, redactSecrets } from '../config/redact-secrets.js';
 import type { Settings } from '../config/settings.js';
 import { ConfdError, UsageError, errorMessage } from '../errors.js';
+import { EventBus } from '../events/event-bus.js';
+import { logEvents } from '../logging/log-events.js';
 import type { Logger } from '../logging/logger.js';
-import { createLogger } from '../logging/winston-logger.js';
-import { runInterval } from '../process/interval.js';
+import { createLogger, type ClosableLogger } from '../logging/winston-logger.js';
 import { connectWithRetry } from '../process/connect-store.js';
+import { Daemon, type SettingsUpdate } from '../process/daemon.js';
 import { runOnetime } from '../process/onetime.js';
-import { watchConfdir } from '../process/watch.js';
+import { loadRetryPolicy } from '../retry-policy.js';
+import { backendOptions } from './backend-options.js';
+import { readCommandLine, type CommandLine } from './command-line.js';
 import { USAGE_HINT } from './flags.js';
+import { Shutdown } from './shutdown.js';
+import { readPackageVersion } from './version.js';
 import { installWarningFilter } from './warning-filter.js';
 
-/** Exit codes: 0 success, 1 a resource or the setup failed, 2 bad command line. */
-export async function main(argv: string[]): Promise<number> {
+/** How long closing the store may take at exit: a dead store must not hold the process. */
+const CLOSE_TIMEOUT_MS = 5000;
+/** After the shutdown timeout cut the work short, how long it may take to unwind. */
+const UNWIND_MS = 5000;
+
+/** Exit codes: 0 success, 1 a resource or the setup failed, 2 bad command line, 128+n stopped by signal n. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   installWarningFilter();
-  let resolved: Awaited<ReturnType<typeof resolveSettings>>;
+  let resolved: CommandLine;
   try {
-    resolved = await resolveSettings(argv, process.env);
+    resolved = await readCommandLine(argv, env);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`confd: ${err.message}\n${USAGE_HINT}\n`);
@@ -33,11 +44,15 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const { settings } = resolved;
-  const logger = await createLogger({ level: settings.logLevel });
-  for (const warning of resolved.warnings) logger.warn(warning);
-  logger.debug(`settings: ${JSON.stringify(redactSecrets(settings))}`);
+  const logger = await createLogger({
+    level: settings.logLevel,
+    format: settings.logFormat,
+    secrets: await configuredSecrets(settings, env),
+  });
   try {
-    return await run(settings, logger);
+    await logStart(settings, logger);
+    for (const warning of resolved.warnings) logger.warn(warning);
+    return await run(settings, logger, argv, env);
   } catch (err) {
     // A backend can only judge some settings once chosen (-backend file without -file): still a usage error.
     if (err instanceof UsageError) {
@@ -59,72 +74,146 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function run(settings: Settings, logger: Logger): Promise<number> {
+async function logStart(settings: Settings, logger: Logger): Promise<void> {
+  logger.info(`starting confd-ts -- version ${await readPackageVersion()}`);
+  logger.info(`log level set to: ${settings.logLevel}`);
   // Node URLs may carry credentials (http://user:pass@host): log the redacted form only.
   const nodes = redactSecrets(settings).nodes;
-  logger.info(
-    `Starting confd-ts (backend ${settings.backend}${nodes.length ? `, nodes ${nodes.join(',')}` : ''})`,
-  );
-  const modes = { noop: settings.noop, syncOnly: settings.syncOnly, keepStageFile: settings.keepStageFile };
-  const connect = () => createStoreClient(settings, logger);
-
-  if (settings.onetime) {
-    // Onetime fails fast: CI wants the exit code now, not a retry loop.
-    const store = await connect();
-    try {
-      return await runOnetime(settings.confdir, settings.prefix, store, modes, logger);
-    } finally {
-      await closeQuietly(store, logger);
-    }
-  }
-
-  await runUntilSignalled(async (signal) => {
-    const store = await connectWithRetry(connect, logger, signal);
-    if (!store) return;
-    try {
-      if (settings.watch) {
-        // -interval stays meaningful with -watch: a full re-render every N seconds (default 600) as a safety
-        // net for anything a watch could miss; files already in sync are not touched, so it costs only reads.
-        const options = { wait: settings.wait, resyncIntervalMs: settings.interval * 1000 };
-        await watchConfdir(settings.confdir, settings.prefix, store, modes, logger, signal, options);
-      } else {
-        await runInterval(settings.confdir, settings.prefix, settings.interval, store, modes, logger, signal);
-      }
-    } finally {
-      await closeQuietly(store, logger);
-    }
-  }, logger);
-  return 0;
+  logger.info(`backend ${settings.backend}${nodes.length ? `, nodes ${nodes.join(', ')}` : ''}`, {
+    backend: settings.backend,
+  });
+  logger.debug(`settings: ${JSON.stringify(redactSecrets(settings))}`);
 }
 
-/** SIGINT/SIGTERM stop the daemon once the resource in flight is done; a second signal exits at once. */
-async function runUntilSignalled(
-  loop: (signal: AbortSignal) => Promise<void>,
-  logger: Logger,
-): Promise<void> {
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
-      logger.warn(`${signal} again: exiting without waiting for the current pass`);
-      process.exit(130);
-    }
-    logger.info(`${signal} received: finishing the resource in flight, then exiting`);
-    controller.abort();
+async function run(settings: Settings, logger: ClosableLogger, argv: string[], env: NodeJS.ProcessEnv) {
+  const events = new EventBus((err) => logger.error(`event subscriber failed: ${errorMessage(err)}`));
+  logEvents(events, logger);
+  // -noop shows the change: the diff goes to stdout, the log line to stderr.
+  events.on('resource', (event) => {
+    if (event.diff !== undefined)
+      process.stdout.write(event.diff.endsWith('\n') ? event.diff : `${event.diff}\n`);
+  });
+  const connect = (s: Settings) => async (): Promise<StoreClient> => {
+    const options = backendOptions(s);
+    const store = await createStoreClient(options, logger);
+    return observeStore(store, {
+      backend: s.backend,
+      endpoints: redactSecrets(s).nodes,
+      requestTimeoutMs: s.requestTimeoutMs,
+      events,
+    });
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    await loop(controller.signal);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+  const modes = { noop: settings.noop, syncOnly: settings.syncOnly, keepStageFile: settings.keepStageFile };
+  const shutdown = new Shutdown(logger, settings.shutdownTimeoutMs);
+
+  if (settings.onetime) {
+    shutdown.install();
+    try {
+      // Onetime fails fast: CI wants the exit code now, not a retry loop.
+      const store = await connect(settings)();
+      try {
+        const code = await runOnetime({
+          confdir: settings.confdir,
+          prefix: settings.prefix,
+          store,
+          modes,
+          logger,
+          events,
+          signal: shutdown.stop.signal,
+          cancel: shutdown.kill.signal,
+        });
+        return shutdown.signal ? shutdown.exitCode() : code;
+      } finally {
+        await closeQuietly(store, logger);
+      }
+    } finally {
+      shutdown.uninstall();
+    }
   }
+
+  let daemon: Daemon | undefined;
+  shutdown.install(() => {
+    if (daemon) void daemon.reload('signal');
+    else logger.info('not started yet: nothing to reload');
+  });
+  try {
+    const policy = await loadRetryPolicy();
+    const store = await connectWithRetry(connect(settings), {
+      backend: settings.backend,
+      events,
+      policy,
+      signal: shutdown.stop.signal,
+    });
+    if (!store) return 0;
+    let current = settings;
+    daemon = new Daemon({
+      mode: settings.watch ? 'watch' : 'interval',
+      confdir: settings.confdir,
+      prefix: settings.prefix,
+      intervalMs: settings.interval * 1000,
+      ...(settings.wait ? { wait: settings.wait } : {}),
+      modes,
+      store,
+      logger,
+      events,
+      policy,
+      cancel: shutdown.kill.signal,
+      rereadSettings: async (): Promise<SettingsUpdate> => {
+        const next = await readCommandLine(argv, env);
+        if (next.kind !== 'run') throw new ConfdError('the command line no longer resolves to a run');
+        const update = settingsUpdate(current, next.settings, connect, logger);
+        logger.setLevel(next.settings.logLevel);
+        current = next.settings;
+        return update;
+      },
+    });
+    const running = daemon.run(shutdown.stop.signal);
+    await Promise.race([running, unwound(shutdown.kill.signal, UNWIND_MS)]);
+    await closeQuietly(daemon.storeClient, logger);
+    return 0;
+  } finally {
+    shutdown.uninstall();
+  }
+}
+
+/** What a reload may change live; anything else needs a restart, and says so. */
+function settingsUpdate(
+  before: Settings,
+  after: Settings,
+  connect: (s: Settings) => () => Promise<StoreClient>,
+  logger: Logger,
+): SettingsUpdate {
+  const update: SettingsUpdate = { prefix: after.prefix, ...(after.wait ? { wait: after.wait } : {}) };
+  if (JSON.stringify(backendOptions(before)) !== JSON.stringify(backendOptions(after)))
+    update.connect = connect(after);
+  const live = new Set<keyof Settings>(['prefix', 'wait', 'logLevel', 'configFile']);
+  for (const key of Object.keys({ ...before, ...after }) as (keyof Settings)[]) {
+    if (live.has(key) || key in backendOptions(after)) continue;
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key]))
+      logger.warn(`reload: a change to "${key}" takes effect after a restart`);
+  }
+  return update;
+}
+
+/** Resolves `ms` after `signal` aborted: how long the work cut short may take to unwind. */
+function unwound(signal: AbortSignal, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const start = (): void => void setTimeout(resolve, ms).unref();
+    if (signal.aborted) start();
+    else signal.addEventListener('abort', start, { once: true });
+  });
 }
 
 async function closeQuietly(store: StoreClient, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await store.close();
+    await Promise.race([
+      store.close(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS))),
+    ]);
   } catch (err) {
     logger.debug(`closing the store client: ${errorMessage(err)}`);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -30,3 +30,30 @@ export function redactSecrets(settings: Readonly<Settings>): Settings {
 export function redactUrlCredentials(text: string): string {
   return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/gi, `$1:${REDACTED}@`);
 }
+
+/** Lines of a key file at least this long are masked: PEM bodies, not "-----END KEY-----" alone. */
+const MIN_KEY_LINE = 16;
+
+/**
+ * Every secret this run was given, for the logger to mask wherever it shows up: the secret settings
+ * (password, auth token, secret-id, client key), the Consul token from the environment, and the contents of
+ * the client key file, line by line.
+ */
+export async function configuredSecrets(
+  settings: Readonly<Settings>,
+  env: Record<string, string | undefined> = process.env,
+): Promise<string[]> {
+  const secrets: string[] = [];
+  for (const key of SECRET_KEYS) {
+    const value = settings[key];
+    if (typeof value === 'string' && value !== '') secrets.push(value);
+  }
+  const consulToken = env.CONSUL_HTTP_TOKEN;
+  if (consulToken) secrets.push(consulToken);
+  if (settings.clientKey) {
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile(settings.clientKey, 'utf8').catch(() => '');
+    for (const line of text.split('\n')) if (line.trim().length >= MIN_KEY_LINE) secrets.push(line.trim());
+  }
+  return secrets;
+}

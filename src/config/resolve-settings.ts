@@ -1,20 +1,15 @@
 import { ConfigError, UsageError } from '../errors.js';
-import { parseFlags } from '../cli/flags.js';
-import { versionText } from '../cli/version.js';
 import { loadConfigFile } from './config-file.js';
 import { settingsFromEnv } from './env-settings.js';
 import { ignoredSettingWarnings, type ExplicitSettings } from './ignored-settings.js';
 import { SETTING_SPECS } from './setting-specs.js';
 import { DEFAULT_SETTINGS, type Settings } from './settings.js';
 
-export type ResolvedSettings =
-  | {
-      kind: 'run';
-      settings: Settings;
-      /** Config file oddities and explicitly set settings the run ignores; main() logs them at WARN. */
-      warnings: string[];
-    }
-  | { kind: 'help' | 'version'; text: string };
+export interface ResolvedSettings {
+  settings: Settings;
+  /** Config file oddities and explicitly set settings the run ignores; main() logs them at WARN. */
+  warnings: string[];
+}
 
 export interface ResolveOptions {
   /** Replaces built-in defaults (tests point configFile at a temp dir instead of /etc/confd). */
@@ -22,38 +17,34 @@ export interface ResolveOptions {
 }
 
 /**
- * Builds the run configuration: defaults < confd.toml < CONFD_* variables < flags. Upstream confd lets the
- * file override flags; here the command line always wins. Throws UsageError for the command line (exit 2)
- * and ConfigError for the config file or environment (exit 1). No process state is read or changed.
+ * Builds the run configuration: defaults < confd.toml < CONFD_* variables < flags. `flags` holds only what
+ * the command line set (the face parses argv and hands it down). Upstream confd lets the file override
+ * flags; here the command line always wins. Throws UsageError for a flag (exit 2) and ConfigError for the
+ * config file or environment (exit 1). No process state is read or changed.
  */
 export async function resolveSettings(
-  argv: string[],
+  flags: Readonly<Partial<Settings>>,
   env: Record<string, string | undefined>,
   options: ResolveOptions = {},
 ): Promise<ResolvedSettings> {
-  const flags = parseFlags(argv);
-  if (flags.kind === 'help') return { kind: 'help', text: flags.text };
-  if (flags.kind === 'version') return { kind: 'version', text: await versionText() };
-
   const defaults: Settings = { ...DEFAULT_SETTINGS, ...options.defaults };
   const fromEnv = settingsFromEnv(env);
-  const named = flags.values.configFile ?? fromEnv.configFile;
+  const named = flags.configFile ?? fromEnv.configFile;
   const configFile = named ?? defaults.configFile;
   // `-config-file ""` means "no config file", as an empty path never existed for confd either.
   const fromFile =
     configFile === '' ? { values: {}, warnings: [] } : await loadConfigFile(configFile, named !== undefined);
 
-  const merged: Settings = { ...defaults, ...fromFile.values, ...fromEnv, ...flags.values, configFile };
+  const merged: Settings = { ...defaults, ...fromFile.values, ...fromEnv, ...flags, configFile };
   // Fresh arrays: the defaults' arrays are shared and must never be mutated through a result.
   const settings: Settings = { ...merged, nodes: [...merged.nodes], files: [...merged.files] };
   if (settings.srvDomain && !settings.srvRecord) {
     // confd derives the record from the backend name: -srv-domain example.com -> _etcd._tcp.example.com.
     settings.srvRecord = `_${settings.backend}._tcp.${settings.srvDomain}.`;
   }
-  const explicit = explicitSettings(flags.values, fromEnv, fromFile.values, configFile);
+  const explicit = explicitSettings(flags, fromEnv, fromFile.values, configFile);
   rejectNodeCredentials(settings.nodes, explicit.get('nodes') ?? '-node');
   return {
-    kind: 'run',
     settings,
     warnings: [...fromFile.warnings, ...ignoredSettingWarnings(settings, explicit)],
   };
@@ -72,7 +63,7 @@ function rejectNodeCredentials(nodes: readonly string[], source: string): void {
 
 /** Names each setting a layer set after the layer that wins (flags over CONFD_* over confd.toml). */
 function explicitSettings(
-  flags: Partial<Settings>,
+  flags: Readonly<Partial<Settings>>,
   env: Partial<Settings>,
   file: Partial<Settings>,
   configFile: string,

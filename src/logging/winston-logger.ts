@@ -1,16 +1,15 @@
 import { hostname as osHostname } from 'node:os';
-import type { LogLevel } from '../config/settings.js';
-import type { Logger } from './logger.js';
-import { redactUrlCredentials } from '../config/redact-secrets.js';
+import type { LogFormat, LogLevel } from '../config/settings.js';
+import type { LogFields, Logger } from './logger.js';
+import { SecretMask } from './secret-mask.js';
 
 export { redactSecrets } from '../config/redact-secrets.js';
+export type { LogFormat };
 
 /**
  * winston behind the Logger seam. winston costs ~60 ms to import, more than the whole `-onetime` file
  * backend run should, so it loads lazily and createLogger is async.
  */
-
-export type LogFormat = 'text' | 'json';
 
 export interface LoggerOptions {
   level: LogLevel;
@@ -18,6 +17,8 @@ export interface LoggerOptions {
   format?: LogFormat;
   /** Defaults to process.stderr, where confd logs. */
   stream?: NodeJS.WritableStream;
+  /** Masked in every line and field (see SecretMask); URL passwords are masked regardless. */
+  secrets?: Iterable<string>;
   /** Overridable for tests; default: os.hostname(), process.pid and the current time. */
   hostname?: string;
   pid?: number;
@@ -27,6 +28,8 @@ export interface LoggerOptions {
 export interface ClosableLogger extends Logger {
   /** Flushes and detaches winston. Later messages are still written, straight to the stream. */
   close(): Promise<void>;
+  /** A live reload may change the level. */
+  setLevel(level: LogLevel): void;
 }
 
 export interface LogEntry {
@@ -35,6 +38,7 @@ export interface LogEntry {
   message: string;
   hostname: string;
   pid: number;
+  fields?: LogFields;
 }
 
 const LEVELS: Readonly<Record<LogLevel, number>> = { error: 0, warn: 1, info: 2, debug: 3 };
@@ -52,21 +56,28 @@ function timestamp(time: Date): string {
   return time.toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
+const NO_SECRETS = new SecretMask();
+
 /**
  * text: `2026-11-22T10:00:00Z host confd[1234]: INFO message`
- * json: `{"time":"2026-11-22T10:00:00Z","level":"info","msg":"message","hostname":"host","pid":1234}`
- * (logrus's JSON field names, so existing confd log pipelines keep working).
+ * json: `{"time":"2026-11-22T10:00:00Z","level":"info","msg":"message","hostname":"host","pid":1234,"dest":...}`
+ * (logrus's JSON field names, so existing confd log pipelines keep working; the fields that apply
+ * follow). Secrets are masked in the message and in every field.
  */
-export function formatLogLine(entry: LogEntry, format: LogFormat = 'text'): string {
+export function formatLogLine(entry: LogEntry, format: LogFormat = 'text', mask = NO_SECRETS): string {
   const level = LEVEL_NAMES[entry.level];
-  const message = redactUrlCredentials(entry.message);
+  const message = mask.mask(entry.message);
   if (format === 'json') {
+    const fields: Record<string, string> = {};
+    for (const [name, value] of Object.entries(entry.fields ?? {}))
+      if (typeof value === 'string') fields[name] = mask.mask(value);
     return JSON.stringify({
       time: timestamp(entry.time),
       level,
       msg: message,
       hostname: entry.hostname,
       pid: entry.pid,
+      ...fields,
     });
   }
   return `${timestamp(entry.time)} ${entry.hostname} confd[${entry.pid}]: ${level.toUpperCase()} ${message}`;
@@ -79,30 +90,43 @@ export async function createLogger(options: LoggerOptions): Promise<ClosableLogg
   const host = options.hostname ?? osHostname();
   const pid = options.pid ?? process.pid;
   const now = options.now ?? (() => new Date());
-  const line = (level: LogLevel, message: string): string =>
-    formatLogLine({ time: now(), level, message, hostname: host, pid }, format);
+  const mask = new SecretMask(options.secrets);
+  let current = options.level;
+  const line = (level: LogLevel, message: string, fields?: LogFields): string =>
+    formatLogLine(
+      { time: now(), level, message, hostname: host, pid, ...(fields ? { fields } : {}) },
+      format,
+      mask,
+    );
 
   const logger = winston.createLogger({
     levels: LEVELS,
     level: options.level,
-    format: winston.format.printf((info) => line(info.level as LogLevel, String(info.message))),
+    format: winston.format.printf((info) =>
+      line(info.level as LogLevel, String(info.message), info.fields as LogFields | undefined),
+    ),
     transports: [new winston.transports.Stream({ stream, eol: '\n' })],
   });
 
   let closed = false;
-  const log = (level: LogLevel, message: string): void => {
+  const log = (level: LogLevel, message: string, fields?: LogFields): void => {
+    if (LEVELS[level] > LEVELS[current]) return;
     if (!closed) {
-      logger.log(level, message);
-    } else if (LEVELS[level] <= LEVELS[options.level]) {
-      stream.write(`${line(level, message)}\n`);
+      logger.log(level, message, fields ? { fields } : {});
+    } else {
+      stream.write(`${line(level, message, fields)}\n`);
     }
   };
 
   return {
-    debug: (message) => log('debug', message),
-    info: (message) => log('info', message),
-    warn: (message) => log('warn', message),
-    error: (message) => log('error', message),
+    debug: (message, fields) => log('debug', message, fields),
+    info: (message, fields) => log('info', message, fields),
+    warn: (message, fields) => log('warn', message, fields),
+    error: (message, fields) => log('error', message, fields),
+    setLevel: (level) => {
+      current = level;
+      logger.level = level;
+    },
     close: () => {
       if (closed) return Promise.resolve();
       closed = true;

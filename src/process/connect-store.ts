@@ -1,32 +1,55 @@
 import type { StoreClient } from '../backends/store-client.js';
-import { BackendError, errorMessage } from '../errors.js';
-import type { Logger } from '../logging/logger.js';
-import { backoffDelay } from './backoff.js';
+import { BackendError } from '../errors.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { RetryPolicy } from '../retry-policy.js';
 import type { WatchClock } from './watch-clock.js';
 import { systemClock } from './watch-clock.js';
 
 /**
  * Connects for a daemon (interval or watch mode): a store that is down when confd starts is retried with
- * capped, jittered backoff until it answers or the daemon is asked to stop, so a host that boots before its
+ * the one retry policy until it answers or the daemon is asked to stop, so a host that boots before its
  * store still converges. Only unreachable stores are retried; anything else (unsupported backend, bad TLS
  * files, a -file that is missing) is a configuration fault and fails at once. Resolves undefined when
- * `signal` aborts first.
+ * `signal` aborts first. Each attempt is a `store` event with op "connect".
  */
 export async function connectWithRetry(
   connect: () => Promise<StoreClient>,
-  logger: Logger,
-  signal: AbortSignal,
-  options: { clock?: WatchClock; random?: () => number } = {},
+  options: {
+    backend: string;
+    events: EventBus;
+    policy: RetryPolicy;
+    signal: AbortSignal;
+    clock?: WatchClock;
+  },
 ): Promise<StoreClient | undefined> {
+  const { backend, events, policy, signal } = options;
   const clock = options.clock ?? systemClock;
-  for (let attempt = 0; !signal.aborted; attempt++) {
+  const pacer = policy.pacer();
+  while (!signal.aborted) {
+    const started = performance.now();
     try {
-      return await connect();
+      const store = await connect();
+      events.emit({
+        type: 'store',
+        backend,
+        op: 'connect',
+        ok: true,
+        durationMs: performance.now() - started,
+      });
+      return store;
     } catch (err) {
       if (!(err instanceof BackendError)) throw err;
-      const delayMs = backoffDelay(attempt, options.random);
-      logger.error(`${errorMessage(err)}; retrying in ${(delayMs / 1000).toFixed(1)} s`);
-      await clock.sleep(delayMs, signal);
+      const retryInMs = pacer.nextDelay();
+      events.emit({
+        type: 'store',
+        backend,
+        op: 'connect',
+        ok: false,
+        durationMs: performance.now() - started,
+        error: err,
+        retryInMs,
+      });
+      await clock.sleep(retryInMs, signal);
     }
   }
   return undefined;

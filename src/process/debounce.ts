@@ -5,14 +5,20 @@ import type { WaitWindow } from '../config/wait-window.js';
  * tested without timers. A burst of marks on an item collapses into one entry that is due `minMs` after the
  * latest mark, but never later than `maxMs` after the first one; a window of zero makes it due at once.
  * Different windows on one item take the earliest deadline, so an immediate mark (a resync) is never held
- * back by a longer window.
+ * back by a longer window. `notBefore` holds an item back whatever its window (a failed resource backing
+ * off is not rendered again by every change that comes along).
  */
 export class DebounceQueue<K> {
   private readonly pending = new Map<K, { dueAt: number; deadline: number }>();
 
-  mark(key: K, window: WaitWindow, now: number): void {
+  mark(key: K, window: WaitWindow, now: number, notBefore = -Infinity): void {
     const deadline = Math.min(this.pending.get(key)?.deadline ?? Infinity, now + window.maxMs);
-    this.pending.set(key, { deadline, dueAt: Math.min(now + window.minMs, deadline) });
+    this.pending.set(key, { deadline, dueAt: Math.max(Math.min(now + window.minMs, deadline), notBefore) });
+  }
+
+  /** Drops an item (a resource that was removed). */
+  delete(key: K): void {
+    this.pending.delete(key);
   }
 
   /** When the earliest item falls due; undefined when nothing is pending. */

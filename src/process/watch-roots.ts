@@ -2,13 +2,19 @@ import { keyIsUnder } from '../key-path.js';
 import { prefixedKeys } from '../resources/load-resources.js';
 import type { TemplateResource } from '../resources/template-resource.js';
 
+/** What watch-roots needs of a resource: its identity, prefix and keys. */
+export interface RootMember {
+  id: string;
+  resource: Pick<TemplateResource, 'prefix' | 'keys'>;
+}
+
 /** One watched prefix and the resources that depend on something under it. */
 export interface WatchRoot {
   prefix: string;
-  /** The resources' store keys lying under `prefix`, sorted: what the backend is asked to watch. */
+  /** The resources' store keys lying under `prefix`, sorted: what the watch reports changes to. */
   keys: string[];
-  /** Indexes into the resource list, ascending. */
-  resources: number[];
+  /** Ids of the resources under it, in the order given. */
+  members: string[];
 }
 
 /**
@@ -25,23 +31,18 @@ export function resourceRoots(resource: Pick<TemplateResource, 'prefix' | 'keys'
  * The fewest prefixes that cover every resource: deduplicated, and a prefix lying under another one is
  * dropped, so the store carries one watch per prefix however many resources share it.
  */
-export function watchRoots(resources: readonly Pick<TemplateResource, 'prefix' | 'keys'>[]): WatchRoot[] {
-  const own = resources.map(resourceRoots);
-  const candidates = [...new Set(own.flat())].sort();
+export function watchRoots(resources: readonly RootMember[]): WatchRoot[] {
+  const own = resources.map((member) => ({ member, roots: resourceRoots(member.resource) }));
+  const candidates = [...new Set(own.flatMap((o) => o.roots))].sort();
   const prefixes = candidates.filter(
     (prefix) => !candidates.some((other) => other !== prefix && keyIsUnder(prefix, other)),
   );
   return prefixes.map((prefix) => {
-    const members: number[] = [];
-    own.forEach((roots, index) => {
-      if (roots.some((root) => keyIsUnder(root, prefix))) members.push(index);
-    });
+    const members = own.filter((o) => o.roots.some((root) => keyIsUnder(root, prefix)));
     const keys = new Set<string>();
-    for (const index of members) {
-      const resource = resources[index];
-      if (resource) for (const key of prefixedKeys(resource)) if (keyIsUnder(key, prefix)) keys.add(key);
-    }
-    return { prefix, keys: [...keys].sort(), resources: members };
+    for (const { member } of members)
+      for (const key of prefixedKeys(member.resource)) if (keyIsUnder(key, prefix)) keys.add(key);
+    return { prefix, keys: [...keys].sort(), members: members.map((o) => o.member.id) };
   });
 }
 
@@ -55,16 +56,14 @@ export function changeAffects(keys: readonly string[], changedKey: string): bool
 }
 
 /**
- * The resources of `root` to re-render after a change: those whose keys a changed key affects, or all of
+ * The members of `root` to re-render after a change: those whose keys a changed key affects, or all of
  * them when the backend could not say what changed (`changedKeys` undefined).
  */
-export function dirtyResources(
+export function dirtyMembers(
   root: WatchRoot,
-  resourceKeys: readonly (readonly string[])[],
+  keysOf: (id: string) => readonly string[],
   changedKeys: readonly string[] | undefined,
-): number[] {
-  if (changedKeys === undefined) return [...root.resources];
-  return root.resources.filter((index) =>
-    changedKeys.some((changed) => changeAffects(resourceKeys[index] ?? [], changed)),
-  );
+): string[] {
+  if (changedKeys === undefined) return [...root.members];
+  return root.members.filter((id) => changedKeys.some((changed) => changeAffects(keysOf(id), changed)));
 }

@@ -1,4 +1,4 @@
-import type { KVPairs } from '../backends/store-client.js';
+import type { KVPairs } from '../kv-pairs.js';
 import { ConfdError } from '../errors.js';
 import { compareGoStrings } from './go-strings.js';
 import { goBase, goClean, goDir } from './go-path.js';
@@ -20,13 +20,21 @@ export class KeyNotFoundError extends ConfdError {
 
 /**
  * The values a template sees, with confd's memkv semantics. Keys are absolute and already stripped of the
- * resource prefix; lookups are exact (no cleaning), as in confd. Immutable: one store per render.
+ * resource prefix; lookups are exact (no cleaning), as in confd. The pairs never change: one store per
+ * render, which also records the keys the render missed.
  */
 export class KVStore {
   private readonly pairs: ReadonlyMap<string, string>;
+  /** Keys get/getv asked for that the store lacks, with or without a default standing in. */
+  private readonly misses = new Set<string>();
 
   constructor(pairs: KVPairs) {
     this.pairs = new Map(Object.entries(pairs));
+  }
+
+  /** What the render asked for and did not find, sorted: shown per resource on /status. */
+  missingKeys(): string[] {
+    return [...this.misses].sort();
   }
 
   exists(key: string): boolean {
@@ -35,7 +43,10 @@ export class KVStore {
 
   get(key: string): KVPair {
     const value = this.pairs.get(key);
-    if (value === undefined) throw new KeyNotFoundError(key);
+    if (value === undefined) {
+      this.misses.add(key);
+      throw new KeyNotFoundError(key);
+    }
     return pair(key, value);
   }
 
@@ -54,6 +65,7 @@ export class KVStore {
   getv(key: string, defaultValue?: string): string {
     const value = this.pairs.get(key);
     if (value !== undefined) return value;
+    this.misses.add(key);
     if (defaultValue !== undefined) return defaultValue;
     throw new KeyNotFoundError(key);
   }

@@ -6,8 +6,19 @@ import type { BackendOptions } from '../../src/backends/store-client.js';
  * `overrides` applied.
  */
 export function backendOptions(overrides: Partial<BackendOptions>): BackendOptions {
-  const { backend, nodes, scheme, clientInsecure, basicAuth, separator, files, filter, connectTimeoutMs } =
-    DEFAULT_SETTINGS;
+  const {
+    backend,
+    nodes,
+    scheme,
+    clientInsecure,
+    basicAuth,
+    separator,
+    files,
+    filter,
+    connectTimeoutMs,
+    requestTimeoutMs,
+    watchPollMs,
+  } = DEFAULT_SETTINGS;
   return {
     backend,
     nodes,
@@ -18,6 +29,8 @@ export function backendOptions(overrides: Partial<BackendOptions>): BackendOptio
     files,
     filter,
     connectTimeoutMs,
+    requestTimeoutMs,
+    watchPollMs,
     ...overrides,
   };
 }

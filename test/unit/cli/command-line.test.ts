@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveSettings, type ResolvedSettings } from '../../../src/config/resolve-settings.js';
+import { readCommandLine, type CommandLine } from '../../../src/cli/command-line.js';
 import { DEFAULT_SETTINGS, type Settings } from '../../../src/config/settings.js';
 import { ConfigError, UsageError } from '../../../src/errors.js';
 import { rejection } from '../../support/async.js';
 
-describe('resolveSettings', () => {
+describe('readCommandLine (flags, CONFD_*, confd.toml)', () => {
   let dir: string;
   /** Points the default config file into the temp dir so /etc/confd on the test machine never matters. */
   let defaults: Partial<Settings>;
@@ -25,7 +25,7 @@ describe('resolveSettings', () => {
   }
 
   async function run(argv: string[], env: Record<string, string | undefined> = {}) {
-    const result: ResolvedSettings = await resolveSettings(argv, env, { defaults });
+    const result: CommandLine = await readCommandLine(argv, env, { defaults });
     if (result.kind !== 'run') throw new Error(`expected a run, got ${result.kind}`);
     return result;
   }
@@ -236,14 +236,14 @@ describe('resolveSettings', () => {
   describe('command line', () => {
     it('rejects bad flags with a UsageError before reading any file', async () => {
       const err = await rejection(
-        resolveSettings(['-interval', 'abc', '-config-file', join(dir, 'nope.toml')], {}),
+        readCommandLine(['-interval', 'abc', '-config-file', join(dir, 'nope.toml')], {}),
       );
       expect(err).to.be.instanceOf(UsageError);
       expect((err as UsageError).flag).to.equal('interval');
     });
 
     it('returns help text for --help', async () => {
-      const result = await resolveSettings(['--help'], {});
+      const result = await readCommandLine(['--help'], {});
       expect(result.kind).to.equal('help');
       expect((result as { text: string }).text).to.include('-onetime');
     });
@@ -253,7 +253,7 @@ describe('resolveSettings', () => {
         version: string;
       };
       for (const flag of ['-version', '--version']) {
-        const result = await resolveSettings([flag], {});
+        const result = await readCommandLine([flag], {});
         expect(result.kind).to.equal('version');
         expect((result as { text: string }).text).to.match(
           new RegExp(`^confd ${pkg.version.replace(/\./g, '\\.')} `),

@@ -1,0 +1,180 @@
+import type { StoreClient } from '../backends/store-client.js';
+import { errorMessage } from '../errors.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { KVPairs } from '../kv-pairs.js';
+import type { Logger } from '../logging/logger.js';
+import { runCommand, substituteVars } from '../sync/run-command.js';
+import { failureReason } from './failure-reason.js';
+import type { LoadedResource } from './load-config.js';
+import type { ResourceResult, SyncModes } from './sync-resource.js';
+import { syncResource } from './sync-resource.js';
+
+/** Resources rendered and synced at once; each still waits for the others sharing its dest. */
+export const BATCH_CONCURRENCY = 8;
+
+export interface BatchContext {
+  store: StoreClient;
+  modes: SyncModes;
+  logger: Logger;
+  events: EventBus;
+  /**
+   * Once aborted, no further resource is started: a daemon asked to stop must not sit through every
+   * remaining check and reload. Resources already written still get their reload, so no new file is left
+   * without it.
+   */
+  signal?: AbortSignal;
+  /**
+   * Aborting cuts the work in flight short (the shutdown timeout ran out): the store read is abandoned
+   * and running check and reload commands are killed with their process group.
+   */
+  cancel?: AbortSignal;
+  /**
+   * Reload commands (after substitution) that failed in an earlier batch of the same daemon. Their files
+   * are already written, so a retry finds them in sync; the reload must still run until it succeeds.
+   */
+  pendingReloads?: Set<string>;
+  /** Sees each final result before its event is emitted (a daemon adds the retry delay of a failure). */
+  onResult?(result: ResourceResult): void;
+}
+
+/**
+ * One batch: ONE read of the store for the keys of every resource in it (a snapshot they all render from),
+ * then each resource rendered and synced, several at a time, and finally the reload commands of those
+ * that changed. Resources that share a reload command (after {{.dest}} substitution) trigger it once per
+ * batch: three nginx vhosts changing together mean one nginx reload. One failing resource never stops
+ * the others. Resources writing the same dest run one after the other, in order.
+ *
+ * Every outcome goes into the event stream; the results are returned in the order given.
+ */
+export async function runBatch(
+  resources: readonly LoadedResource[],
+  ctx: BatchContext,
+): Promise<ResourceResult[]> {
+  if (resources.length === 0 || ctx.signal?.aborted) return [];
+  const snapshot = await readSnapshot(resources, ctx);
+  const results = new Map<LoadedResource, ResourceResult>();
+  if (snapshot instanceof Error) {
+    for (const loaded of resources) results.set(loaded, storeFailure(loaded, snapshot));
+  } else {
+    await forEachByDest(resources, async (loaded) => {
+      if (ctx.signal?.aborted) return;
+      results.set(loaded, await syncResource(loaded, snapshot, ctx));
+    });
+  }
+  const ordered = resources.flatMap((loaded) => results.get(loaded) ?? []);
+  await runReloads(ordered, ctx);
+  for (const result of ordered) {
+    ctx.onResult?.(result);
+    ctx.events.emit(result.event);
+  }
+  return ordered;
+}
+
+async function readSnapshot(
+  resources: readonly LoadedResource[],
+  ctx: BatchContext,
+): Promise<KVPairs | Error> {
+  const keys = [...new Set(resources.flatMap((loaded) => loaded.keys))].sort();
+  try {
+    return await ctx.store.getValues(keys, ctx.cancel ? { signal: ctx.cancel } : {});
+  } catch (err) {
+    return err instanceof Error ? err : new Error(errorMessage(err));
+  }
+}
+
+function storeFailure(loaded: LoadedResource, error: Error): ResourceResult {
+  const reason = failureReason(error);
+  return {
+    loaded,
+    outcome: 'failed',
+    error,
+    reason,
+    event: {
+      type: 'resource',
+      resource: loaded.ref,
+      outcome: 'failed',
+      durationMs: 0,
+      missingKeys: [],
+      error,
+      reason,
+    },
+  };
+}
+
+/** Runs `work` over the resources, BATCH_CONCURRENCY at a time, never two with the same dest at once. */
+async function forEachByDest(
+  resources: readonly LoadedResource[],
+  work: (loaded: LoadedResource) => Promise<void>,
+): Promise<void> {
+  const byDest = new Map<string, LoadedResource[]>();
+  for (const loaded of resources) {
+    const group = byDest.get(loaded.resource.dest) ?? [];
+    group.push(loaded);
+    byDest.set(loaded.resource.dest, group);
+  }
+  const groups = [...byDest.values()];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let group = groups[next++]; group; group = groups[next++]) {
+      for (const loaded of group) await work(loaded);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, groups.length) }, worker));
+}
+
+async function runReloads(results: readonly ResourceResult[], ctx: BatchContext): Promise<void> {
+  if (ctx.modes.syncOnly || ctx.modes.noop) return;
+  const reloads = new Map<string, ResourceResult[]>();
+  for (const result of results) {
+    const command = result.loaded.resource.reloadCmd;
+    if (!command) continue;
+    const key = reloadKey(result.loaded);
+    const needed =
+      result.outcome === 'updated' || (result.outcome === 'in_sync' && ctx.pendingReloads?.has(key) === true);
+    if (!needed) continue;
+    reloads.set(key, [...(reloads.get(key) ?? []), result]);
+  }
+  for (const [key, affected] of reloads) {
+    const { resource } = affected[0]!.loaded;
+    const started = performance.now();
+    try {
+      await runCommand(
+        resource.reloadCmd ?? '',
+        // After the rename the staged file *is* dest, so both names point at the new content.
+        { src: resource.dest, dest: resource.dest },
+        resource.reloadCmdTimeoutMs,
+        ctx.logger,
+        'reload',
+      );
+      ctx.pendingReloads?.delete(key);
+      ctx.events.emit({
+        type: 'reload',
+        resources: affected.map((r) => r.loaded.ref),
+        ok: true,
+        run: { exitCode: 0, durationMs: performance.now() - started },
+      });
+    } catch (err) {
+      ctx.pendingReloads?.add(key);
+      const error = err instanceof Error ? err : new Error(String(err));
+      const reason = failureReason(err, 'reload');
+      ctx.events.emit({
+        type: 'reload',
+        resources: affected.map((r) => r.loaded.ref),
+        ok: false,
+        run: { durationMs: performance.now() - started },
+        error,
+      });
+      for (const result of affected) {
+        result.outcome = 'failed';
+        result.error = error;
+        result.reason = reason;
+        result.event = { ...result.event, outcome: 'failed', error, reason };
+      }
+    }
+  }
+}
+
+function reloadKey(loaded: LoadedResource): string {
+  const { resource } = loaded;
+  return substituteVars(resource.reloadCmd ?? '', { src: resource.dest, dest: resource.dest });
+}

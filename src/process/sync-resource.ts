@@ -1,0 +1,104 @@
+import { keyIsUnder, stripPrefix } from '../key-path.js';
+import type { KVPairs } from '../kv-pairs.js';
+import type { FailureReason, ResourceEvent, ResourceOutcome } from '../events/events.js';
+import type { Logger } from '../logging/logger.js';
+import { syncFile } from '../sync/sync-file.js';
+import { KVStore } from '../template/kv-store.js';
+import { failureReason } from './failure-reason.js';
+import type { LoadedResource } from './load-config.js';
+
+export interface SyncModes {
+  noop: boolean;
+  syncOnly: boolean;
+  keepStageFile: boolean;
+}
+
+export interface ResourceResult {
+  loaded: LoadedResource;
+  outcome: ResourceOutcome;
+  error?: Error;
+  reason?: FailureReason;
+  /** What the event stream is told; the batch completes it (reload failures, retry delay). */
+  event: ResourceEvent;
+}
+
+export interface SyncContext {
+  modes: SyncModes;
+  logger: Logger;
+}
+
+/**
+ * Renders one resource from a snapshot of the store and syncs its destination. Never throws: a failure is
+ * a result with its reason. The reload is the batch's business (it runs once for resources sharing it).
+ */
+export async function syncResource(
+  loaded: LoadedResource,
+  snapshot: KVPairs,
+  ctx: SyncContext,
+): Promise<ResourceResult> {
+  const { resource } = loaded;
+  const started = performance.now();
+  const store = new KVStore(visibleValues(loaded, snapshot));
+  let renderMs: number | undefined;
+  const result = (outcome: ResourceOutcome, extra: Partial<ResourceEvent> = {}): ResourceResult => {
+    const event: ResourceEvent = {
+      type: 'resource',
+      resource: loaded.ref,
+      outcome,
+      durationMs: performance.now() - started,
+      missingKeys: store.missingKeys(),
+      ...(renderMs === undefined ? {} : { renderMs }),
+      ...extra,
+    };
+    return {
+      loaded,
+      outcome,
+      event,
+      ...(event.error ? { error: event.error } : {}),
+      ...(event.reason ? { reason: event.reason } : {}),
+    };
+  };
+  try {
+    const content = await loaded.template.render(store);
+    renderMs = performance.now() - started;
+    const outcome = await syncFile(
+      {
+        dest: resource.dest,
+        content,
+        mode: resource.mode,
+        uid: resource.uid,
+        gid: resource.gid,
+        checkCmd: resource.checkCmd,
+        checkCmdTimeoutMs: resource.checkCmdTimeoutMs,
+        noop: ctx.modes.noop,
+        syncOnly: ctx.modes.syncOnly,
+        keepStageFile: ctx.modes.keepStageFile,
+      },
+      ctx.logger,
+    );
+    switch (outcome.status) {
+      case 'in-sync':
+        return result('in_sync');
+      case 'would-update':
+        return result('would_update', { diff: outcome.diff });
+      case 'updated':
+        return result('updated');
+    }
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    return result('failed', { error, reason: failureReason(err) });
+  }
+}
+
+/**
+ * The part of the snapshot this resource reads, keyed as its template sees it: relative to the resource
+ * prefix, exactly as confd's memkv store holds them.
+ */
+function visibleValues(loaded: LoadedResource, snapshot: KVPairs): KVPairs {
+  const { keys, resource } = loaded;
+  const visible: KVPairs = {};
+  for (const [key, value] of Object.entries(snapshot)) {
+    if (keys.some((base) => keyIsUnder(key, base))) visible[stripPrefix(key, resource.prefix)] = value;
+  }
+  return visible;
+}
