@@ -57,7 +57,7 @@ export async function runBatch(
     for (const loaded of resources) results.set(loaded, storeFailure(loaded, snapshot));
   } else {
     await forEachByDest(resources, async (loaded) => {
-      if (ctx.signal?.aborted) return;
+      if (ctx.signal?.aborted || ctx.cancel?.aborted) return;
       results.set(loaded, await syncResource(loaded, snapshot, ctx));
     });
   }

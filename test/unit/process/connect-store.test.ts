@@ -3,7 +3,15 @@ import type { StoreClient } from '../../../src/backends/store-client.js';
 import { BackendError, ConfigError } from '../../../src/errors.js';
 import { connectWithRetry } from '../../../src/process/connect-store.js';
 import type { WatchClock } from '../../../src/process/watch-clock.js';
-import { recordingLogger } from '../../support/loggers.js';
+import { EventBus } from '../../../src/events/event-bus.js';
+import { EventRecorder } from './support/event-recorder.js';
+import { fixedRetryPolicy } from './support/daemon-fixture.js';
+
+const policy = fixedRetryPolicy([250, 500, 1000, 2000, 4000, 8000, 16000, 30000]);
+const options = (signal = new AbortController().signal, clock: WatchClock = instantClock()) => {
+  const events = new EventBus();
+  return { recorder: new EventRecorder(events), opts: { backend: 'etcd', events, policy, signal, clock } };
+};
 
 const store = { close: async () => {} } as unknown as StoreClient;
 
@@ -14,25 +22,26 @@ function instantClock(): WatchClock & { sleeps: number[] } {
 }
 
 describe('connectWithRetry', () => {
-  it('retries an unreachable store with growing, capped delays until it answers', async () => {
+  it('retries an unreachable store on the retry policy until it answers, one event per attempt', async () => {
     let calls = 0;
     const clock = instantClock();
-    const logger = recordingLogger();
+    const { recorder, opts } = options(undefined, clock);
     const connect = async () => {
       calls += 1;
-      if (calls <= 12) throw new BackendError('etcd: no endpoint answered', 'etcd', ['127.0.0.1:1']);
+      if (calls <= 9) throw new BackendError('etcd: no endpoint answered', 'etcd', ['127.0.0.1:1']);
       return store;
     };
-    const result = await connectWithRetry(connect, logger, new AbortController().signal, {
-      clock,
-      random: () => 0.999,
-    });
+    const result = await connectWithRetry(connect, opts);
     expect(result).to.equal(store);
-    expect(calls).to.equal(13);
-    expect(clock.sleeps).to.have.length(12);
-    for (let i = 1; i < 7; i++) expect(clock.sleeps[i]).to.be.greaterThan(clock.sleeps[i - 1] ?? Infinity);
-    expect(Math.max(...clock.sleeps)).to.be.at.most(30_000);
-    expect(logger.messages('error')[0]).to.match(/no endpoint answered; retrying in \d+\.\d s/);
+    expect(calls).to.equal(10);
+    expect(clock.sleeps).to.deep.equal([250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+    const attempts = recorder.of('store');
+    expect(attempts.map((e) => [e.op, e.ok])).to.deep.equal([
+      ...Array.from({ length: 9 }, () => ['connect', false]),
+      ['connect', true],
+    ]);
+    expect(attempts[0]?.retryInMs).to.equal(250);
+    expect(attempts[0]?.error?.message).to.equal('etcd: no endpoint answered');
   });
 
   it('fails at once on a configuration fault instead of retrying it', async () => {
@@ -41,9 +50,7 @@ describe('connectWithRetry', () => {
       calls += 1;
       throw new ConfigError('-client-cert: no such file /x.pem');
     };
-    const caught = await connectWithRetry(connect, recordingLogger(), new AbortController().signal, {
-      clock: instantClock(),
-    }).catch((err: unknown) => err);
+    const caught = await connectWithRetry(connect, options().opts).catch((err: unknown) => err);
     expect(caught).to.be.instanceOf(ConfigError);
     expect(calls).to.equal(1);
   });
@@ -57,8 +64,6 @@ describe('connectWithRetry', () => {
     const connect = async (): Promise<StoreClient> => {
       throw new BackendError('consul: no agent answered', 'consul', ['127.0.0.1:1']);
     };
-    expect(await connectWithRetry(connect, recordingLogger(), controller.signal, { clock })).to.equal(
-      undefined,
-    );
+    expect(await connectWithRetry(connect, options(controller.signal, clock).opts)).to.equal(undefined);
   });
 });

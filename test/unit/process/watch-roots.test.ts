@@ -1,12 +1,10 @@
 import { expect } from 'chai';
-import {
-  changeAffects,
-  dirtyResources,
-  resourceRoots,
-  watchRoots,
-} from '../../../src/process/watch-roots.js';
+import { changeAffects, dirtyMembers, resourceRoots, watchRoots } from '../../../src/process/watch-roots.js';
 
 const r = (prefix: string, keys: string[]) => ({ prefix, keys });
+/** Members named by their position, as watchRoots takes them. */
+const members = (resources: ReturnType<typeof r>[]) =>
+  resources.map((resource, i) => ({ id: String(i), resource }));
 
 describe('watch roots', () => {
   it('watches a resource by its prefix, or by each key when it has none', () => {
@@ -20,23 +18,25 @@ describe('watch roots', () => {
   });
 
   it('deduplicates roots and drops those under another root, on path boundaries', () => {
-    const roots = watchRoots([
-      r('/app', ['/db']),
-      r('/app', ['/web']),
-      r('/app/db', ['/']),
-      r('/', ['/appx/y', '/other']),
-      r('/other/deep', ['/z']),
-    ]);
+    const roots = watchRoots(
+      members([
+        r('/app', ['/db']),
+        r('/app', ['/web']),
+        r('/app/db', ['/']),
+        r('/', ['/appx/y', '/other']),
+        r('/other/deep', ['/z']),
+      ]),
+    );
     expect(roots).to.deep.equal([
-      { prefix: '/app', keys: ['/app/db', '/app/web'], resources: [0, 1, 2] },
-      { prefix: '/appx/y', keys: ['/appx/y'], resources: [3] },
-      { prefix: '/other', keys: ['/other', '/other/deep/z'], resources: [3, 4] },
+      { prefix: '/app', keys: ['/app/db', '/app/web'], members: ['0', '1', '2'] },
+      { prefix: '/appx/y', keys: ['/appx/y'], members: ['3'] },
+      { prefix: '/other', keys: ['/other', '/other/deep/z'], members: ['3', '4'] },
     ]);
   });
 
   it('collapses everything into "/" when a resource reads the whole store', () => {
-    const roots = watchRoots([r('/', ['/']), r('/app', ['/db'])]);
-    expect(roots).to.deep.equal([{ prefix: '/', keys: ['/', '/app/db'], resources: [0, 1] }]);
+    const roots = watchRoots(members([r('/', ['/']), r('/app', ['/db'])]));
+    expect(roots).to.deep.equal([{ prefix: '/', keys: ['/', '/app/db'], members: ['0', '1'] }]);
   });
 
   it('treats a changed key as affecting keys it equals, lies under or lies above', () => {
@@ -50,11 +50,12 @@ describe('watch roots', () => {
 
   it('marks dirty only the covering resources of a root, or all of them for an unknown change', () => {
     const resources = [r('/app', ['/db']), r('/app', ['/web']), r('/app/db', ['/'])];
-    const [root] = watchRoots(resources);
-    const keys = [['/app/db'], ['/app/web'], ['/app/db']];
-    expect(dirtyResources(root!, keys, ['/app/db/host'])).to.deep.equal([0, 2]);
-    expect(dirtyResources(root!, keys, ['/app/web/port', '/app/dbx'])).to.deep.equal([1]);
-    expect(dirtyResources(root!, keys, [])).to.deep.equal([]);
-    expect(dirtyResources(root!, keys, undefined)).to.deep.equal([0, 1, 2]);
+    const [root] = watchRoots(members(resources));
+    const keys: Record<string, string[]> = { 0: ['/app/db'], 1: ['/app/web'], 2: ['/app/db'] };
+    const keysOf = (id: string) => keys[id] ?? [];
+    expect(dirtyMembers(root!, keysOf, ['/app/db/host'])).to.deep.equal(['0', '2']);
+    expect(dirtyMembers(root!, keysOf, ['/app/web/port', '/app/dbx'])).to.deep.equal(['1']);
+    expect(dirtyMembers(root!, keysOf, [])).to.deep.equal([]);
+    expect(dirtyMembers(root!, keysOf, undefined)).to.deep.equal(['0', '1', '2']);
   });
 });

@@ -1,11 +1,10 @@
 import type { WatchClock } from '../../../../src/process/watch-clock.js';
 
-/** Lets pending promise callbacks and immediates run, so the processor reacts before the next step. */
-export async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** A WatchClock whose time only moves when the test says so. */
+/**
+ * A WatchClock whose time only moves when the test says so. Moving it wakes, in time order, every sleeper
+ * due by then; a sleep that is already due when asked for resolves at once. Tests then wait for the event
+ * they expect (see EventRecorder), never for a number of turns of the event loop.
+ */
 export class FakeClock implements WatchClock {
   private time = 0;
   private sleepers: { until: number; wake: () => void }[] = [];
@@ -19,7 +18,7 @@ export class FakeClock implements WatchClock {
   sleep(ms: number, signal: AbortSignal): Promise<void> {
     this.sleeps.push(ms);
     return new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
+      if (signal.aborted || ms <= 0) return resolve();
       const sleeper = {
         until: this.time + ms,
         wake: () => {
@@ -33,19 +32,15 @@ export class FakeClock implements WatchClock {
     });
   }
 
-  /** Moves time forward by `ms`, waking sleepers in time order and letting each wake-up play out. */
-  async advance(ms: number): Promise<void> {
-    // Whatever is already under way (a change being reported) happens before time moves.
-    await settle();
-    const target = this.time + ms;
-    for (;;) {
-      const next = this.sleepers.filter((s) => s.until <= target).sort((a, b) => a.until - b.until)[0];
-      if (!next) break;
-      this.time = Math.max(this.time, next.until);
-      next.wake();
-      await settle();
-    }
-    this.time = target;
-    await settle();
+  /** Moves time forward by `ms` and wakes every sleeper due by then, earliest first. */
+  advance(ms: number): void {
+    this.time += ms;
+    const due = this.sleepers.filter((s) => s.until <= this.time).sort((a, b) => a.until - b.until);
+    for (const sleeper of due) sleeper.wake();
+  }
+
+  /** Sleepers waiting now (a loop that went to sleep). */
+  get waiting(): number {
+    return this.sleepers.length;
   }
 }

@@ -1,9 +1,10 @@
 import type {
   KVPairs,
+  PrefixWatch,
   StoreClient,
-  WatchOptions,
   WatchResult,
 } from '../../../../src/backends/store-client.js';
+import { abortReason } from '../../../../src/backends/watch-event-buffer.js';
 import { BackendError } from '../../../../src/errors.js';
 import { keyIsUnder } from '../../../../src/key-path.js';
 
@@ -14,23 +15,41 @@ interface Waiter {
   reject: (err: unknown) => void;
 }
 
+const refused = (what: string): BackendError =>
+  new BackendError(`fake store: ${what}`, 'fake', ['127.0.0.1:1']);
+
 /**
- * An in-memory store that keeps the StoreClient watch contract: waitIndex 0 answers at once, later waits
- * get every change under the prefix after the index they pass, buffered between calls.
+ * An in-memory store that keeps the StoreClient watch contract: arming answers at once with the current
+ * index, `next` gets every change under the prefix after the index it is given, buffered between calls.
+ * Tests break it on purpose and count what was asked of it.
  */
 export class FakeStore implements StoreClient {
   readonly data: KVPairs = {};
-  readonly watchCalls: { prefix: string; keys: readonly string[]; waitIndex: number }[] = [];
+  /** Every watch() call, by prefix, in order. */
+  readonly arms: string[] = [];
+  /** Every next() call: prefix, index and keys. */
+  readonly waits: { prefix: string; afterIndex: number; keys: readonly string[] }[] = [];
+  /** Prefixes whose watch was released, in order. */
+  readonly releases: string[] = [];
+  /** Every getValues call's keys. */
   readonly reads: (readonly string[])[] = [];
+  closed = false;
   private index = 10;
   private readonly events: { index: number; keys: string[] | undefined }[] = [];
   private readonly waiters = new Set<Waiter>();
-  private failures = 0;
-  /** Arming (waitIndex 0) works but every wait fails at once: a proxy that cuts long polls. */
+  private armFailures = 0;
+  /** Arming works but every wait fails at once: a proxy that cuts long polls. */
   dropWaits = false;
+  /** getValues fails with this while set. */
+  readError: Error | undefined;
+  /** Called on every getValues, before it answers (a test may change data or wait). */
+  onRead: (() => Promise<void> | void) | undefined;
 
-  async getValues(keys: readonly string[]): Promise<KVPairs> {
-    this.reads.push(keys);
+  async getValues(keys: readonly string[], options: { signal?: AbortSignal } = {}): Promise<KVPairs> {
+    this.reads.push([...keys]);
+    await this.onRead?.();
+    options.signal?.throwIfAborted();
+    if (this.readError) throw this.readError;
     const values: KVPairs = {};
     for (const [key, value] of Object.entries(this.data)) {
       if (keys.some((base) => keyIsUnder(key, base))) values[key] = value;
@@ -38,30 +57,53 @@ export class FakeStore implements StoreClient {
     return values;
   }
 
-  async watchPrefix(prefix: string, keys: readonly string[], options: WatchOptions): Promise<WatchResult> {
-    this.watchCalls.push({ prefix, keys, waitIndex: options.waitIndex });
-    options.signal.throwIfAborted();
-    if (this.failures > 0) {
-      this.failures -= 1;
-      throw new BackendError('fake store: connection refused', 'fake', ['127.0.0.1:1']);
+  async watch(prefix: string, options: { signal?: AbortSignal } = {}): Promise<PrefixWatch> {
+    this.arms.push(prefix);
+    options.signal?.throwIfAborted();
+    if (this.armFailures > 0) {
+      this.armFailures -= 1;
+      throw refused('connection refused');
     }
-    if (options.waitIndex === 0) return { index: this.index };
-    if (this.dropWaits) throw new BackendError('fake store: long poll cut', 'fake', ['127.0.0.1:1']);
-    const ready = this.since(prefix, options.waitIndex);
-    if (ready) return ready;
-    const { signal } = options;
-    return new Promise<WatchResult>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.waiters.delete(waiter);
-        reject(signal.reason);
-      };
-      const waiter: Waiter = { prefix, since: options.waitIndex, resolve, reject };
-      this.waiters.add(waiter);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    let released = false;
+    return {
+      prefix,
+      index: this.index,
+      next: (afterIndex, keys, { signal }) => {
+        this.waits.push({ prefix, afterIndex, keys });
+        if (signal.aborted) return Promise.reject(abortReason(signal));
+        if (released) return Promise.reject(refused('released'));
+        if (this.dropWaits) return Promise.reject(refused('long poll cut'));
+        const ready = this.since(prefix, afterIndex);
+        if (ready) return Promise.resolve(ready);
+        return new Promise<WatchResult>((resolve, reject) => {
+          const onAbort = (): void => {
+            this.waiters.delete(waiter);
+            reject(abortReason(signal));
+          };
+          const waiter: Waiter = {
+            prefix,
+            since: afterIndex,
+            resolve: (result) => {
+              signal.removeEventListener('abort', onAbort);
+              resolve(result);
+            },
+            reject,
+          };
+          this.waiters.add(waiter);
+          signal.addEventListener('abort', onAbort, { once: true });
+        });
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.releases.push(prefix);
+      },
+    };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.closed = true;
+  }
 
   /** Sets (or, with undefined, deletes) keys in one store transaction. */
   change(values: Record<string, string | undefined>): void {
@@ -77,13 +119,12 @@ export class FakeStore implements StoreClient {
     this.record(undefined);
   }
 
-  /** Fails the waits in progress and the next `count` watch calls, as a lost connection would. */
+  /** Fails the waits in progress and the next `count` arms, as a lost connection would. */
   breakConnection(count: number): void {
-    this.failures = count;
+    this.armFailures = count;
     const waiters = [...this.waiters];
     this.waiters.clear();
-    for (const waiter of waiters)
-      waiter.reject(new BackendError('fake store: connection lost', 'fake', ['127.0.0.1:1']));
+    for (const waiter of waiters) waiter.reject(refused('connection lost'));
   }
 
   private record(keys: string[] | undefined): void {
