@@ -159,6 +159,15 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
     });
   }
 
+  /** GET /v1/status/leader: answered by the agent, no ACL token needed. */
+  async ping(options: RequestOptions = {}): Promise<void> {
+    this.assertOpen();
+    const answerError = this.answerError('');
+    await withCancel(options.signal, () =>
+      this.agents.run(({ api }) => api.status.leader({ timeout: this.readTimeoutMs }), answerError),
+    );
+  }
+
   /** All holders of one prefix share its blocking-query loop (see ConsulPrefixWatch). */
   watch(prefix: string, options: RequestOptions = {}): Promise<PrefixWatch> {
     this.assertOpen();

@@ -51,6 +51,8 @@ export class EnvStoreClient implements StoreClient {
     return this.watches.acquire(prefix, options.signal);
   }
 
+  async ping(): Promise<void> {}
+
   async close(): Promise<void> {
     await this.watches.closeAll(new BackendError('env: client is closed', 'env'));
   }

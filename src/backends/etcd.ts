@@ -180,6 +180,16 @@ export class EtcdStoreClient implements StoreClient {
   }
 
   /** gRPC calls cannot be cancelled through etcd3, but they carry a deadline; `signal` stops the wait. */
+  async ping(options: RequestOptions = {}): Promise<void> {
+    const status = this.etcd.maintenance.status();
+    try {
+      await (options.signal ? untilAborted(status, options.signal) : status);
+    } catch (err) {
+      if (options.signal?.aborted) throw err;
+      throw etcdBackendError(this.mod, err, this.context, 'checking the store');
+    }
+  }
+
   private async readSnapshot(bases: readonly string[], signal?: AbortSignal): Promise<KVPairs> {
     const ops = bases.flatMap((base) => this.rangeOps(base));
     const values: KVPairs = {};

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { BackendError, UsageError, errorMessage } from '../errors.js';
 import { cleanKey, keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
@@ -82,6 +83,18 @@ export class FileStoreClient implements StoreClient {
    */
   watch(prefix: string, options: RequestOptions = {}): Promise<PrefixWatch> {
     return this.watches.acquire(prefix, options.signal);
+  }
+
+  /** Every -file path is there: what "the store answers" means for files. */
+  async ping(options: RequestOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted();
+    for (const path of this.paths) {
+      try {
+        await stat(path);
+      } catch (err) {
+        throw new BackendError(`file backend: cannot read ${path}: ${errorMessage(err)}`, 'file', [path]);
+      }
+    }
   }
 
   async close(): Promise<void> {

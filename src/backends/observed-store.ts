@@ -75,6 +75,9 @@ export function observeStore(store: StoreClient, options: ObservedStoreOptions):
         store.watch(prefix, { signal }),
       );
     },
+    ping(opts: RequestOptions = {}): Promise<void> {
+      return request('ping', 'checking the store', opts.signal, (signal) => store.ping({ signal }));
+    },
     close: () => store.close(),
   };
 }

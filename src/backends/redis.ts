@@ -180,6 +180,18 @@ export class RedisStoreClient implements StoreClient {
     return this.watches.watch(prefix, options.signal);
   }
 
+  async ping(options: RequestOptions = {}): Promise<void> {
+    const conn = await this.connect();
+    try {
+      const pong = conn.ping();
+      await (options.signal ? untilAborted(pong, options.signal) : pong);
+    } catch (err) {
+      if (options.signal?.aborted) throw err;
+      this.drop(conn);
+      throw this.backendError(err, 'checking the store');
+    }
+  }
+
   /** The server's notify-keyspace-events setting, or the reason it would not tell (CONFIG disabled or denied). */
   private async notifyKeyspaceEvents(): Promise<{ flags: string } | { refused: string }> {
     const conn = await this.connect();

@@ -61,6 +61,12 @@ export interface StoreClient {
    */
   watch(prefix: string, options?: RequestOptions): Promise<PrefixWatch>;
 
+  /**
+   * The cheapest request that proves the store answers (a status call, a PING). A daemon sends one now
+   * and then, so a store that hangs while nothing changes is noticed (and shown down) all the same.
+   */
+  ping(options?: RequestOptions): Promise<void>;
+
   /** Releases connections and every watch. Idempotent. */
   close(): Promise<void>;
 }

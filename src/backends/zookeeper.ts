@@ -116,6 +116,13 @@ class ZookeeperClient implements StoreClient {
     return values;
   }
 
+  /** exists("/") on the live session: one round trip, no data. */
+  async ping(options: RequestOptions = {}): Promise<void> {
+    if (this.closed) throw this.closedError();
+    const check = this.live().then(({ session }) => session.exists('/'));
+    await (options.signal ? untilAborted(check, options.signal) : check);
+  }
+
   /** All holders of one prefix share its tree cache, and so its watches. */
   watch(prefix: string, options: RequestOptions = {}): Promise<PrefixWatch> {
     if (this.closed) return Promise.reject(this.closedError());

@@ -7,7 +7,9 @@ import { ConfdError, UsageError, errorMessage } from '../errors.js';
 import { EventBus } from '../events/event-bus.js';
 import { logEvents } from '../logging/log-events.js';
 import type { Logger } from '../logging/logger.js';
+import { SecretMask } from '../logging/secret-mask.js';
 import { createLogger, type ClosableLogger } from '../logging/winston-logger.js';
+import type { EndpointServer } from '../observe/http-server.js';
 import { connectWithRetry } from '../process/connect-store.js';
 import { Daemon, type SettingsUpdate } from '../process/daemon.js';
 import { runOnetime } from '../process/onetime.js';
@@ -44,15 +46,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 
   const { settings } = resolved;
-  const logger = await createLogger({
-    level: settings.logLevel,
-    format: settings.logFormat,
-    secrets: await configuredSecrets(settings, env),
-  });
+  const secrets = await configuredSecrets(settings, env);
+  const logger = await createLogger({ level: settings.logLevel, format: settings.logFormat, secrets });
   try {
     await logStart(settings, logger);
     for (const warning of resolved.warnings) logger.warn(warning);
-    return await run(settings, logger, argv, env);
+    return await run(settings, logger, argv, env, new SecretMask(secrets));
   } catch (err) {
     // A backend can only judge some settings once chosen (-backend file without -file): still a usage error.
     if (err instanceof UsageError) {
@@ -85,7 +84,13 @@ async function logStart(settings: Settings, logger: Logger): Promise<void> {
   logger.debug(`settings: ${JSON.stringify(redactSecrets(settings))}`);
 }
 
-async function run(settings: Settings, logger: ClosableLogger, argv: string[], env: NodeJS.ProcessEnv) {
+async function run(
+  settings: Settings,
+  logger: ClosableLogger,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  mask: SecretMask,
+) {
   const events = new EventBus((err) => logger.error(`event subscriber failed: ${errorMessage(err)}`));
   logEvents(events, logger);
   // -noop shows the change: the diff goes to stdout, the log line to stderr.
@@ -131,6 +136,9 @@ async function run(settings: Settings, logger: ClosableLogger, argv: string[], e
     }
   }
 
+  const endpoints = settings.metricsAddr
+    ? await startEndpoints(settings, events, mask, () => !shutdown.stop.signal.aborted, logger)
+    : undefined;
   let daemon: Daemon | undefined;
   shutdown.install(() => {
     if (daemon) void daemon.reload('signal');
@@ -173,7 +181,38 @@ async function run(settings: Settings, logger: ClosableLogger, argv: string[], e
     return 0;
   } finally {
     shutdown.uninstall();
+    await endpoints?.close();
   }
+}
+
+/** -metrics-addr: status and metrics subscribe to the event stream before anything happens. */
+async function startEndpoints(
+  settings: Settings,
+  events: EventBus,
+  mask: SecretMask,
+  alive: () => boolean,
+  logger: Logger,
+): Promise<EndpointServer> {
+  const [{ createMetrics }, { StatusBoard }, { EndpointServer }] = await Promise.all([
+    import('../observe/metrics.js'),
+    import('../observe/status-board.js'),
+    import('../observe/http-server.js'),
+  ]);
+  const status = new StatusBoard(
+    events,
+    {
+      version: await readPackageVersion(),
+      backend: settings.backend,
+      nodes: redactSecrets(settings).nodes,
+      mode: settings.watch ? 'watch' : 'interval',
+      startTime: new Date(),
+    },
+    (text) => mask.mask(text),
+  );
+  const server = new EndpointServer({ metrics: await createMetrics(events), status, alive });
+  const bound = await server.listen(settings.metricsAddr ?? '');
+  logger.info(`metrics server started on ${bound}`);
+  return server;
 }
 
 /** What a reload may change live; anything else needs a restart, and says so. */

@@ -21,6 +21,12 @@ export function ignoredSettingWarnings(settings: Settings, explicit: ExplicitSet
   if (interval && settings.onetime) warnings.push(`${interval} has no effect with -onetime`);
   const watch = named('watch');
   if (watch && settings.watch && settings.onetime) warnings.push(`${watch} has no effect with -onetime`);
+  for (const key of ['metricsAddr', 'shutdownTimeoutMs'] as const) {
+    const name = named(key);
+    if (name && settings.onetime) warnings.push(`${name} has no effect with -onetime`);
+  }
+  const poll = named('watchPollMs');
+  if (poll && (!settings.watch || settings.onetime)) warnings.push(`${poll} has no effect without -watch`);
   const wait = named('wait');
   if (wait && !settings.watch) warnings.push(`${wait} has no effect without -watch`);
   else if (wait && settings.onetime) warnings.push(`${wait} has no effect with -onetime`);

@@ -18,16 +18,20 @@ export type ValueKind =
   | 'log-level'
   | 'scheme'
   /** Watch debounce "min:max" of Go durations ("2s:10s"); stored as a WaitWindow in milliseconds. */
-  | 'wait-window';
+  | 'wait-window'
+  /** One of the spec's `choices`, case-insensitive. */
+  | 'choice'
+  /** host:port to listen on ("127.0.0.1:9100", "[::1]:9100", ":9100" for every interface). */
+  | 'address';
 
-export type HelpGroup = 'Modes' | 'Template resources' | 'Backend' | 'TLS & auth' | 'Logging';
+export type HelpGroup = 'Modes' | 'Template resources' | 'Backend' | 'TLS & auth' | 'Logging & monitoring';
 
 export const HELP_GROUPS: readonly HelpGroup[] = [
   'Modes',
   'Template resources',
   'Backend',
   'TLS & auth',
-  'Logging',
+  'Logging & monitoring',
 ];
 
 export type SettingKey = keyof Settings;
@@ -46,6 +50,8 @@ export interface SettingSpec {
   envVar: string;
   /** Never printed: masked by redactSecrets and left out of error messages. */
   secret?: boolean;
+  /** kind 'choice': the accepted values, lower case. */
+  choices?: readonly string[];
 }
 
 /** -version is a flag but not a setting. */
@@ -92,6 +98,16 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     valueName: 'min:max',
     tomlKeys: ['wait'],
     envVar: 'CONFD_WAIT',
+  }),
+  spec({
+    flag: 'shutdown-timeout',
+    key: 'shutdownTimeoutMs',
+    kind: 'duration',
+    group: 'Modes',
+    description: 'on SIGTERM: time the work in flight gets before it is cut short',
+    valueName: 'duration',
+    tomlKeys: ['shutdown_timeout'],
+    envVar: 'CONFD_SHUTDOWN_TIMEOUT',
   }),
   spec({
     flag: 'noop',
@@ -157,7 +173,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     key: 'backend',
     kind: 'string',
     group: 'Backend',
-    description: 'file, env, etcd, etcdv3, zookeeper, consul or redis',
+    description: 'file, env, etcd, etcdv3, zookeeper, consul, redis',
     valueName: 'name',
     tomlKeys: ['backend'],
     envVar: 'CONFD_BACKEND',
@@ -211,6 +227,26 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     valueName: 'duration',
     tomlKeys: ['connect_timeout'],
     envVar: 'CONFD_CONNECT_TIMEOUT',
+  }),
+  spec({
+    flag: 'request-timeout',
+    key: 'requestTimeoutMs',
+    kind: 'duration',
+    group: 'Backend',
+    description: 'deadline of one store request and one DNS lookup',
+    valueName: 'duration',
+    tomlKeys: ['request_timeout'],
+    envVar: 'CONFD_REQUEST_TIMEOUT',
+  }),
+  spec({
+    flag: 'watch-poll',
+    key: 'watchPollMs',
+    kind: 'duration',
+    group: 'Backend',
+    description: 'with -watch: read a store that cannot notify this often (redis)',
+    valueName: 'duration',
+    tomlKeys: ['watch_poll'],
+    envVar: 'CONFD_WATCH_POLL',
   }),
   spec({
     flag: 'file',
@@ -400,11 +436,32 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     flag: 'log-level',
     key: 'logLevel',
     kind: 'log-level',
-    group: 'Logging',
+    group: 'Logging & monitoring',
     description: 'debug, info, warn or error',
     valueName: 'level',
     tomlKeys: ['log-level', 'log_level'],
     envVar: 'CONFD_LOG_LEVEL',
+  }),
+  spec({
+    flag: 'log-format',
+    key: 'logFormat',
+    kind: 'choice',
+    choices: ['text', 'json'],
+    group: 'Logging & monitoring',
+    description: 'text (the line format of confd) or json (one object per line)',
+    valueName: 'format',
+    tomlKeys: ['log_format', 'log-format'],
+    envVar: 'CONFD_LOG_FORMAT',
+  }),
+  spec({
+    flag: 'metrics-addr',
+    key: 'metricsAddr',
+    kind: 'address',
+    group: 'Logging & monitoring',
+    description: 'serve /metrics, /healthz, /readyz and /status on host:port (bind 127.0.0.1)',
+    valueName: 'host:port',
+    tomlKeys: ['metrics_addr'],
+    envVar: 'CONFD_METRICS_ADDR',
   }),
 ];
 

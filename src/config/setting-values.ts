@@ -72,6 +72,22 @@ function parseTimeout(text: string): number {
   return ms;
 }
 
+function parseChoice(spec: SettingSpec, text: string): string {
+  const choices = spec.choices ?? [];
+  const value = text.toLowerCase();
+  if (!choices.includes(value)) throw new InvalidValue(`expected ${choices.join(' or ')}`);
+  return value;
+}
+
+/** host:port with a port in range; an empty host means every interface, an IPv6 host is bracketed. */
+function parseAddress(text: string): string {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]*):(\d{1,5})$/.exec(text.trim());
+  const port = Number(match?.[2]);
+  if (!match || port > 65535)
+    throw new InvalidValue('expected host:port, such as 127.0.0.1:9100 (port 0-65535; 0 picks a free one)');
+  return text.trim();
+}
+
 /** A value written as text: a flag argument or a CONFD_* variable (lists are comma-separated there). */
 export function parseSettingText(spec: SettingSpec, text: string): SettingValue {
   switch (spec.kind) {
@@ -92,6 +108,10 @@ export function parseSettingText(spec: SettingSpec, text: string): SettingValue 
       return parseLogLevel(text);
     case 'scheme':
       return parseScheme(text);
+    case 'choice':
+      return parseChoice(spec, text);
+    case 'address':
+      return parseAddress(text);
     case 'wait-window':
       try {
         return parseWaitWindow(text);

@@ -93,8 +93,8 @@ export interface ConfigEvent {
   /** The conf.d directory read. */
   source: string;
   ok: boolean;
-  /** Resources running after the event. */
-  resources: number;
+  /** The resources running after the event. */
+  resources: readonly ResourceRef[];
   added: readonly string[];
   removed: readonly string[];
   changed: readonly string[];

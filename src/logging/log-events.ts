@@ -67,7 +67,7 @@ function logEvent(event: ConfdEvent, logger: Logger): void {
       for (const error of event.errors) if (error !== event.error) logger.error(errorMessage(error));
       if (event.ok) {
         if (event.trigger === 'start') {
-          logger.info(`loaded ${event.resources} template resources from ${event.source}`);
+          logger.info(`loaded ${event.resources.length} template resources from ${event.source}`);
           return;
         }
         const { added, removed, changed } = event;
@@ -76,7 +76,7 @@ function logEvent(event: ConfdEvent, logger: Logger): void {
           return;
         }
         logger.info(
-          `configuration reloaded (${event.trigger}): ${event.resources} resources, ` +
+          `configuration reloaded (${event.trigger}): ${event.resources.length} resources, ` +
             `${added.length} added, ${removed.length} removed, ${changed.length} changed`,
         );
       } else {

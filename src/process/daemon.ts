@@ -14,6 +14,12 @@ import type { SyncModes } from './sync-resource.js';
 import { systemClock, type WatchClock } from './watch-clock.js';
 import { WatchRegistry } from './watch-registry.js';
 
+/**
+ * How often a daemon pings its store: a store that hangs while nothing changes is shown down within this
+ * (plus -request-timeout). One cheap request per interval per instance.
+ */
+export const PROBE_INTERVAL_MS = 10_000;
+
 /** What a reload of the settings (confd.toml, SIGHUP) hands the daemon. */
 export interface SettingsUpdate {
   prefix: string;
@@ -42,6 +48,8 @@ export interface DaemonOptions {
   rereadSettings?: () => Promise<SettingsUpdate>;
   /** Watch conf.d/ and templates/ and reload on change (watch and interval modes; default true). */
   watchConfigFiles?: boolean;
+  /** Store liveness pings; 0 turns them off. Default PROBE_INTERVAL_MS. */
+  probeIntervalMs?: number;
 }
 
 type Trigger = ConfigEvent['trigger'];
@@ -126,7 +134,11 @@ export class Daemon {
           );
     files?.start();
     try {
-      await Promise.all([scheduler.run((ids) => this.render(ids)), this.periodic(signal)]);
+      await Promise.all([
+        scheduler.run((ids) => this.render(ids)),
+        this.periodic(signal),
+        this.probe(signal),
+      ]);
     } finally {
       files?.close();
       await this.reloading;
@@ -153,7 +165,7 @@ export class Daemon {
         trigger,
         source: this.confd,
         ok: false,
-        resources: this.current.size,
+        resources: this.refs(),
         added: [],
         removed: [],
         changed: [],
@@ -220,13 +232,17 @@ export class Daemon {
       trigger,
       source: this.confd,
       ok: true,
-      resources: next.size,
+      resources: this.refs(),
       added,
       removed,
       changed,
       errors: config.failures,
     });
     return { added, removed, changed };
+  }
+
+  private refs() {
+    return [...this.current.values()].map((loaded) => loaded.ref);
   }
 
   private members() {
@@ -250,6 +266,17 @@ export class Daemon {
       if (this.options.mode === 'interval') await this.reload('interval');
       else this.options.logger.debug('watch: periodic resync of every resource');
       this.markAll();
+    }
+  }
+
+  /** Pings the store now and then; the result reaches status and metrics through the store's events. */
+  private async probe(signal: AbortSignal): Promise<void> {
+    const every = this.options.probeIntervalMs ?? PROBE_INTERVAL_MS;
+    if (every <= 0) return;
+    for (;;) {
+      await this.clock.sleep(every, signal);
+      if (signal.aborted) return;
+      await this.store.ping({ signal }).catch(() => undefined);
     }
   }
 

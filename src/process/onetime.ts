@@ -29,7 +29,7 @@ export async function runOnetime(options: OnetimeOptions): Promise<number> {
     trigger: 'start',
     source: resolve(confdir, 'conf.d'),
     ok: true,
-    resources: config.resources.length,
+    resources: config.resources.map((loaded) => loaded.ref),
     added: config.resources.map((loaded) => loaded.id),
     removed: [],
     changed: [],

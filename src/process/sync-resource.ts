@@ -1,4 +1,4 @@
-import { keyIsUnder, stripPrefix } from '../key-path.js';
+import { joinKey, keyIsUnder, stripPrefix } from '../key-path.js';
 import type { KVPairs } from '../kv-pairs.js';
 import type { FailureReason, ResourceEvent, ResourceOutcome } from '../events/events.js';
 import type { Logger } from '../logging/logger.js';
@@ -46,7 +46,8 @@ export async function syncResource(
       resource: loaded.ref,
       outcome,
       durationMs: performance.now() - started,
-      missingKeys: store.missingKeys(),
+      // As the store names them: the template saw them relative to the resource prefix.
+      missingKeys: store.missingKeys().map((key) => joinKey(resource.prefix, key)),
       ...(renderMs === undefined ? {} : { renderMs }),
       ...extra,
     };

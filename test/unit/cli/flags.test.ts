@@ -63,20 +63,25 @@ const SAMPLES: Record<string, { args: string[]; key: keyof Settings; value: unkn
   username: { args: ['-username', 'admin'], key: 'username', value: 'admin' },
   watch: { args: ['-watch'], key: 'watch', value: true },
   wait: { args: ['-wait', '2s:10s'], key: 'wait', value: { minMs: 2000, maxMs: 10000 } },
+  'request-timeout': { args: ['-request-timeout', '3s'], key: 'requestTimeoutMs', value: 3000 },
+  'shutdown-timeout': { args: ['-shutdown-timeout=1m'], key: 'shutdownTimeoutMs', value: 60_000 },
+  'watch-poll': { args: ['--watch-poll', '250ms'], key: 'watchPollMs', value: 250 },
+  'log-format': { args: ['-log-format', 'JSON'], key: 'logFormat', value: 'json' },
+  'metrics-addr': { args: ['-metrics-addr', '127.0.0.1:9100'], key: 'metricsAddr', value: '127.0.0.1:9100' },
 };
 
-/** confd's flag list (confd config.go, minus -secret-keyring) plus our -connect-timeout and -wait. */
+/** confd's flag list (confd config.go, minus -secret-keyring) plus the flags confd-ts adds. */
 // prettier-ignore
 const CONFD_FLAGS = [
   'app-id', 'auth-token', 'auth-type', 'backend', 'basic-auth', 'client-ca-keys', 'client-cert',
   'client-insecure', 'client-key', 'confdir', 'config-file', 'file', 'filter', 'interval', 'keep-stage-file',
   'log-level', 'node', 'noop', 'onetime', 'password', 'path', 'prefix', 'role-id', 'scheme', 'secret-id',
   'separator', 'srv-domain', 'srv-record', 'sync-only', 'table', 'user-id', 'username', 'watch',
-  'connect-timeout', 'wait',
+  'connect-timeout', 'wait', 'request-timeout', 'shutdown-timeout', 'watch-poll', 'log-format', 'metrics-addr',
 ];
 
 describe('confd flags', () => {
-  it('defines exactly confd’s flags plus -connect-timeout and -wait (and -version)', () => {
+  it('defines exactly confd’s flags plus the ones confd-ts adds (and -version)', () => {
     expect(SETTING_SPECS.map((s) => s.flag)).to.have.members(CONFD_FLAGS);
     expect(Object.keys(SAMPLES)).to.have.members(CONFD_FLAGS);
   });
@@ -289,7 +294,7 @@ describe('confd flags', () => {
       for (const spec of SETTING_SPECS) expect(text).to.match(new RegExp(`^  -${spec.flag}\\b`, 'm'));
       expect(text).to.match(/^ {2}-version\b/m);
       expect(text).not.to.include('--backend');
-      const headings = ['Modes:', 'Template resources:', 'Backend:', 'TLS & auth:', 'Logging:'];
+      const headings = ['Modes:', 'Template resources:', 'Backend:', 'TLS & auth:', 'Logging & monitoring:'];
       const positions = headings.map((h) => text.indexOf(`\n${h}\n`));
       expect(positions.every((p) => p > 0)).to.equal(true);
       expect([...positions].sort((a, b) => a - b)).to.deep.equal(positions);

@@ -104,6 +104,7 @@ export class DaemonFixture {
       policy: fixedRetryPolicy([100, 200, 400]),
       clock: this.clock,
       watchConfigFiles: false,
+      probeIntervalMs: 0,
       ...options,
     });
     this.daemon = daemon;

@@ -101,6 +101,15 @@ export class FakeStore implements StoreClient {
     };
   }
 
+  /** ping fails with this while set. */
+  pingError: Error | undefined;
+  pings = 0;
+
+  async ping(): Promise<void> {
+    this.pings += 1;
+    if (this.pingError) throw this.pingError;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }
