@@ -72,6 +72,8 @@ export async function runCommand(
   const timeoutTimer = setTimeout(() => stop('timeout'), timeoutMs);
   const onAbort = () => stop('cancel');
   signal?.addEventListener('abort', onAbort, { once: true });
+  // An abort that came while execa was loading fired no event we could hear.
+  if (signal?.aborted) stop('cancel');
   subprocess.once('exit', () => {
     // The command itself has finished: only the output is still outstanding, and that never times out.
     // A background child it left running is not ours to stop any more, so a later abort leaves it alone.
