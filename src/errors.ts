@@ -76,16 +76,46 @@ export class UnsupportedBackendError extends ConfdError {
   }
 }
 
-/** check_cmd or reload_cmd failed, timed out or could not start. */
+/** What a check_cmd or reload_cmd did, for the error and for metrics. */
+export interface CommandErrorDetails {
+  /** The command as configured, before {{.src}}/{{.dest}} substitution: what the message names. */
+  template: string;
+  /** The command as run. */
+  command: string;
+  exitCode?: number;
+  signal?: string;
+  timedOut?: boolean;
+  /** Stopped because the daemon is shutting down. */
+  cancelled?: boolean;
+  durationMs: number;
+  /**
+   * The tail of the command's combined output. Never part of the message: a check's output can quote the
+   * rendered file, secrets included. Log it at debug level at most.
+   */
+  output?: string;
+}
+
+/** check_cmd or reload_cmd failed, timed out, was cancelled or could not start. */
 export class CommandError extends ConfdError {
-  constructor(
-    message: string,
-    readonly command: string,
-    readonly exitCode?: number,
-    readonly timedOut = false,
-    readonly output = '',
-  ) {
+  readonly template: string;
+  readonly command: string;
+  readonly exitCode: number | undefined;
+  readonly signal: string | undefined;
+  readonly timedOut: boolean;
+  readonly cancelled: boolean;
+  readonly durationMs: number;
+  readonly output: string;
+
+  constructor(message: string, details: CommandErrorDetails) {
     super(message);
+    this.template = details.template;
+    this.command = details.command;
+    this.exitCode = details.exitCode;
+    this.signal = details.signal;
+    this.timedOut = details.timedOut ?? false;
+    this.cancelled = details.cancelled ?? false;
+    this.durationMs = details.durationMs;
+    this.output = details.output ?? '';
   }
 }
 

@@ -7,7 +7,12 @@ import type { ConfigEvent, ResourceOutcome } from '../events/events.js';
 import type { Logger } from '../logging/logger.js';
 import type { RetryPolicy } from '../retry-policy.js';
 import { ConfigFilesWatch } from './config-files-watch.js';
-import { loadConfig, type LoadedConfig, type LoadedResource } from './load-config.js';
+import {
+  loadConfig,
+  removeLeftoverStageFiles,
+  type LoadedConfig,
+  type LoadedResource,
+} from './load-config.js';
 import { runBatch } from './run-batch.js';
 import { Scheduler } from './scheduler.js';
 import type { SyncModes } from './sync-resource.js';
@@ -100,6 +105,7 @@ export class Daemon {
     const scheduler = new Scheduler(this.clock, this.options.policy, signal);
     this.scheduler = scheduler;
     const config = await loadConfig(this.options.confdir, this.prefix, logger);
+    await removeLeftoverStageFiles(config.resources, this.options.modes, logger);
     this.install(config, 'start');
     if (mode === 'watch') {
       this.registry = new WatchRegistry(this.store, {

@@ -6,6 +6,7 @@ import type { Logger } from '../logging/logger.js';
 import { loadResources, prefixedKeys } from '../resources/load-resources.js';
 import type { TemplateResource } from '../resources/template-resource.js';
 import type { CompiledTemplate } from '../template/compile-template.js';
+import { removeStaleStageFiles } from '../sync/stage-file.js';
 import { TemplateCache } from './template-cache.js';
 
 /** One resource ready to render: its definition, its compiled template and what identifies a change. */
@@ -63,6 +64,23 @@ export async function loadConfig(confdir: string, prefix: string, logger: Logger
     }
   }
   return { resources: loaded, failures: errors };
+}
+
+/**
+ * Removes the stage files a killed run left beside these resources' destinations (only this tool's own,
+ * by their exact name). Not under -noop, which writes nothing, nor -keep-stage-file, which keeps them on
+ * purpose.
+ */
+export async function removeLeftoverStageFiles(
+  resources: readonly LoadedResource[],
+  modes: { noop: boolean; keepStageFile: boolean },
+  logger: Logger,
+): Promise<void> {
+  if (modes.noop || modes.keepStageFile || resources.length === 0) return;
+  await removeStaleStageFiles(
+    resources.map((loaded) => loaded.resource.dest),
+    logger,
+  );
 }
 
 function memo<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {

@@ -3,7 +3,7 @@ import type { StoreClient } from '../backends/store-client.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { ResourceOutcome } from '../events/events.js';
 import type { Logger } from '../logging/logger.js';
-import { loadConfig } from './load-config.js';
+import { loadConfig, removeLeftoverStageFiles } from './load-config.js';
 import { runBatch } from './run-batch.js';
 import type { SyncModes } from './sync-resource.js';
 
@@ -35,6 +35,7 @@ export async function runOnetime(options: OnetimeOptions): Promise<number> {
     changed: [],
     errors: config.failures,
   });
+  await removeLeftoverStageFiles(config.resources, modes, logger);
   if (config.resources.length === 0 && config.failures.length === 0)
     logger.warn(`no template resources found in ${join(confdir, 'conf.d')}`);
   const results = await runBatch(config.resources, {

@@ -1,5 +1,5 @@
 import type { StoreClient } from '../backends/store-client.js';
-import { errorMessage } from '../errors.js';
+import { CommandError, errorMessage } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { KVPairs } from '../kv-pairs.js';
 import type { Logger } from '../logging/logger.js';
@@ -138,20 +138,21 @@ async function runReloads(results: readonly ResourceResult[], ctx: BatchContext)
     const { resource } = affected[0]!.loaded;
     const started = performance.now();
     try {
-      await runCommand(
+      const run = await runCommand(
         resource.reloadCmd ?? '',
         // After the rename the staged file *is* dest, so both names point at the new content.
         { src: resource.dest, dest: resource.dest },
         resource.reloadCmdTimeoutMs,
         ctx.logger,
         'reload',
+        ctx.cancel,
       );
       ctx.pendingReloads?.delete(key);
       ctx.events.emit({
         type: 'reload',
         resources: affected.map((r) => r.loaded.ref),
         ok: true,
-        run: { exitCode: 0, durationMs: performance.now() - started },
+        run,
       });
     } catch (err) {
       ctx.pendingReloads?.add(key);
@@ -161,7 +162,14 @@ async function runReloads(results: readonly ResourceResult[], ctx: BatchContext)
         type: 'reload',
         resources: affected.map((r) => r.loaded.ref),
         ok: false,
-        run: { durationMs: performance.now() - started },
+        run:
+          err instanceof CommandError
+            ? {
+                durationMs: err.durationMs,
+                timedOut: err.timedOut,
+                ...(err.exitCode === undefined ? {} : { exitCode: err.exitCode }),
+              }
+            : { durationMs: performance.now() - started },
         error,
       });
       for (const result of affected) {

@@ -1,5 +1,6 @@
 import { joinKey, keyIsUnder, stripPrefix } from '../key-path.js';
 import type { KVPairs } from '../kv-pairs.js';
+import { CommandError } from '../errors.js';
 import type { FailureReason, ResourceEvent, ResourceOutcome } from '../events/events.js';
 import type { Logger } from '../logging/logger.js';
 import { syncFile } from '../sync/sync-file.js';
@@ -25,6 +26,8 @@ export interface ResourceResult {
 export interface SyncContext {
   modes: SyncModes;
   logger: Logger;
+  /** Aborting kills a running check_cmd with its process group (the shutdown timeout ran out). */
+  cancel?: AbortSignal;
 }
 
 /**
@@ -74,6 +77,7 @@ export async function syncResource(
         noop: ctx.modes.noop,
         syncOnly: ctx.modes.syncOnly,
         keepStageFile: ctx.modes.keepStageFile,
+        ...(ctx.cancel ? { signal: ctx.cancel } : {}),
       },
       ctx.logger,
     );
@@ -82,12 +86,25 @@ export async function syncResource(
         return result('in_sync');
       case 'would-update':
         return result('would_update', { diff: outcome.diff });
-      case 'updated':
-        return result('updated');
+      case 'updated': {
+        const run = outcome.checkResult;
+        return result('updated', run ? { check: { ...run, ok: true } } : {});
+      }
     }
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
-    return result('failed', { error, reason: failureReason(err) });
+    const check =
+      err instanceof CommandError
+        ? {
+            check: {
+              ok: false,
+              durationMs: err.durationMs,
+              timedOut: err.timedOut,
+              ...(err.exitCode === undefined ? {} : { exitCode: err.exitCode }),
+            },
+          }
+        : {};
+    return result('failed', { error, reason: failureReason(err), ...check });
   }
 }
 

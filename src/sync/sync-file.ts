@@ -1,14 +1,32 @@
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, copyFile, mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+/**
+ * syncFile(req, logger): makes dest hold the rendered content with the wanted mode and owner.
+ *
+ * Contract:
+ * - in sync (content byte for byte, mode, and owner when one is requested or kept): nothing is touched,
+ *   not even a timestamp; returns `in-sync`.
+ * - `noop`: nothing is written (no directory, no stage file, no command); returns `would-update` with a diff.
+ * - otherwise the content goes to a stage file beside dest (see stage-file.ts) that has its final owner
+ *   and mode before its first byte, is written in full, fsynced and size-checked, then passes check_cmd
+ *   (unless `syncOnly`) and is renamed over dest; returns `updated`, with `checkResult` when a check ran.
+ * - any failure: dest is untouched, no stage file is left (except the checked one with `keepStageFile`),
+ *   and it throws: the check's CommandError, or a SyncError naming dest for everything else.
+ * - the one exception to "untouched": when dest is a mount point of its own (EXDEV/EBUSY on rename) the
+ *   checked content is written into dest in place; if that fails the previous content is written back,
+ *   and the error says so if even that failed.
+ * - reload_cmd is the caller's: it runs once per pass for all resources that share it.
+ */
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ConfdError, errorMessage, SyncError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { DestState, WantedState } from './dest-state.js';
 import { compareState, readDestState, wantedState } from './dest-state.js';
 import { noopDiff } from './noop-diff.js';
+import type { CommandResult } from './run-command.js';
 import { runCommand } from './run-command.js';
-import { writeFileHandle } from './write-file-handle.js';
+import { stagePathFor } from './stage-file.js';
+import type { WriteFn } from './write-file-handle.js';
+import { writeFileHandle, writeOnce } from './write-file-handle.js';
 
 export interface SyncRequest {
   dest: string;
@@ -22,27 +40,32 @@ export interface SyncRequest {
   noop: boolean;
   syncOnly: boolean;
   keepStageFile: boolean;
+  /** Aborted on shutdown: a running check_cmd is stopped (its process group killed) and dest left alone. */
+  signal?: AbortSignal;
 }
 
 export type SyncOutcome =
-  { status: 'in-sync' } | { status: 'updated' } | { status: 'would-update'; diff: string };
-
-/** The filesystem calls syncFile makes that tests need to fail on purpose (EXDEV/EBUSY are hard to provoke). */
-export interface SyncFsOps {
-  rename(from: string, to: string): Promise<void>;
-}
-
-const DEFAULT_FS_OPS: SyncFsOps = { rename };
+  | { status: 'in-sync' }
+  | { status: 'updated'; checkResult?: CommandResult }
+  | { status: 'would-update'; diff: string };
 
 /**
- * Makes dest hold `content` (with mode/owner) without ever exposing a partial or unchecked file: the new
- * content is staged next to dest, checked, then renamed over it. Reload is the caller's business.
+ * The filesystem calls that tests need to fail on purpose: EXDEV/EBUSY on rename are hard to provoke, and
+ * so is a short write count.
  */
+export interface SyncFsOps {
+  rename(from: string, to: string): Promise<void>;
+  write: WriteFn;
+}
+
+const DEFAULT_FS_OPS: SyncFsOps = { rename, write: writeOnce };
+
 export async function syncFile(
   req: SyncRequest,
   logger: Logger,
-  fsOps: SyncFsOps = DEFAULT_FS_OPS,
+  fsOps: Partial<SyncFsOps> = {},
 ): Promise<SyncOutcome> {
+  const ops: SyncFsOps = { ...DEFAULT_FS_OPS, ...fsOps };
   const { dest } = req;
   const current = await readDestState(dest);
   const wanted = wantedState(req, current, process.geteuid?.() === 0);
@@ -54,30 +77,30 @@ export async function syncFile(
     ? [...(difference.content ? ['content'] : []), ...difference.metadata]
     : ['new file'];
   logger.debug(`${dest} out of sync: ${changes.join(', ')}`);
-  await ensureDirectory(dirname(dest));
+  await ensureDirectory(dirname(dest), dest);
 
-  // Same directory as dest, so the final rename stays on one filesystem; hidden and suffixed so globs
-  // like conf.d/*.conf in the consuming program never pick it up.
-  const stagePath = join(dirname(dest), `.${basename(dest)}.${randomBytes(6).toString('hex')}.confd-stage`);
+  const stagePath = stagePathFor(dest);
   let staged = false;
   try {
-    const fh = await open(stagePath, 'wx', 0o600);
+    await writeStageFile(stagePath, wanted, ops.write);
     staged = true;
-    try {
-      await writeFileHandle(fh, stagePath, wanted);
-      await fh.close();
-    } catch (err) {
-      await fh.close().catch(() => undefined);
-      throw err;
-    }
-    if (req.checkCmd && !req.syncOnly) {
-      await runCommand(req.checkCmd, { src: stagePath, dest }, req.checkCmdTimeoutMs, logger, 'check');
-    }
-    const renamed = await replaceDest(stagePath, dest, wanted, current, fsOps, logger);
+    const checkResult =
+      req.checkCmd && !req.syncOnly
+        ? await runCommand(
+            req.checkCmd,
+            { src: stagePath, dest },
+            req.checkCmdTimeoutMs,
+            logger,
+            'check',
+            req.signal,
+          )
+        : undefined;
+    const renamed = await replaceDest(stagePath, dest, wanted, current, ops, logger);
+    // A rename consumed the stage file; an in-place write left it where it was.
     staged = !renamed;
-    if (req.keepStageFile) await keepCopy(renamed, dest, stagePath, wanted.mode, logger);
+    if (req.keepStageFile) await keepStageCopy(staged, stagePath, wanted, ops.write, logger);
     else if (staged) await rm(stagePath, { force: true });
-    return { status: 'updated' };
+    return checkResult ? { status: 'updated', checkResult } : { status: 'updated' };
   } catch (err) {
     if (staged && req.keepStageFile) logger.info(`kept stage file ${stagePath}`);
     else if (staged) await rm(stagePath, { force: true }).catch(() => undefined);
@@ -86,11 +109,30 @@ export async function syncFile(
   }
 }
 
-async function ensureDirectory(dir: string): Promise<void> {
+async function ensureDirectory(dir: string, dest: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
-    throw new SyncError(`cannot create directory ${dir}: ${errorMessage(err)}`, dir, { cause: err });
+    throw new SyncError(`cannot create directory ${dir} for ${dest}: ${errorMessage(err)}`, dest, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Creates the stage file and fills it. It is created empty, exclusively and 0600, and gets its final
+ * owner and mode before the first byte. A stage file that could not be filled is removed here: it is
+ * partial and nobody may ever check or keep it.
+ */
+async function writeStageFile(stagePath: string, wanted: WantedState, write: WriteFn): Promise<void> {
+  const fh = await open(stagePath, 'wx', 0o600);
+  try {
+    await writeFileHandle(fh, wanted, write);
+    await fh.close();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await rm(stagePath, { force: true }).catch(() => undefined);
+    throw new Error(`staging ${stagePath}: ${errorMessage(err)}`, { cause: err });
   }
 }
 
@@ -103,11 +145,11 @@ async function replaceDest(
   dest: string,
   wanted: WantedState,
   current: DestState | undefined,
-  fsOps: SyncFsOps,
+  ops: SyncFsOps,
   logger: Logger,
 ): Promise<boolean> {
   try {
-    await fsOps.rename(stagePath, dest);
+    await ops.rename(stagePath, dest);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EBUSY' && code !== 'EXDEV') throw err;
@@ -116,31 +158,37 @@ async function replaceDest(
     // already checked content through the existing inode is the only way; it is not atomic, so a reader
     // may briefly see a partial file.
     logger.warn(`cannot rename over ${dest} (${code}): writing it in place`);
-    await writeInPlace(dest, wanted, current);
+    await writeInPlace(dest, wanted, current, ops.write);
     return false;
   }
   await fsyncDirectory(dirname(dest), logger);
   return true;
 }
 
+/** Writes dest through its own inode; on failure writes the previous content (and mode, owner) back. */
 async function writeInPlace(
   dest: string,
   wanted: WantedState,
   current: DestState | undefined,
+  write: WriteFn,
 ): Promise<void> {
   const fh = await open(dest, 'r+');
   try {
-    await writeFileHandle(fh, dest, wanted);
+    await writeFileHandle(fh, wanted, write);
   } catch (err) {
-    // Never leave a truncated or half-written dest behind: put the previous content back if we can.
-    if (current) {
-      await fh
-        .truncate(0)
-        .then(() => fh.write(current.content, 0, current.content.length, 0))
-        .then(() => fh.sync())
-        .catch(() => undefined);
-    }
-    throw err;
+    if (!current) throw err;
+    const previous: WantedState = { ...current };
+    // Truncating first frees the failed write's blocks, so on a full disk the old content fits again.
+    const restoreError = await writeFileHandle(fh, previous, write).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (restoreError === undefined) throw err;
+    throw new Error(
+      `writing in place failed (${errorMessage(err)}) and restoring the previous content failed too ` +
+        `(${errorMessage(restoreError)}): ${dest} may be incomplete`,
+      { cause: err },
+    );
   } finally {
     await fh.close().catch(() => undefined);
   }
@@ -161,15 +209,19 @@ async function fsyncDirectory(dir: string, logger: Logger): Promise<void> {
 }
 
 /**
- * -keep-stage-file after success: the rename consumed the stage file, so leave a copy under its name.
+ * -keep-stage-file after success. After an in-place write the stage file is still there; after a rename
+ * it is gone, so a new one is written under its name, the same way (owner and mode before content).
  * dest is already updated by now, so failing to keep the copy must not fail the sync.
  */
-async function keepCopy(renamed: boolean, dest: string, stagePath: string, mode: number, logger: Logger) {
+async function keepStageCopy(
+  stillThere: boolean,
+  stagePath: string,
+  wanted: WantedState,
+  write: WriteFn,
+  logger: Logger,
+): Promise<void> {
   try {
-    if (renamed) {
-      await copyFile(dest, stagePath, constants.COPYFILE_EXCL);
-      await chmod(stagePath, mode);
-    }
+    if (!stillThere) await writeStageFile(stagePath, wanted, write);
     logger.info(`kept stage file ${stagePath}`);
   } catch (err) {
     logger.warn(`could not keep stage file ${stagePath}: ${errorMessage(err)}`);

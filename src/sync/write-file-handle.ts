@@ -1,20 +1,58 @@
 import type { FileHandle } from 'node:fs/promises';
-import { SyncError } from '../errors.js';
 import type { WantedState } from './dest-state.js';
 
 /**
- * Gives an open file its final owner and mode, then its content, then fsyncs it. Owner and mode come
- * first so the content is never readable with looser permissions than intended; chown comes before
- * chmod because chown clears setuid/setgid bits.
+ * One write(2): returns how many bytes it wrote, which may be fewer than asked (a nearly full disk does
+ * that without an error). A seam so tests can return short counts on purpose.
  */
-export async function writeFileHandle(fh: FileHandle, path: string, wanted: WantedState): Promise<void> {
-  await applyOwnerAndMode(fh, path, wanted);
+export type WriteFn = (
+  fh: FileHandle,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+) => Promise<number>;
+
+export const writeOnce: WriteFn = async (fh, buffer, offset, length, position) =>
+  (await fh.write(buffer, offset, length, position)).bytesWritten;
+
+/**
+ * Makes an open file hold exactly `wanted`: empties it, gives it its final owner and mode, writes every
+ * byte, fsyncs, and checks the size on disk. Owner and mode are set while the file is empty, so neither
+ * the old content (in-place writes) nor the new one is ever readable with other permissions than its own;
+ * chown comes before chmod because chown clears setuid/setgid bits. Throws a plain Error naming what
+ * failed; the caller adds which dest it was for.
+ */
+export async function writeFileHandle(
+  fh: FileHandle,
+  wanted: WantedState,
+  write: WriteFn = writeOnce,
+): Promise<void> {
   await fh.truncate(0);
-  await fh.write(wanted.content, 0, wanted.content.length, 0);
+  await applyOwnerAndMode(fh, wanted);
+  await writeAll(fh, wanted.content, write);
   await fh.sync();
+  await verifySize(fh, wanted.content.length);
 }
 
-export async function applyOwnerAndMode(fh: FileHandle, path: string, wanted: WantedState): Promise<void> {
+/** Calls write until every byte is written: one short count must never leave a truncated file. */
+export async function writeAll(fh: FileHandle, content: Buffer, write: WriteFn = writeOnce): Promise<void> {
+  let done = 0;
+  while (done < content.length) {
+    const n = await write(fh, content, done, content.length - done, done);
+    // A write that makes no progress and reports no error would loop for ever; the disk is full.
+    if (n <= 0) throw new Error(`write stopped after ${done} of ${content.length} bytes (no space left?)`);
+    done += n;
+  }
+}
+
+/** The last line of defence before the swap: what the kernel says is in the file, not what we think. */
+async function verifySize(fh: FileHandle, expected: number): Promise<void> {
+  const { size } = await fh.stat();
+  if (size !== expected) throw new Error(`file holds ${size} bytes after writing, expected ${expected}`);
+}
+
+async function applyOwnerAndMode(fh: FileHandle, wanted: WantedState): Promise<void> {
   const st = await fh.stat();
   const uidChange = wanted.uid !== undefined && wanted.uid !== st.uid;
   const gidChange = wanted.gid !== undefined && wanted.gid !== st.gid;
@@ -23,10 +61,9 @@ export async function applyOwnerAndMode(fh: FileHandle, path: string, wanted: Wa
       await fh.chown(wanted.uid ?? -1, wanted.gid ?? -1);
     } catch (err) {
       const euid = process.geteuid?.() ?? 'unknown';
-      throw new SyncError(
-        `cannot set owner of ${path} to uid ${wanted.uid ?? st.uid} gid ${wanted.gid ?? st.gid} ` +
+      throw new Error(
+        `cannot set owner to uid ${wanted.uid ?? st.uid} gid ${wanted.gid ?? st.gid} ` +
           `(running as uid ${euid}; changing owners needs root): ${(err as Error).message}`,
-        path,
         { cause: err },
       );
     }

@@ -1,12 +1,17 @@
 import { expect } from 'chai';
+import type { Stats } from 'node:fs';
+import { statSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandError, SyncError } from '../../../src/errors.js';
 import type { SyncFsOps, SyncRequest } from '../../../src/sync/sync-file.js';
 import { syncFile } from '../../../src/sync/sync-file.js';
+import type { WriteFn } from '../../../src/sync/write-file-handle.js';
+import { writeOnce } from '../../../src/sync/write-file-handle.js';
+import { eventually, rejection } from '../../support/async.js';
 import { RecordingLogger } from '../../support/loggers.js';
-import { rejection } from '../../support/async.js';
+import { allGone, killAll, readPids } from '../../support/processes.js';
 
 describe('syncFile', () => {
   let dir: string;
@@ -40,6 +45,40 @@ describe('syncFile', () => {
     await writeFile(dest, content);
     await chmod(dest, mode);
     return stat(dest);
+  }
+
+  async function expectUntouched(before: Stats): Promise<void> {
+    const after = await stat(dest);
+    expect(await readFile(dest, 'utf8')).to.equal('old\n');
+    expect([after.ino, after.mtimeMs]).to.deep.equal([before.ino, before.mtimeMs]);
+    expect(await stageFiles()).to.deep.equal([]);
+  }
+
+  /**
+   * A write seam that records, for each file, its mode, owner and size at the moment of its first write
+   * (the first byte of content), and otherwise writes at most `chunk` bytes per call.
+   */
+  function observingWrites(chunk = Number.MAX_SAFE_INTEGER) {
+    const firstWrites: { path: string; mode: number; uid: number; gid: number; size: number }[] = [];
+    const seen = new Set<number>();
+    const write: WriteFn = async (fh, buffer, offset, length, position) => {
+      const st = await fh.stat();
+      if (!seen.has(st.ino)) {
+        seen.add(st.ino);
+        const path = (await readdir(dir))
+          .map((name) => join(dir, name))
+          .find((p) => statSync(p).ino === st.ino);
+        firstWrites.push({
+          path: path ?? '?',
+          mode: st.mode & 0o7777,
+          uid: st.uid,
+          gid: st.gid,
+          size: st.size,
+        });
+      }
+      return writeOnce(fh, buffer, offset, Math.min(length, chunk), position);
+    };
+    return { firstWrites, ops: { write } };
   }
 
   it('writes nothing when content and mode already match', async () => {
@@ -124,27 +163,96 @@ describe('syncFile', () => {
   describe('check_cmd', () => {
     it('leaves dest untouched and removes the stage file when the check fails', async () => {
       const before = await existingDest();
-      const err = await rejection(syncFile(request({ checkCmd: 'echo "bad config" >&2; exit 3' }), logger));
+      const checkCmd = 'echo "bad config" >&2; cat {{.src}}; exit 3';
+      const err = await rejection(syncFile(request({ content: 'password=hunter2\n', checkCmd }), logger));
       expect(err).to.be.instanceOf(CommandError);
-      expect((err as CommandError).exitCode).to.equal(3);
-      expect(err.message).to.include('bad config');
+      const commandErr = err as CommandError;
+      expect(commandErr.exitCode).to.equal(3);
+      expect(commandErr.durationMs).to.be.a('number');
+      // The message names the command as configured; its output (here: the rendered secret) is kept apart.
+      expect(err.message).to.equal(`check command exited with code 3: ${checkCmd}`);
+      expect(commandErr.output).to.include('bad config').and.include('hunter2');
       const after = await stat(dest);
       expect(await readFile(dest, 'utf8')).to.equal('old\n');
       expect([after.ino, after.mtimeMs]).to.deep.equal([before.ino, before.mtimeMs]);
       expect(await stageFiles()).to.deep.equal([]);
     });
 
-    it('runs on the staged file via {{.src}}, with its final mode, next to dest', async () => {
+    it("reports the check's exit code and duration in the outcome", async () => {
       await existingDest();
-      const seen = join(dir, '..', `${dir.split('/').pop()}-seen`);
-      const checkCmd = `cat {{.src}} > ${seen}.content; echo {{ .src }} > ${seen}.path; stat -c %a {{.src}} > ${seen}.mode; test "{{.dest}}" = "${dest}"`;
+      const outcome = await syncFile(request({ checkCmd: 'test -s {{.src}}' }), logger);
+      expect(outcome.status).to.equal('updated');
+      const checkResult = outcome.status === 'updated' ? outcome.checkResult : undefined;
+      expect(checkResult?.exitCode).to.equal(0);
+      expect(checkResult?.durationMs).to.be.a('number').and.at.least(0);
+    });
+
+    it('fails with "not found" for a check command that does not exist, leaving dest untouched', async () => {
+      await existingDest();
+      const err = await rejection(syncFile(request({ checkCmd: 'confd-no-such-checker {{.src}}' }), logger));
+      expect(err).to.be.instanceOf(CommandError);
+      expect((err as CommandError).exitCode).to.equal(127);
+      expect(err.message).to.include('not found');
+      expect(await readFile(dest, 'utf8')).to.equal('old\n');
+      expect(await stageFiles()).to.deep.equal([]);
+    });
+
+    it('kills a hanging check at its timeout with its whole process group, leaving dest untouched', async () => {
+      await existingDest();
+      const pidFile = join(dir, '..', `${dir.split('/').pop()}-pids`);
+      const checkCmd = `sh -c 'trap "" TERM; echo $$ >> ${pidFile}; sleep 30' & echo $$ >> ${pidFile}; wait`;
       try {
-        await syncFile(request({ mode: 0o640, checkCmd }), logger);
+        const err = await rejection(syncFile(request({ checkCmd, checkCmdTimeoutMs: 1500 }), logger));
+        expect(err).to.be.instanceOf(CommandError);
+        expect((err as CommandError).timedOut).to.equal(true);
+        expect(err.message).to.include('timed out');
+        await eventually(async () => (await readPids(pidFile).catch(() => [])).length === 2, 'both pids');
+        await allGone(await readPids(pidFile), 'the check and its SIGTERM-ignoring child to be gone');
+        expect(await readFile(dest, 'utf8')).to.equal('old\n');
+        expect(await stageFiles()).to.deep.equal([]);
+      } finally {
+        killAll(await readPids(pidFile).catch(() => []));
+        await rm(pidFile, { force: true });
+      }
+    });
+
+    it('is cancelled by the request signal (shutdown): group killed, dest untouched, no stage file', async () => {
+      await existingDest();
+      const marker = join(dir, '..', `${dir.split('/').pop()}-started`);
+      const abort = new AbortController();
+      const checkCmd = `echo $$ > ${marker}; sleep 30`;
+      try {
+        const promise = syncFile(request({ checkCmd, signal: abort.signal }), logger);
+        await eventually(
+          async () => (await readPids(marker).catch(() => [])).length === 1,
+          'the check to start',
+        );
+        abort.abort();
+        const err = await rejection(promise);
+        expect(err).to.be.instanceOf(CommandError);
+        expect((err as CommandError).cancelled).to.equal(true);
+        await allGone(await readPids(marker), 'the check to be gone');
+        expect(await readFile(dest, 'utf8')).to.equal('old\n');
+        expect(await stageFiles()).to.deep.equal([]);
+      } finally {
+        killAll(await readPids(marker).catch(() => []));
+        await rm(marker, { force: true });
+      }
+    });
+
+    it('runs on the staged file via {{.src}}, with its final mode and owner, next to dest', async () => {
+      await existingDest();
+      const asRoot = process.geteuid?.() === 0;
+      const owner = asRoot ? { uid: 1, gid: 2 } : {};
+      const seen = join(dir, '..', `${dir.split('/').pop()}-seen`);
+      const checkCmd = `cat {{.src}} > ${seen}.content; echo {{ .src }} > ${seen}.path; stat -c '%a %u %g' {{.src}} > ${seen}.mode; test "{{.dest}}" = "${dest}"`;
+      try {
+        await syncFile(request({ mode: 0o640, checkCmd, ...owner }), logger);
         expect(await readFile(`${seen}.content`, 'utf8')).to.equal('new\n');
-        expect((await readFile(`${seen}.mode`, 'utf8')).trim()).to.equal('640');
+        const expectedOwner = asRoot ? '1 2' : `${process.getuid?.()} ${process.getgid?.()}`;
+        expect((await readFile(`${seen}.mode`, 'utf8')).trim()).to.equal(`640 ${expectedOwner}`);
         const stagedPath = (await readFile(`${seen}.path`, 'utf8')).trim();
-        expect(stagedPath.startsWith(`${dir}/.app.conf.`)).to.equal(true);
-        expect(stagedPath.endsWith('.confd-stage')).to.equal(true);
+        expect(stagedPath).to.match(new RegExp(`^${dir}/\\.app\\.conf\\.[0-9a-f]{12}\\.confd-stage$`));
         expect(await stageFiles()).to.deep.equal([]);
       } finally {
         await Promise.all(['content', 'path', 'mode'].map((ext) => rm(`${seen}.${ext}`, { force: true })));
@@ -154,7 +262,7 @@ describe('syncFile', () => {
     it('is skipped with syncOnly', async () => {
       await existingDest();
       const outcome = await syncFile(request({ checkCmd: 'exit 1', syncOnly: true }), logger);
-      expect(outcome.status).to.equal('updated');
+      expect(outcome).to.deep.equal({ status: 'updated' });
       expect(await readFile(dest, 'utf8')).to.equal('new\n');
     });
   });
@@ -205,13 +313,30 @@ describe('syncFile', () => {
   });
 
   describe('keepStageFile', () => {
-    it('keeps a copy of the stage file after a successful sync', async () => {
+    it('keeps a copy of the stage file after a successful sync, with the final mode and owner', async () => {
       await existingDest();
-      await syncFile(request({ keepStageFile: true, mode: 0o640 }), logger);
+      const asRoot = process.geteuid?.() === 0;
+      const observed = observingWrites();
+      await syncFile(
+        request({ keepStageFile: true, mode: 0o640, ...(asRoot ? { uid: 1, gid: 2 } : {}) }),
+        logger,
+        observed.ops,
+      );
       const kept = await stageFiles();
       expect(kept).to.have.length(1);
-      expect(await readFile(join(dir, kept[0]!), 'utf8')).to.equal('new\n');
+      const keptPath = join(dir, kept[0]!);
+      expect(await readFile(keptPath, 'utf8')).to.equal('new\n');
       expect(await readFile(dest, 'utf8')).to.equal('new\n');
+      const st = await stat(keptPath);
+      expect(st.mode & 0o7777).to.equal(0o640);
+      if (asRoot) expect([st.uid, st.gid]).to.deep.equal([1, 2]);
+      // Two files were written (the stage file, then the copy): both had mode and owner before content.
+      expect(observed.firstWrites.map((w) => w.path)).to.have.length(2);
+      for (const w of observed.firstWrites) {
+        expect(w.mode, w.path).to.equal(0o640);
+        if (asRoot) expect([w.uid, w.gid], w.path).to.deep.equal([1, 2]);
+        expect(w.size, w.path).to.equal(0);
+      }
     });
 
     it('keeps the stage file after a failed check', async () => {
@@ -222,10 +347,90 @@ describe('syncFile', () => {
       expect(await readFile(join(dir, kept[0]!), 'utf8')).to.equal('new\n');
       expect(await readFile(dest, 'utf8')).to.equal('old\n');
     });
+
+    it('never keeps a stage file that could not be written in full', async () => {
+      await existingDest();
+      const err = await rejection(
+        syncFile(request({ keepStageFile: true }), logger, { write: async () => 0 }),
+      );
+      expect(err).to.be.instanceOf(SyncError);
+      expect(await stageFiles()).to.deep.equal([]);
+      expect(await readFile(dest, 'utf8')).to.equal('old\n');
+    });
+  });
+
+  describe('short writes', () => {
+    const content = 'line one\nline two\nline three\n';
+
+    it('writes the rest after a short count', async () => {
+      await existingDest();
+      let calls = 0;
+      const shortOnce: WriteFn = (fh, buffer, offset, length, position) =>
+        writeOnce(fh, buffer, offset, calls++ === 0 ? Math.min(length, 5) : length, position);
+      expect(await syncFile(request({ content }), logger, { write: shortOnce })).to.deep.equal({
+        status: 'updated',
+      });
+      expect(await readFile(dest, 'utf8')).to.equal(content);
+      expect(calls).to.be.greaterThan(1);
+    });
+
+    it('writes everything when every call is short', async () => {
+      await existingDest();
+      const calls: number[] = [];
+      const threeAtATime: WriteFn = (fh, buffer, offset, length, position) => {
+        calls.push(offset);
+        return writeOnce(fh, buffer, offset, Math.min(length, 3), position);
+      };
+      await syncFile(request({ content }), logger, { write: threeAtATime });
+      expect(await readFile(dest, 'utf8')).to.equal(content);
+      expect(calls).to.have.length(Math.ceil(content.length / 3));
+    });
+
+    it('fails naming dest, dest untouched and no stage file, when a write makes no progress', async () => {
+      const before = await existingDest();
+      let calls = 0;
+      const stalls: WriteFn = (fh, buffer, offset, length, position) =>
+        calls++ === 0 ? writeOnce(fh, buffer, offset, 4, position) : Promise.resolve(0);
+      const err = await rejection(syncFile(request({ content }), logger, { write: stalls }));
+      expect(err).to.be.instanceOf(SyncError);
+      expect((err as SyncError).dest).to.equal(dest);
+      expect(err.message).to.include(dest).and.include(`4 of ${content.length} bytes`);
+      await expectUntouched(before);
+    });
+
+    it('fails the size check, dest untouched, when a write claims more than it wrote', async () => {
+      const before = await existingDest();
+      const liar: WriteFn = async (fh, buffer, offset, length, position) => {
+        await writeOnce(fh, buffer, offset, Math.ceil(length / 2), position);
+        return length;
+      };
+      const err = await rejection(syncFile(request({ content }), logger, { write: liar }));
+      expect(err).to.be.instanceOf(SyncError);
+      expect((err as SyncError).dest).to.equal(dest);
+      expect(err.message)
+        .to.include(dest)
+        .and.include(
+          `holds ${Math.ceil(content.length / 2)} bytes after writing, expected ${content.length}`,
+        );
+      await expectUntouched(before);
+    });
+
+    it('gives the stage file its final mode and owner before the first byte', async () => {
+      await existingDest();
+      const asRoot = process.geteuid?.() === 0;
+      const observed = observingWrites();
+      await syncFile(request({ mode: 0o604, ...(asRoot ? { uid: 3, gid: 4 } : {}) }), logger, observed.ops);
+      expect(observed.firstWrites).to.have.length(1);
+      const [first] = observed.firstWrites;
+      expect(first!.path).to.match(/\.confd-stage$/);
+      expect(first!.mode).to.equal(0o604);
+      expect(first!.size).to.equal(0);
+      if (asRoot) expect([first!.uid, first!.gid]).to.deep.equal([3, 4]);
+    });
   });
 
   describe('when rename cannot replace dest (bind mounts)', () => {
-    const failingRename = (code: string): SyncFsOps => ({
+    const failingRename = (code: string): Partial<SyncFsOps> => ({
       rename: () => Promise.reject(Object.assign(new Error(`${code}: simulated`), { code })),
     });
 
@@ -242,6 +447,59 @@ describe('syncFile', () => {
         expect(logger.messages('warn').join('\n')).to.include(code);
       });
     }
+
+    it('writes in place in full despite short counts, with mode and owner set while dest is empty', async () => {
+      await existingDest('old\n', 0o644);
+      const asRoot = process.geteuid?.() === 0;
+      const content = 'a longer new content\n'.repeat(20);
+      const observed = observingWrites(7);
+      await syncFile(request({ content, mode: 0o640, ...(asRoot ? { uid: 5, gid: 6 } : {}) }), logger, {
+        ...failingRename('EBUSY'),
+        write: observed.ops.write,
+      });
+      expect(await readFile(dest, 'utf8')).to.equal(content);
+      const inPlace = observed.firstWrites.find((w) => w.path === dest);
+      expect(inPlace, 'a write into dest').to.not.equal(undefined);
+      expect(inPlace!.size).to.equal(0);
+      expect(inPlace!.mode).to.equal(0o640);
+      if (asRoot) expect([inPlace!.uid, inPlace!.gid]).to.deep.equal([5, 6]);
+    });
+
+    it('restores the previous content in full (despite short counts) when writing in place fails', async () => {
+      const old = 'the previous content, all of it\n'.repeat(10);
+      await existingDest(old, 0o644);
+      const newContent = 'x'.repeat(1000);
+      // The new content fails after its first chunk (a disk filling up); the restore sees short counts.
+      const write: WriteFn = async (fh, buffer, offset, length, position) => {
+        if (buffer.toString() === newContent && (await fh.stat()).ino === (await stat(dest)).ino) {
+          if (offset > 0)
+            throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          return writeOnce(fh, buffer, offset, 100, position);
+        }
+        return writeOnce(fh, buffer, offset, Math.min(length, 9), position);
+      };
+      const err = await rejection(
+        syncFile(request({ content: newContent, mode: 0o600 }), logger, { ...failingRename('EXDEV'), write }),
+      );
+      expect(err).to.be.instanceOf(SyncError);
+      expect(err.message).to.include(dest).and.include('ENOSPC');
+      expect(await readFile(dest, 'utf8')).to.equal(old);
+      expect((await stat(dest)).mode & 0o7777).to.equal(0o644);
+      expect(await stageFiles()).to.deep.equal([]);
+    });
+
+    it('says dest may be incomplete when even the restore fails', async () => {
+      await existingDest('old\n', 0o644);
+      const write: WriteFn = async (fh, buffer, offset, length, position) =>
+        (await fh.stat()).ino === (await stat(dest)).ino
+          ? 0
+          : writeOnce(fh, buffer, offset, length, position);
+      const err = await rejection(syncFile(request(), logger, { ...failingRename('EBUSY'), write }));
+      expect(err).to.be.instanceOf(SyncError);
+      expect(err.message)
+        .to.include('restoring the previous content failed too')
+        .and.include(`${dest} may be incomplete`);
+    });
 
     it('fails on other rename errors, leaving dest untouched and no stage file', async () => {
       await existingDest();
