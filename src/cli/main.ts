@@ -11,7 +11,7 @@ import { SecretMask } from '../logging/secret-mask.js';
 import { createLogger, type ClosableLogger } from '../logging/winston-logger.js';
 import type { EndpointServer } from '../observe/http-server.js';
 import { connectWithRetry } from '../process/connect-store.js';
-import { Daemon, type SettingsUpdate } from '../process/daemon.js';
+import { Daemon, probeInterval, type SettingsUpdate } from '../process/daemon.js';
 import { runOnetime } from '../process/onetime.js';
 import { loadRetryPolicy } from '../retry-policy.js';
 import { backendOptions } from './backend-options.js';
@@ -166,6 +166,7 @@ async function run(
       events,
       policy,
       cancel: shutdown.kill.signal,
+      probeIntervalMs: probeInterval(settings.requestTimeoutMs),
       rereadSettings: async (): Promise<SettingsUpdate> => {
         const next = await readCommandLine(argv, env);
         if (next.kind !== 'run') throw new ConfdError('the command line no longer resolves to a run');

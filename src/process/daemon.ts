@@ -20,10 +20,13 @@ import { systemClock, type WatchClock } from './watch-clock.js';
 import { WatchRegistry } from './watch-registry.js';
 
 /**
- * How often a daemon pings its store: a store that hangs while nothing changes is shown down within this
- * (plus -request-timeout). One cheap request per interval per instance.
+ * How often a daemon pings its store: every -request-timeout, kept between 1 s and 10 s. A store that hangs
+ * while nothing changes is so shown down within about twice the request timeout, for one cheap request
+ * per interval per instance.
  */
-export const PROBE_INTERVAL_MS = 10_000;
+export function probeInterval(requestTimeoutMs: number): number {
+  return Math.min(10_000, Math.max(1000, requestTimeoutMs));
+}
 
 /** What a reload of the settings (confd.toml, SIGHUP) hands the daemon. */
 export interface SettingsUpdate {
@@ -53,7 +56,7 @@ export interface DaemonOptions {
   rereadSettings?: () => Promise<SettingsUpdate>;
   /** Watch conf.d/ and templates/ and reload on change (watch and interval modes; default true). */
   watchConfigFiles?: boolean;
-  /** Store liveness pings; 0 turns them off. Default PROBE_INTERVAL_MS. */
+  /** Store liveness pings (see probeInterval); 0 or absent: none. */
   probeIntervalMs?: number;
 }
 
@@ -277,7 +280,7 @@ export class Daemon {
 
   /** Pings the store now and then; the result reaches status and metrics through the store's events. */
   private async probe(signal: AbortSignal): Promise<void> {
-    const every = this.options.probeIntervalMs ?? PROBE_INTERVAL_MS;
+    const every = this.options.probeIntervalMs ?? 0;
     if (every <= 0) return;
     for (;;) {
       await this.clock.sleep(every, signal);

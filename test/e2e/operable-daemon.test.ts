@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { cleanEnv, eventually, runConfd, startConfd, Workspace } from './support/confd-process.js';
+import { allGone } from '../support/processes.js';
 import { endpointOf, get, metricsUntil, sample } from './support/endpoints.js';
 
 const read = (path: string) => readFile(path, 'utf8').catch(() => '');
@@ -271,7 +272,7 @@ describe('operable daemon (end to end, file backend): endpoints, logs, live relo
       /SIGTERM received: finishing the work in flight \(allowing 1s for a graceful shutdown\)/,
     );
     expect(result.stderr).to.include('shutdown timeout (1s) reached');
-    expect(alive(grandchild), 'the check’s grandchild').to.equal(false);
+    await allGone([grandchild], 'the check’s grandchild');
     expect(
       (await readdir(ws.path('out')).catch(() => [])).filter((f) => f.includes('confd-stage')),
     ).to.deep.equal([]);
@@ -293,7 +294,7 @@ describe('operable daemon (end to end, file backend): endpoints, logs, live relo
     const result = await d.exited;
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stderr).to.include('SIGTERM again: cutting the work in flight short');
-    expect(alive(grandchild)).to.equal(false);
+    await allGone([grandchild], 'the check’s grandchild');
     expect(
       (await readdir(ws.path('out')).catch(() => [])).filter((f) => f.includes('confd-stage')),
     ).to.deep.equal([]);
@@ -350,12 +351,3 @@ describe('operable daemon (end to end, file backend): endpoints, logs, live relo
     expect(second.stderr).to.include(`-metrics-addr ${address}: cannot listen`);
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
