@@ -57,6 +57,9 @@ for (const adapter of adapters) {
     function watch(): ReturnType<typeof startConfd> {
       daemon = startConfd([
         '-watch',
+        // The periodic resync is effectively off: only the watch can carry a change to the file.
+        '-interval',
+        '86400',
         ...adapter.extraArgs,
         '-backend',
         adapter.name,

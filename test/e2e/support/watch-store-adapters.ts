@@ -98,8 +98,9 @@ export function redisAdapter(): WatchStoreAdapter {
   };
   return {
     name: 'redis',
-    // With keyspace notifications off (a restarted test server), the backend polls at -interval.
-    extraArgs: ['-interval', '1'],
+    // With keyspace notifications off (a restarted test server), the backend polls every -watch-poll
+    // (default 1 s): a watch mechanism of its own, not a resync.
+    extraArgs: [],
     async connect() {
       ({ endpoint } = await useStore('redis'));
       admin = await connectAdmin();
