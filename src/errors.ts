@@ -119,6 +119,16 @@ export class CommandError extends ConfdError {
   }
 }
 
+/** A guard rule refused a render: dest and its backups stay as they are. */
+export class GuardError extends ConfdError {
+  constructor(
+    readonly dest: string,
+    readonly refusal: string,
+  ) {
+    super(`${dest}: render refused by the guard: ${refusal}`);
+  }
+}
+
 /** Writing the destination file failed. */
 export class SyncError extends ConfdError {
   constructor(

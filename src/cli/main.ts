@@ -95,8 +95,10 @@ async function run(
   logEvents(events, logger);
   // -noop shows the change: the diff goes to stdout, the log line to stderr.
   events.on('resource', (event) => {
-    if (event.diff !== undefined)
-      process.stdout.write(event.diff.endsWith('\n') ? event.diff : `${event.diff}\n`);
+    if (event.diff === undefined) return;
+    const refused =
+      event.refusal === undefined ? '' : `# ${event.resource.dest}: would be refused: ${event.refusal}\n`;
+    process.stdout.write(`${event.diff.endsWith('\n') ? event.diff : `${event.diff}\n`}${refused}`);
   });
   const connect = (s: Settings) => async (): Promise<StoreClient> => {
     const options = backendOptions(s);

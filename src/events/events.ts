@@ -5,7 +5,7 @@
 
 /** Why a resource failed; the `reason` label of confd_template_failures_total. */
 export type FailureReason =
-  'store' | 'missing_key' | 'template' | 'check' | 'write' | 'reload' | 'guard' | 'timeout';
+  'store' | 'missing_key' | 'template' | 'check' | 'write' | 'reload' | 'guard' | 'verify' | 'timeout';
 
 /** A resource as events name it: its identity is the TOML file that defines it. */
 export interface ResourceRef {
@@ -41,19 +41,28 @@ export interface ResourceEvent {
   check?: CommandRun & { ok: boolean };
   /** -noop: the unified diff that would be applied. */
   diff?: string;
+  /** The guard rule that refused the render, with its numbers (reason "guard"). */
+  refusal?: string;
   reason?: FailureReason;
   error?: Error;
   /** A failed resource in a daemon: when it is tried again. */
   retryInMs?: number;
 }
 
-/** A reload command run once for the resources of a batch that share it. */
+/**
+ * A reload (reload_cmd or [template.reload]) run once for the resources of a batch that share it, or the
+ * verification after it. A failed one lists the resources rolled back to their previous file.
+ */
 export interface ReloadEvent {
   type: 'reload';
+  step: 'reload' | 'verify';
   resources: readonly ResourceRef[];
   ok: boolean;
   run: CommandRun;
   error?: Error;
+  /** The reload that follows a rollback, to make the consumer take the restored file. */
+  afterRollback?: boolean;
+  rolledBack?: readonly ResourceRef[];
 }
 
 export type WatchState = 'armed' | 'fired' | 'failed' | 'released';

@@ -33,13 +33,17 @@ function logEvent(event: ConfdEvent, logger: Logger): void {
     }
     case 'reload': {
       const dests = event.resources.map((r) => r.dest).join(', ');
-      if (event.ok) logger.debug(`reload for ${dests} done in ${Math.round(event.run.durationMs)} ms`);
-      else {
+      const what = event.afterRollback ? `${event.step} after the rollback` : event.step;
+      if (event.ok) {
+        const line = `${what} for ${dests} done in ${Math.round(event.run.durationMs)} ms`;
+        if (event.afterRollback) logger.info(line);
+        else logger.debug(line);
+      } else {
         const message = errorMessage(event.error);
-        logger.error(`reload for ${dests} failed: ${message}`, {
+        logger.error(`${what} for ${dests} failed: ${message}`, {
           dest: dests,
           error: message,
-          reason: 'reload',
+          reason: event.step,
         });
       }
       return;

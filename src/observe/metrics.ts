@@ -114,7 +114,7 @@ export async function createMetrics(events: EventBus): Promise<Metrics> {
       }
       case 'reload':
         for (const { dest } of event.resources)
-          commands.observe({ type: 'reload', dest }, SECONDS(event.run.durationMs));
+          commands.observe({ type: event.step, dest }, SECONDS(event.run.durationMs));
         return;
       case 'store':
         requests.inc({ backend: event.backend, op: event.op, result: event.ok ? 'ok' : 'error' });

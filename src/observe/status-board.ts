@@ -177,6 +177,7 @@ export class StatusBoard {
         return;
       }
       case 'reload':
+        if (event.step !== 'reload') return;
         for (const ref of event.resources) {
           const state = this.resources.get(ref.id);
           if (state)

@@ -1,10 +1,10 @@
 import type { StoreClient } from '../backends/store-client.js';
-import { CommandError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { KVPairs } from '../kv-pairs.js';
 import type { Logger } from '../logging/logger.js';
-import { runCommand, substituteVars } from '../sync/run-command.js';
 import { failureReason } from './failure-reason.js';
+import { runReloads } from './reload-steps.js';
 import type { LoadedResource } from './load-config.js';
 import type { ResourceResult, SyncModes } from './sync-resource.js';
 import { syncResource } from './sync-resource.js';
@@ -62,7 +62,7 @@ export async function runBatch(
     });
   }
   const ordered = resources.flatMap((loaded) => results.get(loaded) ?? []);
-  await runReloads(ordered, ctx);
+  if (!ctx.modes.syncOnly && !ctx.modes.noop) await runReloads(ordered, ctx);
   for (const result of ordered) {
     ctx.onResult?.(result);
     ctx.events.emit(result.event);
@@ -120,69 +120,4 @@ async function forEachByDest(
     }
   };
   await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, groups.length) }, worker));
-}
-
-async function runReloads(results: readonly ResourceResult[], ctx: BatchContext): Promise<void> {
-  if (ctx.modes.syncOnly || ctx.modes.noop) return;
-  const reloads = new Map<string, ResourceResult[]>();
-  for (const result of results) {
-    const command = result.loaded.resource.reloadCmd;
-    if (!command) continue;
-    const key = reloadKey(result.loaded);
-    const needed =
-      result.outcome === 'updated' || (result.outcome === 'in_sync' && ctx.pendingReloads?.has(key) === true);
-    if (!needed) continue;
-    reloads.set(key, [...(reloads.get(key) ?? []), result]);
-  }
-  for (const [key, affected] of reloads) {
-    const { resource } = affected[0]!.loaded;
-    const started = performance.now();
-    try {
-      const run = await runCommand(
-        resource.reloadCmd ?? '',
-        // After the rename the staged file *is* dest, so both names point at the new content.
-        { src: resource.dest, dest: resource.dest },
-        resource.reloadCmdTimeoutMs,
-        ctx.logger,
-        'reload',
-        ctx.cancel,
-      );
-      ctx.pendingReloads?.delete(key);
-      ctx.events.emit({
-        type: 'reload',
-        resources: affected.map((r) => r.loaded.ref),
-        ok: true,
-        run,
-      });
-    } catch (err) {
-      ctx.pendingReloads?.add(key);
-      const error = err instanceof Error ? err : new Error(String(err));
-      const reason = failureReason(err, 'reload');
-      ctx.events.emit({
-        type: 'reload',
-        resources: affected.map((r) => r.loaded.ref),
-        ok: false,
-        run:
-          err instanceof CommandError
-            ? {
-                durationMs: err.durationMs,
-                timedOut: err.timedOut,
-                ...(err.exitCode === undefined ? {} : { exitCode: err.exitCode }),
-              }
-            : { durationMs: performance.now() - started },
-        error,
-      });
-      for (const result of affected) {
-        result.outcome = 'failed';
-        result.error = error;
-        result.reason = reason;
-        result.event = { ...result.event, outcome: 'failed', error, reason };
-      }
-    }
-  }
-}
-
-function reloadKey(loaded: LoadedResource): string {
-  const { resource } = loaded;
-  return substituteVars(resource.reloadCmd ?? '', { src: resource.dest, dest: resource.dest });
 }

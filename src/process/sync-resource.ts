@@ -1,6 +1,7 @@
 import { joinKey, keyIsUnder, stripPrefix } from '../key-path.js';
 import type { KVPairs } from '../kv-pairs.js';
-import { CommandError } from '../errors.js';
+import { CommandError, GuardError } from '../errors.js';
+import type { DestState } from '../sync/dest-state.js';
 import type { FailureReason, ResourceEvent, ResourceOutcome } from '../events/events.js';
 import type { Logger } from '../logging/logger.js';
 import { syncFile } from '../sync/sync-file.js';
@@ -17,6 +18,8 @@ export interface SyncModes {
 export interface ResourceResult {
   loaded: LoadedResource;
   outcome: ResourceOutcome;
+  /** Written: what dest held before (state undefined: it did not exist), for a rollback. */
+  previous?: { state: DestState | undefined };
   error?: Error;
   reason?: FailureReason;
   /** What the event stream is told; the batch completes it (reload failures, retry delay). */
@@ -65,6 +68,7 @@ export async function syncResource(
   try {
     const content = await loaded.template.render(store);
     renderMs = performance.now() - started;
+    const { guard } = resource;
     const outcome = await syncFile(
       {
         dest: resource.dest,
@@ -78,17 +82,26 @@ export async function syncResource(
         syncOnly: ctx.modes.syncOnly,
         keepStageFile: ctx.modes.keepStageFile,
         ...(ctx.cancel ? { signal: ctx.cancel } : {}),
+        ...(guard
+          ? { guard: { rules: guard, missingRequired: missingRequired(guard.requiredKeys, snapshot) } }
+          : {}),
+        ...(resource.backup ? { backups: resource.backup } : {}),
       },
       ctx.logger,
     );
     switch (outcome.status) {
       case 'in-sync':
         return result('in_sync');
-      case 'would-update':
-        return result('would_update', { diff: outcome.diff });
+      case 'would-update': {
+        if (outcome.refusal === undefined) return result('would_update', { diff: outcome.diff });
+        // -noop in CI: the diff is shown, and a render the guard would refuse fails the run.
+        const error = new GuardError(resource.dest, outcome.refusal);
+        return result('failed', { diff: outcome.diff, refusal: outcome.refusal, error, reason: 'guard' });
+      }
       case 'updated': {
         const run = outcome.checkResult;
-        return result('updated', run ? { check: { ...run, ok: true } } : {});
+        const written = result('updated', run ? { check: { ...run, ok: true } } : {});
+        return { ...written, previous: { state: outcome.previous } };
       }
     }
   } catch (err) {
@@ -104,8 +117,15 @@ export async function syncResource(
             },
           }
         : {};
-    return result('failed', { error, reason: failureReason(err), ...check });
+    const refusal = err instanceof GuardError ? { refusal: err.refusal } : {};
+    return result('failed', { error, reason: failureReason(err), ...check, ...refusal });
   }
+}
+
+/** Required keys with nothing at or under them in the snapshot. */
+function missingRequired(required: readonly string[], snapshot: KVPairs): string[] {
+  const keys = Object.keys(snapshot);
+  return required.filter((base) => !keys.some((key) => keyIsUnder(key, base)));
 }
 
 /**

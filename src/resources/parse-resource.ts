@@ -10,6 +10,7 @@ import { parseFileMode } from './file-mode.js';
 import { locateKey, sourceLine } from './locate-key.js';
 import type { AccountFiles } from './resolve-owner.js';
 import { lookupGid, lookupUid, SYSTEM_ACCOUNT_FILES } from './resolve-owner.js';
+import { parseWorkflow } from './parse-workflow.js';
 import type { TemplateResource } from './template-resource.js';
 
 export const DEFAULT_CHECK_CMD_TIMEOUT_MS = 30_000;
@@ -30,6 +31,12 @@ const KNOWN_KEYS = [
   'check_cmd_timeout',
   'reload_cmd_timeout',
   'wait',
+  // The Prometheus workflow, read by parse-workflow.ts.
+  'backup',
+  'rollback',
+  'guard',
+  'reload',
+  'verify',
 ] as const;
 type KnownKey = (typeof KNOWN_KEYS)[number];
 
@@ -83,6 +90,7 @@ export async function parseResource(
   if (reloadCmd) resource.reloadCmd = reloadCmd;
   const wait = fields.waitWindow();
   if (wait !== undefined) resource.wait = wait;
+  parseWorkflow(fields.workflowTable(), resource, source, logger);
   return resource;
 }
 
@@ -200,6 +208,16 @@ class ResourceFields {
     if (id === undefined)
       throw this.error(nameKey, `names unknown ${nameKey === 'owner' ? 'user' : 'group'} "${name}"`);
     return id;
+  }
+
+  /** The workflow keys (backup, rollback, guard, reload, verify) by their lower-cased names. */
+  workflowTable(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const key of ['backup', 'rollback', 'guard', 'reload', 'verify'] as const) {
+      const v = this.value(key);
+      if (v !== undefined) out[key] = v;
+    }
+    return out;
   }
 
   /** `wait = "2s:10s"`: the resource's own debounce window in watch mode. */

@@ -39,12 +39,12 @@ export async function readDestState(dest: string): Promise<DestState | undefined
  * rename would silently hand the file to whoever runs confd.
  */
 export function wantedState(
-  req: { content: string; mode?: number; uid?: number; gid?: number },
+  req: { content: string | Buffer; mode?: number; uid?: number; gid?: number },
   current: DestState | undefined,
   isRoot: boolean,
 ): WantedState {
   const wanted: WantedState = {
-    content: Buffer.from(req.content, 'utf8'),
+    content: typeof req.content === 'string' ? Buffer.from(req.content, 'utf8') : req.content,
     mode: req.mode ?? current?.mode ?? NEW_FILE_MODE,
   };
   const uid = req.uid ?? (isRoot ? current?.uid : undefined);

@@ -36,7 +36,7 @@ export async function runCommand(
   vars: { src: string; dest: string },
   timeoutMs: number,
   logger: Logger,
-  what: 'check' | 'reload',
+  what: 'check' | 'reload' | 'verify',
   signal?: AbortSignal,
 ): Promise<CommandResult> {
   const command = substituteVars(template, vars);

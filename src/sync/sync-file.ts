@@ -13,11 +13,16 @@
  * - the one exception to "untouched": when dest is a mount point of its own (EXDEV/EBUSY on rename) the
  *   checked content is written into dest in place; if that fails the previous content is written back,
  *   and the error says so if even that failed.
+ * - a guard that refuses the render: nothing is written (not even a backup); throws GuardError.
+ * - with `backups`, the content dest had is kept as dest.bak.1 (older ones shift) right before the swap.
  * - reload_cmd is the caller's: it runs once per pass for all resources that share it.
  */
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ConfdError, errorMessage, SyncError } from '../errors.js';
+import { ConfdError, errorMessage, GuardError, SyncError } from '../errors.js';
+import type { GuardRules } from '../resources/template-resource.js';
+import { rotateBackups } from './backups.js';
+import { guardRefusal } from './guard.js';
 import type { Logger } from '../logging/logger.js';
 import type { DestState, WantedState } from './dest-state.js';
 import { compareState, readDestState, wantedState } from './dest-state.js';
@@ -27,10 +32,12 @@ import { runCommand } from './run-command.js';
 import { stagePathFor } from './stage-file.js';
 import type { WriteFn } from './write-file-handle.js';
 import { writeFileHandle, writeOnce } from './write-file-handle.js';
+import { fsyncDirectory, writeStageFile } from './write-atomically.js';
 
 export interface SyncRequest {
   dest: string;
-  content: string;
+  /** The render (UTF-8), or exact bytes (a rollback restoring what was there). */
+  content: string | Buffer;
   /** Permission bits; undefined = keep the existing dest's mode, 0644 for a new file. */
   mode?: number;
   uid?: number;
@@ -42,12 +49,18 @@ export interface SyncRequest {
   keepStageFile: boolean;
   /** Aborted on shutdown: a running check_cmd is stopped (its process group killed) and dest left alone. */
   signal?: AbortSignal;
+  /** Refuses the render before anything is staged (see guard.ts); `missingRequired` comes from the snapshot. */
+  guard?: { rules: GuardRules; missingRequired: readonly string[] };
+  /** Keep this many previous versions beside dest (dest.bak.1 newest); 0 or absent: none. */
+  backups?: number;
 }
 
 export type SyncOutcome =
   | { status: 'in-sync' }
-  | { status: 'updated'; checkResult?: CommandResult }
-  | { status: 'would-update'; diff: string };
+  /** `previous`: what dest held before (undefined: it did not exist), for a rollback. */
+  | { status: 'updated'; checkResult?: CommandResult; previous: DestState | undefined }
+  /** `refusal`: the guard would refuse it (-noop shows it beside the diff). */
+  | { status: 'would-update'; diff: string; refusal?: string };
 
 /**
  * The filesystem calls that tests need to fail on purpose: EXDEV/EBUSY on rename are hard to provoke, and
@@ -71,7 +84,18 @@ export async function syncFile(
   const wanted = wantedState(req, current, process.geteuid?.() === 0);
   const difference = current && compareState(current, wanted);
   if (difference && !difference.content && difference.metadata.length === 0) return { status: 'in-sync' };
-  if (req.noop) return { status: 'would-update', diff: await noopDiff(dest, current, wanted, difference) };
+  const refusal = req.guard
+    ? guardRefusal(req.guard.rules, {
+        rendered: wanted.content,
+        currentSize: current?.content.length,
+        missingRequired: req.guard.missingRequired,
+      })
+    : undefined;
+  if (req.noop) {
+    const diff = await noopDiff(dest, current, wanted, difference);
+    return refusal ? { status: 'would-update', diff, refusal } : { status: 'would-update', diff };
+  }
+  if (refusal) throw new GuardError(dest, refusal);
 
   const changes = difference
     ? [...(difference.content ? ['content'] : []), ...difference.metadata]
@@ -95,12 +119,15 @@ export async function syncFile(
             req.signal,
           )
         : undefined;
+    if (req.backups && current) await rotateBackups(dest, current, req.backups, ops.write, logger);
     const renamed = await replaceDest(stagePath, dest, wanted, current, ops, logger);
     // A rename consumed the stage file; an in-place write left it where it was.
     staged = !renamed;
     if (req.keepStageFile) await keepStageCopy(staged, stagePath, wanted, ops.write, logger);
     else if (staged) await rm(stagePath, { force: true });
-    return checkResult ? { status: 'updated', checkResult } : { status: 'updated' };
+    return checkResult
+      ? { status: 'updated', checkResult, previous: current }
+      : { status: 'updated', previous: current };
   } catch (err) {
     if (staged && req.keepStageFile) logger.info(`kept stage file ${stagePath}`);
     else if (staged) await rm(stagePath, { force: true }).catch(() => undefined);
@@ -116,23 +143,6 @@ async function ensureDirectory(dir: string, dest: string): Promise<void> {
     throw new SyncError(`cannot create directory ${dir} for ${dest}: ${errorMessage(err)}`, dest, {
       cause: err,
     });
-  }
-}
-
-/**
- * Creates the stage file and fills it. It is created empty, exclusively and 0600, and gets its final
- * owner and mode before the first byte. A stage file that could not be filled is removed here: it is
- * partial and nobody may ever check or keep it.
- */
-async function writeStageFile(stagePath: string, wanted: WantedState, write: WriteFn): Promise<void> {
-  const fh = await open(stagePath, 'wx', 0o600);
-  try {
-    await writeFileHandle(fh, wanted, write);
-    await fh.close();
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await rm(stagePath, { force: true }).catch(() => undefined);
-    throw new Error(`staging ${stagePath}: ${errorMessage(err)}`, { cause: err });
   }
 }
 
@@ -191,20 +201,6 @@ async function writeInPlace(
     );
   } finally {
     await fh.close().catch(() => undefined);
-  }
-}
-
-/** Makes the rename itself durable: without it a crash can bring back the old directory entry. */
-async function fsyncDirectory(dir: string, logger: Logger): Promise<void> {
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch (err) {
-    logger.debug(`cannot fsync directory ${dir}: ${errorMessage(err)}`);
   }
 }
 

@@ -55,7 +55,7 @@ describe('syncFile on a failing filesystem (tmpfs, needs root)', () => {
     await expectOldDestAndNoStageFile();
 
     await rm(fs.path('filler'));
-    expect(await syncFile(request(), logger)).to.deep.equal({ status: 'updated' });
+    expect(await syncFile(request(), logger)).to.deep.include({ status: 'updated' });
     expect(await readFile(dest, 'utf8')).to.equal(newContent);
   });
 
