@@ -73,7 +73,7 @@ describe('operable daemon (end to end, file backend): endpoints, logs, live relo
     };
     expect(status.process).to.include({ backend: 'file', mode: 'watch' });
     expect(status.process.version).to.match(/^\d+\.\d+\.\d+/);
-    expect(Date.parse(String(status.process.start_time))).to.be.a('number').and.not.NaN;
+    expect(Number.isNaN(Date.parse(String(status.process.start_time)))).to.equal(false);
     expect(status.resources).to.have.length(1);
     const entry = status.resources[0]!;
     expect(entry).to.include({
