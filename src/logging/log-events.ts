@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors.js';
+import { errorMessage, TemplateError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { BatchEvent, ConfdEvent, ResourceOutcome } from '../events/events.js';
 import type { Logger } from './logger.js';
@@ -23,8 +23,10 @@ function logEvent(event: ConfdEvent, logger: Logger): void {
       else {
         const retry = event.retryInMs === undefined ? '' : `; retrying in ${seconds(event.retryInMs)}`;
         const message = errorMessage(event.error);
+        const key = event.error instanceof TemplateError ? event.error.key : undefined;
         logger.error(`${dest}: ${message}${retry}`, {
           ...fields,
+          ...(key ? { key } : {}),
           error: message,
           reason: event.reason ?? '',
         });
