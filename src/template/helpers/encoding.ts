@@ -10,8 +10,17 @@ export const encodingHelpers = [
     // StdEncoding ignores line breaks, nothing else.
     const data = text.replace(/[\r\n]/g, '');
     if (!STD_BASE64.test(data)) throw valueError(store, text, (value) => `illegal base64 data in ${value}`);
-    return Buffer.from(data, 'base64').toString('utf8');
+    try {
+      return STRICT_UTF8.decode(Buffer.from(data, 'base64'));
+    } catch {
+      // Output is written as UTF-8 text: raw bytes (a keystore, a DER key) would come out mangled, so
+      // refuse them rather than write U+FFFD in their place. confd, in Go, copied them through.
+      throw valueError(store, text, (value) => `base64 data in ${value} does not decode to UTF-8 text`);
+    }
   }),
 ];
+
+// ignoreBOM keeps a leading byte-order mark in the text instead of dropping it.
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { KVPairs } from '../../../src/backends/store-client.js';
 import { KVStore } from '../../../src/template/kv-store.js';
 import { describeValue } from '../../../src/template/value-description.js';
-import { renderError } from './render.js';
+import { render, renderError } from './render.js';
 
 /** A value that must never show up in an error, whole or in part. */
 const SECRET = 's3cr3t-Pa55w0rd';
@@ -110,6 +110,17 @@ describe('errors about store values never show the value', () => {
     expect(err.message).to.include('parsing a 5-byte string');
     err = await renderError('{{atoi ""}}');
     expect(err.message).to.include('parsing an empty string');
+  });
+
+  it('base64Decode refuses bytes that are not UTF-8 text, naming the key, instead of writing U+FFFD', async () => {
+    const binary = Buffer.from([0x30, 0x82, 0xff, 0xfe, 0x00, 0xc3]).toString('base64');
+    const err = await renderError('{{base64Decode (getv "/tls/keystore")}}', { '/tls/keystore': binary });
+    expect(err.message).to.include('base64 data in the value of /tls/keystore does not decode to UTF-8 text');
+    expect(err.key).to.equal('/tls/keystore');
+    expectNoValue(err.message, binary);
+    // A byte-order mark is text, and stays.
+    const bom = Buffer.from('\ufeffhi', 'utf8').toString('base64');
+    expect(await render('{{base64Decode (getv "/b")}}', { '/b': bom })).to.equal('\ufeffhi');
   });
 
   it('keeps naming the key of a missing key', async () => {
