@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parse, TomlDate, TomlError } from 'smol-toml';
 import { ConfigError, errorMessage } from '../errors.js';
 import { cleanKey, joinKey } from '../key-path.js';
@@ -69,7 +69,7 @@ export async function parseResource(
 
   const resource: TemplateResource = {
     file: ctx.file,
-    src: join(ctx.confdir, 'templates', src),
+    src: templatePath(ctx.confdir, src, fields),
     // A relative dest is resolved against the working directory, as confd's file operations do.
     dest: resolve(dest),
     prefix: joinKey(ctx.globalPrefix, fields.string('prefix') ?? ''),
@@ -92,6 +92,27 @@ export async function parseResource(
   if (wait !== undefined) resource.wait = wait;
   parseWorkflow(fields.workflowTable(), resource, source, logger);
   return resource;
+}
+
+/**
+ * `<confdir>/templates/<src>`, as confd joins it (an absolute src lands under templates/ too). A src that
+ * climbs out with ".." is refused: conf.d names templates, not arbitrary files. The check is lexical:
+ * symlinks inside templates/ are followed, since placing one there takes the same rights as writing a
+ * template (which already decides what is written to dest), and packaged templates are often linked in.
+ */
+function templatePath(confdir: string, src: string, fields: ResourceFields): string {
+  const templates = join(confdir, 'templates');
+  const path = join(templates, src);
+  const inside = relative(templates, path);
+  if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    throw fields.error(
+      'src',
+      inside === ''
+        ? 'names the templates directory itself, not a template'
+        : `must name a file under ${templates} (".." may not climb out of it)`,
+    );
+  }
+  return path;
 }
 
 function parseToml(source: string, file: string): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import Handlebars from 'handlebars';
 import { errorMessage, TemplateError } from '../errors.js';
-import { DnsLookups } from './dns-lookups.js';
+import { DEFAULT_LOOKUP_TIMEOUT_MS, DnsLookups } from './dns-lookups.js';
 import type { DnsResolver } from './dns-lookups.js';
 import { registerGoConditionals } from './helpers/go-conditionals.js';
 import { createHelpers, HELPER_NAMES, PRINT_HELPER } from './helpers/registry.js';
@@ -15,6 +15,11 @@ export interface RenderOptions {
   resolver?: DnsResolver;
   /** The time `datetime` reports; now by default. */
   now?: Date;
+  /**
+   * Deadline for each DNS lookup a helper makes (`-request-timeout`); 10 s by default. A lookup still
+   * unanswered then fails the render with ETIMEOUT.
+   */
+  lookupTimeoutMs?: number;
 }
 
 export interface CompiledTemplate {
@@ -72,7 +77,8 @@ export function compileTemplateSource(source: string, path: string): CompiledTem
   return {
     path,
     async render(store, options = {}) {
-      const dns = new DnsLookups(options.resolver ?? systemResolver());
+      const timeoutMs = options.lookupTimeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS;
+      const dns = new DnsLookups(options.resolver ?? systemResolver({ timeoutMs }), { timeoutMs });
       const helpers = createHelpers({ store, dns, now: options.now ?? new Date() });
       for (let pass = 1; ; pass++) {
         let output = '';

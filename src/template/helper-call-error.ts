@@ -1,5 +1,6 @@
 import { errorMessage } from '../errors.js';
 import { KeyNotFoundError } from './kv-store.js';
+import { StoreValueError } from './value-description.js';
 
 /** Where in the template a helper was called (Handlebars' options.loc). */
 export interface CallSite {
@@ -28,8 +29,15 @@ export class HelperCallError extends Error {
       `error calling ${helper}: ${errorMessage(err)}`,
       site?.start.line,
       site === undefined ? undefined : site.start.column + 1,
-      err instanceof KeyNotFoundError ? err.key : undefined,
+      keyOf(err),
       { cause: err },
     );
   }
+}
+
+/** The one key an error is about: a missing key, or the only key holding a refused value. */
+function keyOf(err: unknown): string | undefined {
+  if (err instanceof KeyNotFoundError) return err.key;
+  if (err instanceof StoreValueError && err.keys.length === 1) return err.keys[0];
+  return undefined;
 }

@@ -70,6 +70,16 @@ export class KVStore {
     throw new KeyNotFoundError(key);
   }
 
+  /**
+   * Every key whose value is exactly `value`, sorted. For error messages, which name keys instead of
+   * quoting values; a linear scan, so only on the error path.
+   */
+  keysHolding(value: string): string[] {
+    const keys: string[] = [];
+    for (const [key, held] of this.pairs) if (held === value) keys.push(key);
+    return keys.sort(compareGoStrings);
+  }
+
   /** Values of all keys matching `pattern`, sorted by value (not by key). */
   getvs(pattern: string): string[] {
     return this.gets(pattern)

@@ -39,6 +39,7 @@ describe('confd command line (end to end)', () => {
   for (const [args, flag] of [
     [['-interval', 'abc'], 'interval'],
     [['-log-level', 'loud'], 'log-level'],
+    [['-wait', 'x'], 'wait'],
     [['-no-such-flag'], 'no-such-flag'],
     [['-backend'], 'backend'],
   ] as const) {

@@ -1,18 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent as HttpsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import Consul from 'consul';
 import { consulEndpoints, createClient, type ConsulClient } from '../../src/backends/consul.js';
 import { readValues, type ConsulKvReader } from '../../src/backends/consul-kv.js';
 import type { BackendOptions } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
+import { startDevAgent, stopAgent } from './support/consul-agent.js';
 import { useStore } from './support/stores.js';
 import { makeCertificates } from '../support/certificates.js';
 import { backendOptions } from '../support/backend-options.js';
@@ -23,8 +21,6 @@ import { rejection } from '../support/async.js';
 const storeOptions = (nodes: string[], extra: Partial<BackendOptions> = {}): BackendOptions =>
   backendOptions({ backend: 'consul', nodes, ...extra });
 
-const repoDir = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-
 /** The store's own client, for fixtures. */
 function fixtureClient(endpoint: string, token?: string): Consul {
   const [host, port] = endpoint.split(':');
@@ -33,51 +29,6 @@ function fixtureClient(endpoint: string, token?: string): Consul {
     port: Number(port),
     ...(token ? { defaults: { token } } : {}),
   });
-}
-
-/**
- * A throwaway `consul agent -dev` configured by `hcl`, on ports of its own so it cannot clash with the
- * shared agent. Resolves once `ready` (polled) says so; the caller stops it with stopAgent.
- */
-async function startDevAgent(
-  name: string,
-  dir: string,
-  hcl: string,
-  extraArgs: string[],
-  ready: () => Promise<boolean>,
-): Promise<ChildProcess> {
-  await useStore('consul'); // installs the binary when missing
-  const cached = join(process.env.STORES_CACHE ?? join(repoDir, '.stores'), 'cache/consul/usr/bin/consul');
-  const binary = existsSync(cached) ? cached : 'consul';
-  await writeFile(join(dir, 'agent.hcl'), hcl);
-  const [server, serfLan, serfWan] = [await freePort(), await freePort(), await freePort()];
-  // -dev keeps everything in memory.
-  const args = ['agent', '-dev', '-node', name, '-bind', '127.0.0.1', '-client', '127.0.0.1'];
-  args.push('-server-port', `${server}`, '-serf-lan-port', `${serfLan}`, '-serf-wan-port', `${serfWan}`);
-  args.push('-dns-port', '-1', '-grpc-port', '-1', '-config-file', join(dir, 'agent.hcl'), ...extraArgs);
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  try {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`the ${name} agent exited: ${stderr}`);
-      if (await ready().catch(() => false)) return child;
-      if (Date.now() > deadline) throw new Error(`the ${name} agent was not ready within 60 s: ${stderr}`);
-      await sleep(250);
-    }
-  } catch (err) {
-    await stopAgent(child);
-    throw err;
-  }
-}
-
-async function stopAgent(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((done) => child.once('exit', done));
-  child.kill('SIGTERM');
-  const stopped = await Promise.race([exited.then(() => true), sleep(15_000, false, { ref: false })]);
-  if (!stopped) child.kill('SIGKILL');
 }
 
 describe('consul backend (real agent)', function () {

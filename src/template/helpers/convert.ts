@@ -1,35 +1,40 @@
 import { compareGoStrings } from '../go-strings.js';
+import type { KVStore } from '../kv-store.js';
+import { valueError } from '../value-description.js';
 import { stringArg } from './args.js';
 import { defineHelper } from './spec.js';
 
-/** Turning store strings into structured values: JSON, booleans, integers. */
+/**
+ * Turning store strings into structured values: JSON, booleans, integers. Errors name the key holding a
+ * bad value, never the value: Go's `parsing "secret"` becomes `parsing the value of /app/port`.
+ */
 export const convertHelpers = [
-  defineHelper('json', 1, (args) => {
-    const value = parseJson(stringArg(args, 0));
+  defineHelper('json', 1, (args, { store }) => {
+    const value = parseJson(stringArg(args, 0), store);
     if (value === null) return {};
     if (typeof value !== 'object' || Array.isArray(value))
       throw cannotUnmarshal(value, 'map[string]interface {}');
     return inGoOrder(value);
   }),
-  defineHelper('jsonArray', 1, (args) => {
-    const value = parseJson(stringArg(args, 0));
+  defineHelper('jsonArray', 1, (args, { store }) => {
+    const value = parseJson(stringArg(args, 0), store);
     if (value === null) return [];
     if (!Array.isArray(value)) throw cannotUnmarshal(value, '[]interface {}');
     return inGoOrder(value);
   }),
-  defineHelper('parseBool', 1, (args) => {
+  defineHelper('parseBool', 1, (args, { store }) => {
     const s = stringArg(args, 0);
     if (TRUE_STRINGS.has(s)) return true;
     if (FALSE_STRINGS.has(s)) return false;
-    throw new Error(`strconv.ParseBool: parsing ${JSON.stringify(s)}: invalid syntax`);
+    throw valueError(store, s, (value) => `strconv.ParseBool: parsing ${value}: invalid syntax`);
   }),
-  defineHelper('atoi', 1, (args) => {
+  defineHelper('atoi', 1, (args, { store }) => {
     const s = stringArg(args, 0);
     if (!/^[+-]?[0-9]+$/.test(s))
-      throw new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`);
+      throw valueError(store, s, (value) => `strconv.Atoi: parsing ${value}: invalid syntax`);
     const n = Number(s);
     if (!Number.isSafeInteger(n))
-      throw new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: value out of range`);
+      throw valueError(store, s, (value) => `strconv.Atoi: parsing ${value}: value out of range`);
     return n;
   }),
 ];
@@ -37,11 +42,19 @@ export const convertHelpers = [
 const TRUE_STRINGS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE_STRINGS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
-function parseJson(text: string): unknown {
+function parseJson(text: string, store: KVStore): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new Error(`invalid JSON: ${(err as Error).message}`, { cause: err });
+    // V8's message quotes the text ('Unexpected token ..., "..." is not valid JSON'): keep only where.
+    const message = err instanceof Error ? err.message : '';
+    const position = /at position (\d+)/.exec(message)?.[1];
+    const what = /end of JSON input/.test(message)
+      ? 'unexpected end of input'
+      : position === undefined
+        ? 'syntax error'
+        : `syntax error at position ${position}`;
+    throw valueError(store, text, (value) => `invalid JSON in ${value}: ${what}`);
   }
 }
 

@@ -3,7 +3,8 @@ import { defineHelper } from './spec.js';
 
 /**
  * DNS lookups. Answers come from the render's DnsLookups: the first pass queues them, a later pass reads
- * them (see compile-template.ts). Failures yield empty lists, as in confd.
+ * them (see compile-template.ts). A name that does not exist yields an empty list, as in confd; a lookup
+ * that gets no answer (timeout, SERVFAIL, unreachable server) fails the render (see dns-lookups.ts).
  */
 export const netHelpers = [
   defineHelper('lookupIP', 1, (args, { dns }) => dns.ip(stringArg(args, 0))),

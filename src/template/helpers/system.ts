@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
 import { DEFAULT_LAYOUT, formatGoTime, NAMED_LAYOUTS } from '../go-time.js';
 import type { TimeZoneChoice } from '../go-time.js';
+import type { KVStore } from '../kv-store.js';
+import { valueError } from '../value-description.js';
 import { optionalStringArg, stringArg } from './args.js';
 import { defineHelper } from './spec.js';
 
@@ -18,9 +20,9 @@ export const systemHelpers = [
    * so the layout (a Go reference layout or a constant name such as "RFC3339", or "Unix" for epoch
    * seconds) and the zone ("Local" or "UTC") are arguments.
    */
-  defineHelper('datetime', [0, 2], (args, { now }) => {
+  defineHelper('datetime', [0, 2], (args, { now, store }) => {
     const layout = optionalStringArg(args, 0);
-    const zone = timeZone(optionalStringArg(args, 1) ?? 'Local');
+    const zone = timeZone(optionalStringArg(args, 1) ?? 'Local', store);
     if (layout === 'Unix') return Math.floor(now.getTime() / 1000);
     return formatGoTime(now, layout === undefined ? DEFAULT_LAYOUT : (NAMED_LAYOUTS[layout] ?? layout), zone);
   }),
@@ -35,8 +37,8 @@ function fileExists(path: string): boolean {
   }
 }
 
-function timeZone(name: string): TimeZoneChoice {
+function timeZone(name: string, store: KVStore): TimeZoneChoice {
   if (name === 'UTC') return 'utc';
   if (name === 'Local') return 'local';
-  throw new Error(`unknown time zone ${name} (use "Local" or "UTC")`);
+  throw valueError(store, name, (value) => `unknown time zone: ${value} (use "Local" or "UTC")`);
 }

@@ -134,6 +134,31 @@ describe('loadResources', () => {
       expect(resources[0]?.prefix).to.equal('/production');
     });
 
+    for (const src of ['../../etc/passwd', '..', 'a/../../b.tmpl', '/../../etc/shadow', 'x/../../..']) {
+      it(`refuses src = "${src}", which climbs out of templates/, naming file, line and key`, async () => {
+        const failure = await loadFailure(`[template]\nsrc = "${src}"\ndest = "/a"\n`);
+        expect(failure.line).to.equal(2);
+        expect(failure.message).to.include('bad.toml:2:').and.include('"src"');
+        expect(failure.message).to.include(join(confdir, 'templates'));
+      });
+    }
+
+    it('refuses a src naming the templates directory itself', async () => {
+      const failure = await loadFailure('[template]\nsrc = "sub/.."\ndest = "/a"\n');
+      expect(failure.message).to.include('"src"').and.include('templates directory itself');
+    });
+
+    it('keeps confd’s join: ".." that stays inside, and an absolute src, land under templates/', async () => {
+      await resourceFile('a.toml', '[template]\nsrc = "a/../b.tmpl"\ndest = "/a"\n');
+      await resourceFile('b.toml', '[template]\nsrc = "/etc/app.tmpl"\ndest = "/b"\n');
+      const { resources, failures } = await loadResources({ confdir, prefix: '' }, logger);
+      expect(failures).to.deep.equal([]);
+      expect(resources.map((r) => r.src)).to.deep.equal([
+        join(confdir, 'templates', 'b.tmpl'),
+        join(confdir, 'templates', 'etc', 'app.tmpl'),
+      ]);
+    });
+
     it('rejects a missing src, naming the file and key', async () => {
       const failure = await loadFailure('[template]\ndest = "/a"\n');
       expect(failure.message).to.include('"src"').and.include('required');

@@ -44,7 +44,7 @@ const resolver: DnsResolver = {
   lookupIP: (host) =>
     host === 'db.internal'
       ? Promise.resolve(['fd00::5', '10.0.0.5'])
-      : Promise.reject(new Error('ENOTFOUND')),
+      : Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' })),
   lookupSRV: (service, proto, name) =>
     Promise.resolve(
       `${service}/${proto}/${name}` === 'http/tcp/example.com'

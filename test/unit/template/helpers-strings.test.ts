@@ -71,14 +71,14 @@ describe('string, path, conversion and encoding helpers', () => {
       ),
     ).to.equal('true true true false false');
     expect((await renderError('{{parseBool "yes"}}')).message).to.contain(
-      'strconv.ParseBool: parsing "yes": invalid syntax',
+      'strconv.ParseBool: parsing a 3-byte string: invalid syntax',
     );
   });
 
   it('atoi parses decimal integers only', async () => {
     expect(await render('{{add (atoi "41") 1}} {{atoi "-7"}} {{atoi "+3"}}')).to.equal('42 -7 3');
     expect((await renderError('{{atoi "4.2"}}')).message).to.contain(
-      'strconv.Atoi: parsing "4.2": invalid syntax',
+      'strconv.Atoi: parsing a 3-byte string: invalid syntax',
     );
     expect((await renderError('{{atoi "99999999999999999999"}}')).message).to.contain('value out of range');
   });

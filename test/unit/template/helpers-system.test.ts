@@ -63,7 +63,7 @@ describe('system helpers', () => {
 
     it('rejects unknown zones', async () => {
       expect((await renderError('{{datetime "2006" "Mars/Olympus"}}')).message).to.contain(
-        'unknown time zone Mars/Olympus',
+        'unknown time zone: a 12-byte string (use "Local" or "UTC")',
       );
     });
   });
