@@ -128,6 +128,7 @@ async function run(
           events,
           signal: shutdown.stop.signal,
           cancel: shutdown.kill.signal,
+          lookupTimeoutMs: settings.requestTimeoutMs,
         });
         return shutdown.signal ? shutdown.exitCode() : code;
       } finally {
@@ -169,6 +170,7 @@ async function run(
       policy,
       cancel: shutdown.kill.signal,
       probeIntervalMs: probeInterval(settings.requestTimeoutMs),
+      lookupTimeoutMs: settings.requestTimeoutMs,
       rereadSettings: async (): Promise<SettingsUpdate> => {
         const next = await readCommandLine(argv, env);
         if (next.kind !== 'run') throw new ConfdError('the command line no longer resolves to a run');

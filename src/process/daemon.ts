@@ -51,6 +51,8 @@ export interface DaemonOptions {
   policy: RetryPolicy;
   /** Aborting cuts the batch in flight short (the shutdown timeout ran out). */
   cancel?: AbortSignal;
+  /** Deadline of template DNS lookups (-request-timeout). */
+  lookupTimeoutMs?: number;
   clock?: WatchClock;
   /** Re-reads the settings for a reload; without it a reload re-reads conf.d and templates only. */
   rereadSettings?: () => Promise<SettingsUpdate>;
@@ -302,6 +304,9 @@ export class Daemon {
         events,
         ...(this.stopSignal ? { signal: this.stopSignal } : {}),
         ...(this.options.cancel ? { cancel: this.options.cancel } : {}),
+        ...(this.options.lookupTimeoutMs === undefined
+          ? {}
+          : { lookupTimeoutMs: this.options.lookupTimeoutMs }),
         pendingReloads: this.pendingReloads,
         onResult: (result) => {
           if (result.outcome === 'failed') result.event.retryInMs = scheduler?.failed(result.loaded.id);

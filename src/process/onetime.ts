@@ -18,6 +18,8 @@ export interface OnetimeOptions {
   signal?: AbortSignal;
   /** Aborting cuts the resource in flight short (its commands are killed). */
   cancel?: AbortSignal;
+  /** Deadline of template DNS lookups (-request-timeout). */
+  lookupTimeoutMs?: number;
 }
 
 /** `-onetime`: attempt every resource once; exit 0 only if all of them (and their loading) succeeded. */
@@ -45,6 +47,7 @@ export async function runOnetime(options: OnetimeOptions): Promise<number> {
     events,
     ...(signal ? { signal } : {}),
     ...(cancel ? { cancel } : {}),
+    ...(options.lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs: options.lookupTimeoutMs }),
   });
   const counts: Record<ResourceOutcome, number> = { updated: 0, in_sync: 0, would_update: 0, failed: 0 };
   for (const result of results) counts[result.outcome] += 1;

@@ -6,13 +6,13 @@ import type { Logger } from '../logging/logger.js';
 import { failureReason } from './failure-reason.js';
 import { runReloads } from './reload-steps.js';
 import type { LoadedResource } from './load-config.js';
-import type { ResourceResult, SyncModes } from './sync-resource.js';
+import type { ResourceResult, SyncContext, SyncModes } from './sync-resource.js';
 import { syncResource } from './sync-resource.js';
 
 /** Resources rendered and synced at once; each still waits for the others sharing its dest. */
 export const BATCH_CONCURRENCY = 8;
 
-export interface BatchContext {
+export interface BatchContext extends Pick<SyncContext, 'lookupTimeoutMs'> {
   store: StoreClient;
   modes: SyncModes;
   logger: Logger;

@@ -31,6 +31,8 @@ export interface SyncContext {
   logger: Logger;
   /** Aborting kills a running check_cmd with its process group (the shutdown timeout ran out). */
   cancel?: AbortSignal;
+  /** Deadline of each DNS lookup a template makes (-request-timeout). */
+  lookupTimeoutMs?: number;
 }
 
 /**
@@ -66,7 +68,10 @@ export async function syncResource(
     };
   };
   try {
-    const content = await loaded.template.render(store);
+    const content = await loaded.template.render(
+      store,
+      ctx.lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs: ctx.lookupTimeoutMs },
+    );
     renderMs = performance.now() - started;
     const { guard } = resource;
     const outcome = await syncFile(
