@@ -1,3 +1,5 @@
+import { unmarshalJson } from '../go-json.js';
+import { quote } from '../go/strconv.js';
 import { compareGoStrings } from '../go-strings.js';
 import { stringArg } from './args.js';
 import { defineHelper } from './spec.js';
@@ -21,15 +23,13 @@ export const convertHelpers = [
     const s = stringArg(args, 0);
     if (TRUE_STRINGS.has(s)) return true;
     if (FALSE_STRINGS.has(s)) return false;
-    throw new Error(`strconv.ParseBool: parsing ${JSON.stringify(s)}: invalid syntax`);
+    throw new Error(`strconv.ParseBool: parsing ${quote(s)}: invalid syntax`);
   }),
   defineHelper('atoi', 1, (args) => {
     const s = stringArg(args, 0);
-    if (!/^[+-]?[0-9]+$/.test(s))
-      throw new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`);
+    if (!/^[+-]?[0-9]+$/.test(s)) throw new Error(`strconv.Atoi: parsing ${quote(s)}: invalid syntax`);
     const n = Number(s);
-    if (!Number.isSafeInteger(n))
-      throw new Error(`strconv.Atoi: parsing ${JSON.stringify(s)}: value out of range`);
+    if (!Number.isSafeInteger(n)) throw new Error(`strconv.Atoi: parsing ${quote(s)}: value out of range`);
     return n;
   }),
 ];
@@ -37,12 +37,9 @@ export const convertHelpers = [
 const TRUE_STRINGS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE_STRINGS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
+/** Go's json.Unmarshal: its syntax errors, byte for byte. */
 function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new Error(`invalid JSON: ${(err as Error).message}`, { cause: err });
-  }
+  return unmarshalJson(text);
 }
 
 function cannotUnmarshal(value: unknown, goType: string): Error {
