@@ -10,6 +10,7 @@ import { runInterval } from '../process/interval.js';
 import { connectWithRetry } from '../process/connect-store.js';
 import { runOnetime } from '../process/onetime.js';
 import { watchConfdir } from '../process/watch.js';
+import { configureTemplateEngine } from '../template/engine.js';
 import { USAGE_HINT } from './flags.js';
 import { installWarningFilter } from './warning-filter.js';
 
@@ -60,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function run(settings: Settings, logger: Logger): Promise<number> {
+  configureTemplateEngine(settings.templateEngine);
   // Node URLs may carry credentials (http://user:pass@host): log the redacted form only.
   const nodes = redactSecrets(settings).nodes;
   logger.info(

@@ -19,6 +19,8 @@ export interface Settings extends BackendOptions {
   logLevel: LogLevel;
   /** Global key prefix, joined in front of every resource prefix. */
   prefix: string;
+  /** -template-engine: auto, go or handlebars (checked where templates are compiled). */
+  templateEngine: string;
   /** vault: mount path of the auth method (`-path`). Accepted for confd compatibility. */
   path?: string;
 }
@@ -43,4 +45,5 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   keepStageFile: false,
   logLevel: 'info',
   prefix: '',
+  templateEngine: 'auto',
 });

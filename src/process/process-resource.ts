@@ -34,7 +34,7 @@ export async function renderAndSync(
   const visible: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) visible[stripPrefix(key, resource.prefix)] = value;
 
-  const template = await templates.get(resource.src);
+  const template = await templates.get(resource.src, resource.engine);
   const content = await template.render(new KVStore(visible));
 
   const outcome = await syncFile(

@@ -5,6 +5,8 @@ import { cleanKey, joinKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { checkTimerRange, parseDuration } from '../config/duration.js';
 import { parseWaitWindow } from '../config/wait-window.js';
+import { TEMPLATE_ENGINES } from '../template/engine.js';
+import type { TemplateEngine } from '../template/engine.js';
 import type { WaitWindow } from '../config/wait-window.js';
 import { parseFileMode } from './file-mode.js';
 import { locateKey, sourceLine } from './locate-key.js';
@@ -30,6 +32,7 @@ const KNOWN_KEYS = [
   'check_cmd_timeout',
   'reload_cmd_timeout',
   'wait',
+  'engine',
 ] as const;
 type KnownKey = (typeof KNOWN_KEYS)[number];
 
@@ -83,6 +86,8 @@ export async function parseResource(
   if (reloadCmd) resource.reloadCmd = reloadCmd;
   const wait = fields.waitWindow();
   if (wait !== undefined) resource.wait = wait;
+  const engine = fields.engine();
+  if (engine !== undefined) resource.engine = engine;
   return resource;
 }
 
@@ -212,6 +217,15 @@ class ResourceFields {
     } catch (err) {
       throw this.error('wait', `is invalid ("${v}"): ${errorMessage(err)}`);
     }
+  }
+
+  /** `engine = "go"` or `"handlebars"`: which engine renders src, whatever its name. */
+  engine(): TemplateEngine | undefined {
+    const v = this.string('engine');
+    if (v === undefined) return undefined;
+    const engine = TEMPLATE_ENGINES.find((name) => name === v.toLowerCase());
+    if (!engine) throw this.error('engine', `must be "go" or "handlebars", got "${v}"`);
+    return engine;
   }
 
   duration(key: KnownKey): number | undefined {

@@ -1,4 +1,5 @@
 import type { WaitWindow } from '../config/wait-window.js';
+import type { TemplateEngine } from '../template/engine.js';
 
 /** One `[template]` table from conf.d, validated and resolved against the settings. */
 export interface TemplateResource {
@@ -22,4 +23,6 @@ export interface TemplateResource {
   reloadCmdTimeoutMs: number;
   /** Watch mode: this resource's debounce window, overriding -wait; undefined = follow -wait. */
   wait?: WaitWindow;
+  /** The `engine` key; undefined = -template-engine, else by src's name (.hbs Handlebars, else Go). */
+  engine?: TemplateEngine;
 }

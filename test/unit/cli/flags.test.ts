@@ -61,22 +61,23 @@ const SAMPLES: Record<string, { args: string[]; key: keyof Settings; value: unkn
   table: { args: ['-table', 'confd'], key: 'table', value: 'confd' },
   'user-id': { args: ['-user-id', 'u1'], key: 'userId', value: 'u1' },
   username: { args: ['-username', 'admin'], key: 'username', value: 'admin' },
+  'template-engine': { args: ['-template-engine', 'go'], key: 'templateEngine', value: 'go' },
   watch: { args: ['-watch'], key: 'watch', value: true },
   wait: { args: ['-wait', '2s:10s'], key: 'wait', value: { minMs: 2000, maxMs: 10000 } },
 };
 
-/** confd's flag list (confd config.go, minus -secret-keyring) plus our -connect-timeout and -wait. */
+/** confd's flag list (confd config.go, minus -secret-keyring) plus our -connect-timeout, -wait and -template-engine. */
 // prettier-ignore
 const CONFD_FLAGS = [
   'app-id', 'auth-token', 'auth-type', 'backend', 'basic-auth', 'client-ca-keys', 'client-cert',
   'client-insecure', 'client-key', 'confdir', 'config-file', 'file', 'filter', 'interval', 'keep-stage-file',
   'log-level', 'node', 'noop', 'onetime', 'password', 'path', 'prefix', 'role-id', 'scheme', 'secret-id',
   'separator', 'srv-domain', 'srv-record', 'sync-only', 'table', 'user-id', 'username', 'watch',
-  'connect-timeout', 'wait',
+  'connect-timeout', 'wait', 'template-engine',
 ];
 
 describe('confd flags', () => {
-  it('defines exactly confd’s flags plus -connect-timeout and -wait (and -version)', () => {
+  it('defines exactly confd’s flags plus -connect-timeout, -wait and -template-engine (and -version)', () => {
     expect(SETTING_SPECS.map((s) => s.flag)).to.have.members(CONFD_FLAGS);
     expect(Object.keys(SAMPLES)).to.have.members(CONFD_FLAGS);
   });
