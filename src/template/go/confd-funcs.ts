@@ -131,7 +131,10 @@ function bind(spec: HelperSpec, signature: Signature, ctx: RenderContext): GoFun
     returnsError: signature.errors === true,
     call: (args) => {
       const slotTypes = args.map((_, i) => paramTypes[i] ?? (signature.variadic as GoType));
-      let jsArgs = args.map((arg, i) => slotData(slotTypes[i] as GoType, arg));
+      // A nil slice is an empty one to Go's functions (strings.Join(nil, ",") is "").
+      let jsArgs = args.map(
+        (arg, i) => slotData(slotTypes[i] as GoType, arg) ?? (slotTypes[i]?.kind === 'slice' ? [] : null),
+      );
       // Variadic string defaults (getv, getenv): Go takes the first and ignores the rest.
       if (signature.variadic === STRING) jsArgs = jsArgs.slice(0, paramTypes.length + 1);
       let result: unknown;
