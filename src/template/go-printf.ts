@@ -1,5 +1,5 @@
 import { fromJs } from './go-format.js';
-import { sprintf } from './go/fmt.js';
+import { sprintf } from './go/fmt-printf.js';
 import { FLOAT64 } from './go/types.js';
 import { Value } from './go/values.js';
 

@@ -1,7 +1,8 @@
 import { htmlEscape, jsEscape, queryEscape } from './escapes.js';
-import { isTrue } from './exec.js';
+import { isTrue } from './exec-args.js';
 import type { Arg } from './fmt.js';
-import { sprint, sprintf, sprintln } from './fmt.js';
+import { sprint, sprintln } from './fmt.js';
+import { sprintf } from './fmt-printf.js';
 import type { GoFunc } from './func.js';
 import { FuncError } from './func.js';
 import type { GoType } from './types.js';

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { itemString, lex, T } from '../../../../src/template/go/lexer.js';
+import { lex } from '../../../../src/template/go/lex.js';
+import { itemString, T } from '../../../../src/template/go/lexer.js';
 import { errorContext, nodeString } from '../../../../src/template/go/nodes.js';
 import { ParseError, parseTemplates } from '../../../../src/template/go/parser.js';
 import type { Tree } from '../../../../src/template/go/parser.js';
