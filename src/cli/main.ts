@@ -16,6 +16,7 @@ import { runOnetime } from '../process/onetime.js';
 import { loadRetryPolicy } from '../retry-policy.js';
 import { backendOptions } from './backend-options.js';
 import { readCommandLine, type CommandLine } from './command-line.js';
+import { configureTemplateEngine } from '../template/engine.js';
 import { USAGE_HINT } from './flags.js';
 import { Shutdown } from './shutdown.js';
 import { readPackageVersion } from './version.js';
@@ -49,6 +50,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const secrets = await configuredSecrets(settings, env);
   const logger = await createLogger({ level: settings.logLevel, format: settings.logFormat, secrets });
   try {
+    // The run's default engine; a resource's own `engine` key wins (see template/engine.ts).
+    configureTemplateEngine(settings.templateEngine);
     await logStart(settings, logger);
     for (const warning of resolved.warnings) logger.warn(warning);
     return await run(settings, logger, argv, env, new SecretMask(secrets));

@@ -159,6 +159,17 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     envVar: 'CONFD_PREFIX',
   }),
   spec({
+    flag: 'template-engine',
+    key: 'templateEngine',
+    kind: 'string',
+    group: 'Template resources',
+    description:
+      "auto (.hbs/.handlebars: Handlebars, else Go), go or handlebars; a resource's engine key wins",
+    valueName: 'engine',
+    tomlKeys: ['template_engine', 'template-engine'],
+    envVar: 'CONFD_TEMPLATE_ENGINE',
+  }),
+  spec({
     flag: 'keep-stage-file',
     key: 'keepStageFile',
     kind: 'boolean',

@@ -57,6 +57,8 @@ export interface Settings {
   metricsAddr?: string;
   /** Global key prefix, joined in front of every resource prefix. */
   prefix: string;
+  /** -template-engine: auto, go or handlebars (checked where templates are compiled). */
+  templateEngine: string;
   /** vault: mount path of the auth method (`-path`). Accepted for confd compatibility. */
   path?: string;
 }
@@ -85,4 +87,5 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   logLevel: 'info',
   logFormat: 'text',
   prefix: '',
+  templateEngine: 'auto',
 });

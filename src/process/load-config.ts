@@ -41,7 +41,7 @@ export async function loadConfig(confdir: string, prefix: string, logger: Logger
   for (const resource of resources) {
     try {
       const [template, templateHash] = await Promise.all([
-        templates.get(resource.src),
+        templates.get(resource.src, resource.engine),
         memo(sources, resource.src, () => hashFile(resource.src)),
       ]);
       const keys = prefixedKeys(resource);

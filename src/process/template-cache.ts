@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { CompiledTemplate } from '../template/compile-template.js';
 import { compileTemplate } from '../template/compile-template.js';
+import type { TemplateEngine } from '../template/engine.js';
 
 /** What identifies one version of a template file: a cheap stat tells whether it changed since compiling. */
 interface FileStamp {
@@ -17,7 +18,7 @@ interface Entry {
 }
 
 /**
- * Templates are compiled once per version of their file: resources sharing a template share the compiled
+ * Templates are compiled once per version of their file (and engine): resources sharing a template share the compiled
  * form, and each get() stats the file so an edit (or a file replaced by rename) is recompiled on the next
  * use, which is what watch mode needs. Failures are never kept: a template that could not be read or
  * compiled is tried afresh on the next get, so fixing it on disk is enough.
@@ -25,23 +26,30 @@ interface Entry {
 export class TemplateCache {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly compile: (path: string) => Promise<CompiledTemplate> = compileTemplate) {}
+  constructor(
+    private readonly compile: (
+      path: string,
+      engine?: TemplateEngine,
+    ) => Promise<CompiledTemplate> = compileTemplate,
+  ) {}
 
-  async get(path: string): Promise<CompiledTemplate> {
+  /** The compiled template at `path` with `engine` (undefined: as engine.ts chooses). */
+  async get(path: string, engine?: TemplateEngine): Promise<CompiledTemplate> {
+    const key = `${engine ?? ''}\0${path}`;
     // The stamp is taken before reading, so a change racing the read shows up as a new stamp next time.
     const stamp = await fileStamp(path);
     if (stamp === undefined) {
       // Unreadable or missing: let the compiler report it, and remember nothing.
-      this.entries.delete(path);
-      return this.compile(path);
+      this.entries.delete(key);
+      return this.compile(path, engine);
     }
-    const known = this.entries.get(path);
+    const known = this.entries.get(key);
     if (known && sameStamp(known.stamp, stamp)) return known.compiled;
-    const entry: Entry = { stamp, compiled: this.compile(path) };
-    this.entries.set(path, entry);
+    const entry: Entry = { stamp, compiled: this.compile(path, engine) };
+    this.entries.set(key, entry);
     entry.compiled.catch(() => {
       // Only forget our own failure: a newer entry may already have replaced this one.
-      if (this.entries.get(path) === entry) this.entries.delete(path);
+      if (this.entries.get(key) === entry) this.entries.delete(key);
     });
     return entry.compiled;
   }

@@ -5,6 +5,8 @@ import { cleanKey, joinKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { checkTimerRange, parseDuration } from '../config/duration.js';
 import { parseWaitWindow } from '../config/wait-window.js';
+import { TEMPLATE_ENGINES } from '../template/engine.js';
+import type { TemplateEngine } from '../template/engine.js';
 import type { WaitWindow } from '../config/wait-window.js';
 import { parseFileMode } from './file-mode.js';
 import { locateKey, sourceLine } from './locate-key.js';
@@ -31,6 +33,7 @@ const KNOWN_KEYS = [
   'check_cmd_timeout',
   'reload_cmd_timeout',
   'wait',
+  'engine',
   // The Prometheus workflow, read by parse-workflow.ts.
   'backup',
   'rollback',
@@ -90,6 +93,8 @@ export async function parseResource(
   if (reloadCmd) resource.reloadCmd = reloadCmd;
   const wait = fields.waitWindow();
   if (wait !== undefined) resource.wait = wait;
+  const engine = fields.engine();
+  if (engine !== undefined) resource.engine = engine;
   parseWorkflow(fields.workflowTable(), resource, source, logger);
   return resource;
 }
@@ -251,6 +256,15 @@ class ResourceFields {
     } catch (err) {
       throw this.error('wait', `is invalid ("${v}"): ${errorMessage(err)}`);
     }
+  }
+
+  /** `engine = "go"` or `"handlebars"`: which engine renders src, whatever its name. */
+  engine(): TemplateEngine | undefined {
+    const v = this.string('engine');
+    if (v === undefined) return undefined;
+    const engine = TEMPLATE_ENGINES.find((name) => name === v.toLowerCase());
+    if (!engine) throw this.error('engine', `must be "go" or "handlebars", got "${v}"`);
+    return engine;
   }
 
   duration(key: KnownKey): number | undefined {

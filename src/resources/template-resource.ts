@@ -1,4 +1,5 @@
 import type { WaitWindow } from '../config/wait-window.js';
+import type { TemplateEngine } from '../template/engine.js';
 
 /** One `[template]` table from conf.d, validated and resolved against the settings. */
 export interface TemplateResource {
@@ -22,6 +23,8 @@ export interface TemplateResource {
   reloadCmdTimeoutMs: number;
   /** Watch mode: this resource's debounce window, overriding -wait; undefined = follow -wait. */
   wait?: WaitWindow;
+  /** The `engine` key; undefined = -template-engine, else by src's name (.hbs Handlebars, else Go). */
+  engine?: TemplateEngine;
   /** `backup = N`: keep dest.bak.1 (newest) .. dest.bak.N beside dest. */
   backup?: number;
   /** `rollback = true`: a failed reload or verify restores the previous file and reloads again. */

@@ -54,11 +54,25 @@ export class KVStore {
   gets(pattern: string): KVPair[] {
     // Validate even when the store is empty so a bad pattern never passes silently.
     pathMatch(pattern, '');
+    // A match starts with the pattern's literal text up to its first * ? [ or \: only that range of the
+    // sorted keys is tried, so a template calling gets per entry stays fast on large stores.
+    const meta = pattern.search(/[*?[\\]/);
+    const literal = meta < 0 ? pattern : pattern.slice(0, meta);
+    const keys = this.sorted();
     const found: KVPair[] = [];
-    for (const [key, value] of this.pairs) {
-      if (pathMatch(pattern, key)) found.push(pair(key, value));
+    for (let i = lowerBound(keys, literal); i < keys.length; i++) {
+      const key = keys[i] as string;
+      if (!key.startsWith(literal)) break;
+      if (pathMatch(pattern, key)) found.push(pair(key, this.pairs.get(key) as string));
     }
-    return found.sort((a, b) => compareGoStrings(a.Key, b.Key));
+    return found;
+  }
+
+  private sortedKeys: string[] | undefined;
+
+  private sorted(): string[] {
+    this.sortedKeys ??= [...this.pairs.keys()].sort(compareGoStrings);
+    return this.sortedKeys;
   }
 
   /** The value of `key`; `defaultValue` when the key is missing, else a KeyNotFoundError. */
@@ -119,6 +133,17 @@ export class KVStore {
     }
     return [...names].sort(compareGoStrings);
   }
+}
+
+/** The first index whose key is not below `prefix` in Go's byte order. */
+function lowerBound(keys: readonly string[], prefix: string): number {
+  let [lo, hi] = [0, keys.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareGoStrings(keys[mid] as string, prefix) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function pair(key: string, value: string): KVPair {

@@ -133,6 +133,25 @@ describe('confd command line (end to end)', () => {
     expect(run.stderr).to.match(/--help/);
   });
 
+  it('-template-engine picks the engine for templates whose resource names none; a bad value exits 2', async () => {
+    // A Handlebars template with a confd-style name: Go by default, Handlebars when asked.
+    await ws.write('templates/t.tmpl', '{{#if true}}hbs{{/if}}\n');
+    await ws.write('conf.d/t.toml', `[template]\nsrc = "t.tmpl"\ndest = "${ws.path('out/t')}"\n`);
+    const base = ['-onetime', '-backend', 'env', '-confdir', ws.root];
+    const byName = await runConfd(base);
+    expect(byName.code).to.equal(1);
+    expect(byName.stderr).to.include('parsed as a Go text/template').and.include('engine = "handlebars"');
+    const asked = await runConfd([...base, '-template-engine', 'handlebars']);
+    expect(asked.code, asked.stderr).to.equal(0);
+    const { readFile } = await import('node:fs/promises');
+    expect(await readFile(ws.path('out/t'), 'utf8')).to.equal('hbs\n');
+    const bad = await runConfd([...base, '-template-engine', 'jinja']);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.include(
+      '-template-engine (template_engine, CONFD_TEMPLATE_ENGINE) must be auto, go or handlebars',
+    );
+  });
+
   it('writes log lines in confd’s format on stderr', async () => {
     await ws.write('templates/t.hbs', 'x\n');
     await ws.write('conf.d/t.toml', `[template]\nsrc = "t.hbs"\ndest = "${ws.path('out/t')}"\n`);

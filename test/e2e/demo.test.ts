@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readFile, rm, mkdtemp, cp } from 'node:fs/promises';
+import { readFile, rm, mkdtemp, cp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, runConfd } from './support/confd-process.js';
@@ -25,6 +25,24 @@ describe('bundled Prometheus example (npm run demo)', () => {
     const expected = await readFile(join(repoRoot, 'test/e2e/fixtures/prometheus.expected.yml'), 'utf8');
     expect(rendered).to.equal(expected);
     expect(run.stderr).to.match(/1 resource: 1 updated, 0 in sync, 0 failed/);
+  });
+
+  it('renders the same prometheus.yml from the Go text/template twin, templates/prometheus.yml.tmpl', async () => {
+    // The bundled resource, pointed at the Go version of its template: the file name picks the engine.
+    const resource = await readFile(join(dir, 'conf.d/prometheus.toml'), 'utf8');
+    expect(resource).to.include('src = "prometheus.yml.hbs"');
+    await writeFile(
+      join(dir, 'conf.d/prometheus.toml'),
+      resource.replace('src = "prometheus.yml.hbs"', 'src = "prometheus.yml.tmpl"'),
+    );
+    const run = await runConfd(
+      ['-onetime', '-backend', 'file', '-file', 'example/data.yaml', '-confdir', '.'],
+      { cwd: dir },
+    );
+    expect(run.code, run.stderr).to.equal(0);
+    const rendered = await readFile(join(dir, 'out/prometheus.yml'), 'utf8');
+    const expected = await readFile(join(repoRoot, 'test/e2e/fixtures/prometheus.expected.yml'), 'utf8');
+    expect(rendered).to.equal(expected);
   });
 
   it('reports "in sync" and leaves the file alone on a second run', async () => {

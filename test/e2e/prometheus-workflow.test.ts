@@ -47,7 +47,10 @@ describe('the Prometheus workflow (end to end, real etcd and a real Prometheus)'
     await writePrometheusConfig(prometheus, 'global:\n  scrape_interval: 1m\n');
     await fetch(`${prometheus.url}/-/reload`, { method: 'POST' });
     ws = await Workspace.create();
-    await ws.write('templates/prometheus.yml.hbs', await readFile(`${repoRoot}/templates/prometheus.yml.hbs`, 'utf8'));
+    await ws.write(
+      'templates/prometheus.yml.hbs',
+      await readFile(`${repoRoot}/templates/prometheus.yml.hbs`, 'utf8'),
+    );
   });
 
   afterEach(async () => {
@@ -87,12 +90,26 @@ describe('the Prometheus workflow (end to end, real etcd and a real Prometheus)'
   }
 
   function start() {
-    daemon = startConfd(['-watch', '-interval', '86400', '-backend', 'etcd', '-node', etcd, '-confdir', ws.root]);
+    daemon = startConfd([
+      '-watch',
+      '-interval',
+      '86400',
+      '-backend',
+      'etcd',
+      '-node',
+      etcd,
+      '-confdir',
+      ws.root,
+    ]);
     return daemon;
   }
 
   const pools = async (): Promise<string[]> =>
-    [...new Set((await prometheusApi<Targets>(prometheus, 'targets')).activeTargets.map((t) => t.scrapePool))].sort();
+    [
+      ...new Set(
+        (await prometheusApi<Targets>(prometheus, 'targets')).activeTargets.map((t) => t.scrapePool),
+      ),
+    ].sort();
 
   /** Prometheus's own view of its last reload, from its metrics. */
   const lastReloadSuccessful = async (): Promise<number> => {
@@ -120,7 +137,10 @@ describe('the Prometheus workflow (end to end, real etcd and a real Prometheus)'
     await started();
     const before = await read(prometheus.configFile);
     await admin.put(`${P}/global/scrape_interval`).value('soon');
-    await eventually(() => /check command exited with code 1/.test(daemon?.output.stderr ?? ''), 'the check failure');
+    await eventually(
+      () => /check command exited with code 1/.test(daemon?.output.stderr ?? ''),
+      'the check failure',
+    );
     expect(await read(prometheus.configFile)).to.equal(before);
     expect(await lastReloadSuccessful()).to.equal(1);
     expect(await pools()).to.deep.equal(['self']);
@@ -131,8 +151,14 @@ describe('the Prometheus workflow (end to end, real etcd and a real Prometheus)'
     await started();
     const before = await read(prometheus.configFile);
     await admin.put(`${P}/global/scrape_interval`).value('soon');
-    await eventually(() => /rolled back to the previous content/.test(daemon?.output.stderr ?? ''), 'the rollback');
-    await eventually(() => /reload after the rollback for .* done/.test(daemon?.output.stderr ?? ''), 'the reload after it');
+    await eventually(
+      () => /rolled back to the previous content/.test(daemon?.output.stderr ?? ''),
+      'the rollback',
+    );
+    await eventually(
+      () => /reload after the rollback for .* done/.test(daemon?.output.stderr ?? ''),
+      'the reload after it',
+    );
     expect(daemon?.output.stderr).to.match(/reload for .* failed: reload: POST .* answered HTTP 500/);
     expect(await read(prometheus.configFile)).to.equal(before);
     expect((await prometheusRuntimeInfo(prometheus)).reloadConfigSuccess).to.equal(true);
@@ -146,7 +172,10 @@ describe('the Prometheus workflow (end to end, real etcd and a real Prometheus)'
     const before = await read(prometheus.configFile);
     await admin.delete().prefix(`${P}/jobs`);
     await eventually(
-      () => /render refused by the guard: required_keys: nothing in the store at .*\/jobs/.test(daemon?.output.stderr ?? ''),
+      () =>
+        /render refused by the guard: required_keys: nothing in the store at .*\/jobs/.test(
+          daemon?.output.stderr ?? '',
+        ),
       'the guard refusal',
     );
     expect(await read(prometheus.configFile)).to.equal(before);

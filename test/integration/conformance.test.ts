@@ -7,10 +7,12 @@ import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import { cleanEnv, runConfd, Workspace, type ConfdRun } from '../e2e/support/confd-process.js';
 import {
+  caseOf,
   copyConfdir,
+  destOf,
   ENV_SKIPPED,
-  FAILING_DEST,
-  FAILING_RESOURCE,
+  ENV_SKIPPED_RESOURCES,
+  FAILING_RESOURCES,
   randomRoot,
   readExpected,
   readExpectedError,
@@ -42,7 +44,7 @@ interface BackendCase {
 
 const CASES: readonly BackendCase[] = [
   { backend: 'file', load: loadFile, skipped: [] },
-  { backend: 'env', load: loadEnv, skipped: Object.keys(ENV_SKIPPED) },
+  { backend: 'env', load: loadEnv, skipped: ENV_SKIPPED_RESOURCES },
   { backend: 'etcd', store: 'etcd', load: loadEtcd, skipped: [] },
   { backend: 'zookeeper', store: 'zookeeper', load: loadZookeeper, skipped: [] },
   { backend: 'consul', store: 'consul', load: loadConsul, skipped: [] },
@@ -62,7 +64,7 @@ describe('conformance: one fixture set renders byte-identical files on every bac
   const root = randomRoot();
   const stores = new Map<StoreName, Promise<RunningStore>>();
   let data: FixtureData;
-  let expectedError: string;
+  const expectedErrors = new Map<string, string>();
 
   before(async () => {
     // Start every store at once; each backend's own `before` awaits (and fails on) only its own.
@@ -73,20 +75,23 @@ describe('conformance: one fixture set renders byte-identical files on every bac
       stores.set(store, starting);
     }
     data = await readFixtureData();
-    expectedError = await readExpectedError();
+    for (const resource of FAILING_RESOURCES) expectedErrors.set(resource, await readExpectedError(resource));
   });
 
-  it('holds a golden file for every resource that renders, and the one resource that fails', async () => {
-    expect(RESOURCES).to.include(FAILING_RESOURCE);
-    expect(RENDERED_RESOURCES.length).to.be.at.least(8);
+  it('holds a golden file for every resource that renders, and the one case that fails', async () => {
+    expect(FAILING_RESOURCES).to.deep.equal(['missing', 'missing.go']);
+    expect(RENDERED_RESOURCES.length).to.be.at.least(16);
     for (const resource of RENDERED_RESOURCES) expect((await readExpected(resource)).length).to.be.above(0);
+    // Every case is written for both engines.
+    const cases = new Set(RESOURCES.map(caseOf));
+    for (const c of cases) expect(RESOURCES).to.include.members([c, `${c}.go`]);
     expect(keysOf(data, 'bulk').length).to.be.at.least(200);
   });
 
   it('skips on env exactly the resources whose keys cannot survive the env name mapping', () => {
     // Every resource env skips reads a key that does not survive; every other key does survive.
     for (const skipped of Object.keys(ENV_SKIPPED)) {
-      expect(RESOURCES).to.include(skipped);
+      expect(ENV_SKIPPED_RESOURCES).to.include.members([skipped, `${skipped}.go`]);
       expect(keysOf(data, skipped).filter((key) => !survivesEnv(key))).to.have.length.above(0);
     }
     const others = Object.keys(data).filter(
@@ -107,7 +112,7 @@ describe('conformance: one fixture set renders byte-identical files on every bac
         const store = c.store ? await stores.get(c.store) : undefined;
         workspace = await Workspace.create();
         await copyConfdir(workspace.root, c.skipped);
-        await workspace.write(FAILING_DEST, PREVIOUS_CONTENT);
+        for (const resource of FAILING_RESOURCES) await workspace.write(destOf(resource), PREVIOUS_CONTENT);
         fixture = await c.load({ root, data, endpoint: store?.endpoint ?? '', workDir: workspace.root });
         // dests in conf.d are relative: they land in the workspace, the run's working directory.
         run = await runConfd(
@@ -126,7 +131,7 @@ describe('conformance: one fixture set renders byte-identical files on every bac
 
       for (const resource of RENDERED_RESOURCES) {
         if (c.skipped.includes(resource)) continue;
-        it(`renders ${resource} byte-identical to expected/${resource}.conf`, async () => {
+        it(`renders ${resource} byte-identical to expected/${caseOf(resource)}.conf`, async () => {
           const expected = await readExpected(resource);
           const actual = await readFile(workspace!.path('out', `${resource}.conf`)).catch((err: unknown) => {
             throw new Error(`out/${resource}.conf was not written; confd said:\n${run.stderr}`, {
@@ -139,14 +144,16 @@ describe('conformance: one fixture set renders byte-identical files on every bac
         });
       }
 
-      it(`fails ${FAILING_RESOURCE} with the template, line and key, exits 1, and leaves its dest untouched`, async () => {
-        expect(run.code, run.stderr).to.equal(1);
-        // Named by its path under the confdir's templates/, then line:column and the key.
-        const reported = `${workspace!.path('templates')}/${expectedError}`;
-        const times = run.stderr.split(reported).length - 1;
-        expect(times, `${reported} reported once; confd said:\n${run.stderr}`).to.equal(1);
-        expect(await readFile(workspace!.path(FAILING_DEST), 'utf8')).to.equal(PREVIOUS_CONTENT);
-      });
+      for (const resource of FAILING_RESOURCES) {
+        it(`fails ${resource} with the template, line and key, exits 1, and leaves its dest untouched`, async () => {
+          expect(run.code, run.stderr).to.equal(1);
+          // Named by its path under the confdir's templates/, then line:column and the key.
+          const reported = `${workspace!.path('templates')}/${expectedErrors.get(resource) ?? ''}`;
+          const times = run.stderr.split(reported).length - 1;
+          expect(times, `${reported} reported once; confd said:\n${run.stderr}`).to.equal(1);
+          expect(await readFile(workspace!.path(destOf(resource)), 'utf8')).to.equal(PREVIOUS_CONTENT);
+        });
+      }
     });
   }
 });

@@ -1,3 +1,5 @@
+import { errorMessage } from '../../errors.js';
+import { unmarshalJson } from '../go-json.js';
 import { compareGoStrings } from '../go-strings.js';
 import type { KVStore } from '../kv-store.js';
 import { valueError } from '../value-description.js';
@@ -42,18 +44,13 @@ export const convertHelpers = [
 const TRUE_STRINGS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE_STRINGS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
+/** Go's json.Unmarshal (what it accepts, and its error texts), naming the key instead of the value. */
 function parseJson(text: string, store: KVStore): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return unmarshalJson(text);
   } catch (err) {
-    // V8's message quotes the text ('Unexpected token ..., "..." is not valid JSON'): keep only where.
-    const message = err instanceof Error ? err.message : '';
-    const position = /at position (\d+)/.exec(message)?.[1];
-    const what = /end of JSON input/.test(message)
-      ? 'unexpected end of input'
-      : position === undefined
-        ? 'syntax error'
-        : `syntax error at position ${position}`;
+    // Go's messages quote the offending character ("invalid character 'x' looking for ..."): drop it.
+    const what = errorMessage(err).replace(/ '(?:[^'\\]|\\.)*'/g, '');
     throw valueError(store, text, (value) => `invalid JSON in ${value}: ${what}`);
   }
 }

@@ -18,7 +18,7 @@ import { stringHelpers } from './strings.js';
 import { systemHelpers } from './system.js';
 
 /** Every template function, by family. The one place a new family is added. */
-const ALL_HELPERS: readonly HelperSpec[] = [
+export const HELPER_SPECS: readonly HelperSpec[] = [
   ...storeHelpers,
   ...stringHelpers,
   ...pathHelpers,
@@ -32,7 +32,7 @@ const ALL_HELPERS: readonly HelperSpec[] = [
   ...printfHelpers,
 ];
 
-export const HELPER_NAMES: readonly string[] = ALL_HELPERS.map((spec) => spec.name);
+export const HELPER_NAMES: readonly string[] = HELPER_SPECS.map((spec) => spec.name);
 
 if (new Set(HELPER_NAMES).size !== HELPER_NAMES.length) throw new Error('duplicate template helper name');
 
@@ -48,7 +48,7 @@ type Helper = (this: unknown, ...params: unknown[]) => unknown;
 /** The helpers for one render, bound to its context. */
 export function createHelpers(ctx: RenderContext): Record<string, Helper> {
   const helpers: Record<string, Helper> = {};
-  for (const spec of ALL_HELPERS) helpers[spec.name] = bind(spec, ctx);
+  for (const spec of HELPER_SPECS) helpers[spec.name] = bind(spec, ctx);
   helpers[PRINT_HELPER] = (value: unknown) =>
     value === undefined || value === null ? '' : formatValue(value);
   helpers.helperMissing = (...params: unknown[]) => {

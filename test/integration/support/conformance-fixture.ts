@@ -1,7 +1,9 @@
 /**
  * The shared conformance fixture under test/fixtures/conformance/: data.json (every key and value, relative
  * to a per-run root), conf.d/ and templates/ (one resource per case) and expected/ (the committed golden
- * output of each resource, the same for every backend).
+ * output of each resource, the same for every backend). Each case exists twice: `<case>.toml` renders a
+ * Handlebars template (`<case>.conf.hbs`), its twin `<case>.go.toml` the same case written as a Go
+ * text/template (`<case>.conf.tmpl`), and both must produce the one golden file expected/<case>.conf.
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
@@ -14,11 +16,18 @@ export const fixtureDir = resolve(dirname(fileURLToPath(import.meta.url)), '../.
 /** Flat key -> value map; keys are absolute and relative to the run's root. */
 export type FixtureData = Readonly<Record<string, string>>;
 
-/** The resource whose template reads a missing key without a default: it must fail on every backend. */
-export const FAILING_RESOURCE = 'missing';
+/** The case whose template reads a missing key without a default: it must fail on every backend. */
+export const FAILING_CASE = 'missing';
+
+/** The case a resource renders: its name without the Go twin's `.go`. */
+export function caseOf(resource: string): string {
+  return resource.replace(/\.go$/, '');
+}
 
 /** Relative to the confdir and the working directory of the run (dests in conf.d are relative). */
-export const FAILING_DEST = 'out/missing.conf';
+export function destOf(resource: string): string {
+  return `out/${resource}.conf`;
+}
 
 /**
  * Resources the env backend cannot render, and why. Env keys travel as UPPER_SNAKE variable names, so a
@@ -36,8 +45,14 @@ export const RESOURCES: readonly string[] = readdirSync(join(fixtureDir, 'conf.d
   .map((name) => basename(name, '.toml'))
   .sort();
 
+/** The failing case's resources: its Handlebars original and its Go twin. */
+export const FAILING_RESOURCES: readonly string[] = RESOURCES.filter((r) => caseOf(r) === FAILING_CASE);
+
 /** Resources expected to render, with their golden file. */
-export const RENDERED_RESOURCES: readonly string[] = RESOURCES.filter((r) => r !== FAILING_RESOURCE);
+export const RENDERED_RESOURCES: readonly string[] = RESOURCES.filter((r) => caseOf(r) !== FAILING_CASE);
+
+/** Resources the env backend cannot render: both engines' versions of every ENV_SKIPPED case. */
+export const ENV_SKIPPED_RESOURCES: readonly string[] = RESOURCES.filter((r) => caseOf(r) in ENV_SKIPPED);
 
 /** A fresh root for one run, lower-case alphanumeric so that it survives the env backend's mapping too. */
 export function randomRoot(): string {
@@ -63,14 +78,14 @@ export async function readFixtureData(): Promise<FixtureData> {
   return data as FixtureData;
 }
 
-/** The golden output of a rendered resource. */
+/** The golden output of a rendered resource: its case's, whichever engine renders it. */
 export function readExpected(resource: string): Promise<Buffer> {
-  return readFile(join(fixtureDir, 'expected', `${resource}.conf`));
+  return readFile(join(fixtureDir, 'expected', `${caseOf(resource)}.conf`));
 }
 
-/** The error the failing resource must report, identical on every backend. */
-export async function readExpectedError(): Promise<string> {
-  return (await readFile(join(fixtureDir, 'expected', `${FAILING_RESOURCE}.error`), 'utf8')).trim();
+/** The error a failing resource must report, identical on every backend (each engine words its own). */
+export async function readExpectedError(resource: string): Promise<string> {
+  return (await readFile(join(fixtureDir, 'expected', `${resource}.error`), 'utf8')).trim();
 }
 
 /**

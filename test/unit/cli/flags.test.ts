@@ -61,6 +61,7 @@ const SAMPLES: Record<string, { args: string[]; key: keyof Settings; value: unkn
   table: { args: ['-table', 'confd'], key: 'table', value: 'confd' },
   'user-id': { args: ['-user-id', 'u1'], key: 'userId', value: 'u1' },
   username: { args: ['-username', 'admin'], key: 'username', value: 'admin' },
+  'template-engine': { args: ['-template-engine', 'go'], key: 'templateEngine', value: 'go' },
   watch: { args: ['-watch'], key: 'watch', value: true },
   wait: { args: ['-wait', '2s:10s'], key: 'wait', value: { minMs: 2000, maxMs: 10000 } },
   'request-timeout': { args: ['-request-timeout', '3s'], key: 'requestTimeoutMs', value: 3000 },
@@ -78,6 +79,7 @@ const CONFD_FLAGS = [
   'log-level', 'node', 'noop', 'onetime', 'password', 'path', 'prefix', 'role-id', 'scheme', 'secret-id',
   'separator', 'srv-domain', 'srv-record', 'sync-only', 'table', 'user-id', 'username', 'watch',
   'connect-timeout', 'wait', 'request-timeout', 'shutdown-timeout', 'watch-poll', 'log-format', 'metrics-addr',
+  'template-engine',
 ];
 
 describe('confd flags', () => {

@@ -209,6 +209,18 @@ describe('loadResources', () => {
       expect(resources[0]).to.not.have.property('mode');
     });
 
+    it('reads engine = "go" / "handlebars" (any case); without it the engine is left to the name', async () => {
+      expect((await loadOne('engine = "handlebars"\n')).resources[0]?.engine).to.equal('handlebars');
+      expect((await loadOne('engine = "Go"\n')).resources[0]?.engine).to.equal('go');
+      expect((await loadOne('')).resources[0]).to.not.have.property('engine');
+    });
+
+    it('rejects an unknown engine, naming file, key and line', async () => {
+      const failure = await loadFailure('[template]\nsrc = "a"\ndest = "/a"\nengine = "jinja"\n');
+      expect(failure.line).to.equal(4);
+      expect(failure.message).to.include('bad.toml:4:').and.include('"engine" must be "go" or "handlebars"');
+    });
+
     it('rejects an unquoted mode = 0644 with file, line and column and says to quote it', async () => {
       const failure = await loadFailure('[template]\nsrc = "a"\nmode = 0644\ndest = "/a"\n');
       expect(failure.line).to.equal(3);

@@ -204,7 +204,7 @@ describe('compileTemplate', () => {
     after(() => rm(dir, { recursive: true, force: true }));
 
     it('compile a file once and render it against many stores, concurrently', async () => {
-      const path = join(dir, 'nginx.conf.tmpl');
+      const path = join(dir, 'nginx.conf.hbs');
       await writeFile(
         path,
         [

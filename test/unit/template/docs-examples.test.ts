@@ -4,6 +4,7 @@ import type { KVPairs } from '../../../src/backends/store-client.js';
 import { compileTemplateSource } from '../../../src/template/compile-template.js';
 import type { RenderOptions } from '../../../src/template/compile-template.js';
 import type { DnsResolver } from '../../../src/template/dns-lookups.js';
+import type { TemplateEngine } from '../../../src/template/engine.js';
 import { HELPER_NAMES } from '../../../src/template/helpers/registry.js';
 import { KVStore } from '../../../src/template/kv-store.js';
 
@@ -56,8 +57,11 @@ const resolver: DnsResolver = {
 const OPTIONS: RenderOptions = { resolver, now: new Date('2024-03-05T06:08:09.120Z') };
 const UNSET_VARIABLES = ['LISTEN_PORT', 'PORT'];
 
-function renderExample(source: string): Promise<string> {
-  return compileTemplateSource(source, 'docs/templates.md').render(new KVStore(exampleStore()), OPTIONS);
+function renderExample(source: string, engine: TemplateEngine = 'handlebars'): Promise<string> {
+  return compileTemplateSource(source, 'docs/templates.md', engine).render(
+    new KVStore(exampleStore()),
+    OPTIONS,
+  );
 }
 
 /** Every "`{{template}}` -> `output`" pair, in tables and prose alike. */
@@ -106,16 +110,18 @@ describe('docs/templates.md examples', () => {
 
   describe('template blocks render as shown', () => {
     const blocks = fences(doc);
-    const templates = blocks.flatMap((fence, i) => (fence.info === 'handlebars' ? [i] : []));
-    it('the document has template blocks', () => {
-      expect(templates).to.have.length.greaterThan(1);
+    const engines: Record<string, TemplateEngine> = { handlebars: 'handlebars', gotemplate: 'go' };
+    const templates = blocks.flatMap((fence, i) => (fence.info in engines ? [i] : []));
+    it('the document has template blocks for both engines', () => {
+      expect(templates.filter((i) => blocks[i]?.info === 'handlebars')).to.have.length.greaterThan(1);
+      expect(templates.filter((i) => blocks[i]?.info === 'gotemplate')).to.have.length.greaterThan(1);
     });
     for (const i of templates) {
-      const source = blocks[i]?.body ?? '';
-      it(source.split('\n')[0] ?? '', async () => {
+      const { body: source = '', info = '' } = blocks[i] ?? {};
+      it(`${info}: ${source.split('\n')[0] ?? ''}`, async () => {
         const output = blocks[i + 1];
         expect(output?.info, 'a `text` block with the output follows each template').to.equal('text');
-        expect(await renderExample(source)).to.equal(output?.body);
+        expect(await renderExample(source, engines[info])).to.equal(output?.body);
       });
     }
   });
@@ -161,7 +167,7 @@ describe('docs/templates.md examples', () => {
   it('examples quote strings with double quotes, as Go templates must', () => {
     const templates = [
       ...fences(doc)
-        .filter((fence) => fence.info === 'handlebars')
+        .filter((fence) => fence.info === 'handlebars' || fence.info === 'gotemplate')
         .map((fence) => fence.body),
       ...promisedOutputs().map(([template]) => template),
     ];

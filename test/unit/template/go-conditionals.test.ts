@@ -52,7 +52,7 @@ describe('#if, #unless and #with decide by Go truth', () => {
 
   it('reports misuse with the line', async () => {
     expect((await renderError('\n{{#if 1 2}}x{{/if}}')).message).to.equal(
-      '/etc/confd/templates/test.tmpl:2:1: #if requires exactly one argument',
+      '/etc/confd/templates/test.hbs:2:1: #if requires exactly one argument',
     );
     expect((await renderError('{{if 1}}')).message).to.contain('"if" opens a block: {{#if ...}}...{{/if}}');
   });

@@ -46,7 +46,7 @@ describe('fields named like helpers', () => {
   it('without such a field, the arity error suggests this.name', async () => {
     const err = await renderError('{{#with (json "{\\"a\\":1}")}}\n  {{dir}}{{/with}}');
     expect(err.message).to.equal(
-      '/etc/confd/templates/test.tmpl:2:3: error calling dir: wrong number of args: want 1, got 0 (for a field named "dir", write {{this.dir}})',
+      '/etc/confd/templates/test.hbs:2:3: error calling dir: wrong number of args: want 1, got 0 (for a field named "dir", write {{this.dir}})',
     );
     expect((await renderError('{{add 1}}')).message).to.match(/want 2, got 1$/);
   });

@@ -97,7 +97,7 @@ describe('DNS helpers', () => {
   it('uses the system resolver by default (localhost from /etc/hosts)', async () => {
     const { compileTemplateSource } = await import('../../../src/template/compile-template.js');
     const { KVStore } = await import('../../../src/template/kv-store.js');
-    const template = compileTemplateSource('{{#each (lookupIP "localhost")}}{{this}} {{/each}}', 'dns.tmpl');
+    const template = compileTemplateSource('{{#each (lookupIP "localhost")}}{{this}} {{/each}}', 'dns.hbs');
     const out = await template.render(new KVStore({}));
     expect(out.trim().split(' ')).to.satisfy((addresses: string[]) =>
       addresses.some((a) => a === '127.0.0.1' || a === '::1'),

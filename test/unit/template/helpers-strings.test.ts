@@ -54,14 +54,23 @@ describe('string, path, conversion and encoding helpers', () => {
       'json: cannot unmarshal array into Go value of type map[string]interface {}',
     );
     expect((await renderError('{{jsonArray "{}"}}')).message).to.contain('cannot unmarshal object');
-    expect((await renderError('{{json "{nope"}}')).message).to.contain('error calling json: invalid JSON');
+    expect((await renderError('{{json "{nope"}}')).message).to.contain(
+      "error calling json: invalid character 'n' looking for beginning of object key string",
+    );
+    expect((await renderError('{{jsonArray "[1,"}}')).message).to.contain(
+      'error calling jsonArray: unexpected end of JSON input',
+    );
   });
 
   it('base64Encode and base64Decode round-trip unicode and reject bad input', async () => {
     expect(await render('{{base64Encode "héllo ✓"}}')).to.equal('aMOpbGxvIOKckw==');
     expect(await render('{{base64Decode "aMOpbGxvIOKckw=="}}')).to.equal('héllo ✓');
-    expect((await renderError('{{base64Decode "not base64!"}}')).message).to.contain('illegal base64 data');
-    expect((await renderError('{{base64Decode "YQ"}}')).message).to.contain('illegal base64 data');
+    expect((await renderError('{{base64Decode "not base64!"}}')).message).to.contain(
+      'illegal base64 data at input byte 3',
+    );
+    expect((await renderError('{{base64Decode "YQ"}}')).message).to.contain(
+      'illegal base64 data at input byte 0',
+    );
   });
 
   it('parseBool accepts exactly what strconv.ParseBool does', async () => {

@@ -5,7 +5,7 @@ import { compileTemplateSource } from '../../../src/template/compile-template.js
 import type { RenderOptions } from '../../../src/template/compile-template.js';
 import { KVStore } from '../../../src/template/kv-store.js';
 
-export const TEMPLATE = '/etc/confd/templates/test.tmpl';
+export const TEMPLATE = '/etc/confd/templates/test.hbs';
 
 /** A resolver that never touches the network, so helper tests cannot hang or depend on the host. */
 export const NO_DNS: RenderOptions['resolver'] = {

@@ -1,0 +1,3 @@
+module confdoracle
+
+go 1.19
