@@ -172,6 +172,27 @@ export class OracleSession {
 }
 
 /** The same case through confd-ts's Go engine; errors as Go prints them (without confd-ts's path prefix). */
+/**
+ * The one place confd-ts departs from Go on purpose: a helper refusing a value never quotes it (store
+ * values can be secrets), it names the key holding it (docs/templates.md). Such errors are compared up to
+ * the helper's name: where the template failed and which call failed must agree, the detail may not.
+ */
+const VALUE_REFUSING = /(error calling (?:atoi|parseBool|json|jsonArray|base64Decode)): .*$/s;
+
+export function comparable(result: OracleResult): OracleResult {
+  if (result.error === undefined) return result;
+  return { error: result.error.replace(VALUE_REFUSING, '$1: <the refused value, described>') };
+}
+
+/**
+ * The other departure: base64Decode refuses bytes that are not UTF-8 text (written out they would come out
+ * mangled), where Go copies them through. Go's result stands for ours then, whatever Go did with it.
+ */
+export function asGoWouldHave(go: OracleResult, ours: OracleResult): OracleResult {
+  const refusedBytes = ours.error?.includes('does not decode to UTF-8 text') === true;
+  return refusedBytes && go.error === undefined ? go : ours;
+}
+
 export async function runEngine(c: OracleCase): Promise<OracleResult> {
   const { GoTemplate } = await import('../../src/template/go/template.js');
   const { renderGo } = await import('../../src/template/go/compile.js');
@@ -179,12 +200,16 @@ export async function runEngine(c: OracleCase): Promise<OracleResult> {
   const { KVStore } = await import('../../src/template/kv-store.js');
   const name = c.name ?? 'test.tmpl';
   const path = `/oracle/${name}`;
+  // A name the case does not list does not exist (NXDOMAIN): an answer, which confd-ts turns into an
+  // empty list as confd does (a lookup that fails otherwise is an error of its own, see dns-lookups.ts).
+  const noSuchName = (what: string) =>
+    Object.assign(new Error(`no such name ${what}`), { code: 'ENOTFOUND' });
   const resolver = {
     lookupIP: (host: string) =>
-      c.ips?.[host] ? Promise.resolve([...c.ips[host]]) : Promise.reject(new Error(`no such host ${host}`)),
+      c.ips?.[host] ? Promise.resolve([...c.ips[host]]) : Promise.reject(noSuchName(host)),
     lookupSRV: (service: string, proto: string, host: string) => {
       const records = c.srv?.[`${service}/${proto}/${host}`];
-      return records ? Promise.resolve(records.map((r) => ({ ...r }))) : Promise.reject(new Error('no SRV'));
+      return records ? Promise.resolve(records.map((r) => ({ ...r }))) : Promise.reject(noSuchName(host));
     },
   };
   try {

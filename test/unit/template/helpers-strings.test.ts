@@ -55,10 +55,10 @@ describe('string, path, conversion and encoding helpers', () => {
     );
     expect((await renderError('{{jsonArray "{}"}}')).message).to.contain('cannot unmarshal object');
     expect((await renderError('{{json "{nope"}}')).message).to.contain(
-      "error calling json: invalid character 'n' looking for beginning of object key string",
+      'error calling json: invalid JSON in a 5-byte string: invalid character looking for beginning of object key string',
     );
     expect((await renderError('{{jsonArray "[1,"}}')).message).to.contain(
-      'error calling jsonArray: unexpected end of JSON input',
+      'error calling jsonArray: invalid JSON in a 3-byte string: unexpected end of JSON input',
     );
   });
 
