@@ -160,11 +160,13 @@ try_start_cluster() {
   local deadline=$((SECONDS + READY_TIMEOUT))
   while :; do
     for ((n = 1; n <= CLUSTER_SIZE; n++)); do
-      member_running "$n" && continue
+      # A ZooKeeper member that cannot bind its quorum or election port keeps running without a quorum: the
+      # log is checked whether or not the member is still up.
       if grep -qiE 'address already in use|bind.*(failed|in use)' "$(member_dir "$n")/server.log" 2>/dev/null; then
         stop_all_members || true
         return 2
       fi
+      member_running "$n" && continue
       fail_cluster_start "member $n exited"
       return 1
     done

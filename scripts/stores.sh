@@ -316,6 +316,8 @@ spawn() {
   # Running in $DATA keeps whatever a server drops in its working directory (JVM crash logs) throwaway.
   (cd "$DATA" && exec setsid "$@") >>"$DATA/server.log" 2>&1 </dev/null &
   PID=$!
+  # Not this shell's job: killing it later (a failed start, a crashed member) prints no "Killed" notice.
+  disown "$PID"
   # restart replays the exact command: servers like redis rewrite what /proc shows of it.
   printf '%s\0' "$@" >"$DATA/server.cmd"
   proc_stat_field "$PID" 20 >"$DATA/server.start"

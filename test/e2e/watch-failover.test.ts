@@ -9,7 +9,7 @@ import {
   type ClusterStoreName,
   type StoreCluster,
 } from '../integration/support/clusters.js';
-import { zookeeperSessionIds } from '../integration/support/four-letter-word.js';
+import { zookeeperMode, zookeeperSessionIds } from '../integration/support/four-letter-word.js';
 import { ZkFixture } from '../integration/support/zookeeper-fixture.js';
 import { eventually, startConfd, Workspace } from './support/confd-process.js';
 
@@ -29,6 +29,8 @@ interface FailoverStore {
    * earlier one to find the member confd's watch lives on.
    */
   clients(cluster: StoreCluster): Promise<Map<number, Set<string>>>;
+  /** Whether the member at `endpoint` leads (for failure messages: a killed leader also means an election). */
+  role(endpoint: string): Promise<string>;
 }
 
 const etcd: FailoverStore = {
@@ -49,6 +51,17 @@ const etcd: FailoverStore = {
         ),
       close: async () => client.close(),
     };
+  },
+  async role(endpoint) {
+    const client = new Etcd3({ hosts: `http://${endpoint}` });
+    try {
+      const status = await client.maintenance.status();
+      return status.leader === status.header.member_id ? 'leader' : 'follower';
+    } catch {
+      return 'unknown';
+    } finally {
+      client.close();
+    }
   },
   async clients(cluster) {
     // A member names no watcher but counts those of the clients connected to it: n watchers are ids 1..n.
@@ -75,6 +88,7 @@ const zookeeper: FailoverStore = {
       close: async () => client.close(),
     };
   },
+  role: async (endpoint) => (await zookeeperMode(endpoint)) ?? 'unknown',
   async clients(cluster) {
     // `cons` on each server lists the sessions connected to that server.
     const sessions = new Map<number, Set<string>>();
@@ -196,13 +210,14 @@ for (const store of [etcd, zookeeper]) {
         30_000,
       );
       const killed = victim as number;
+      const role = await store.role(cluster.endpoint(killed));
       await cluster.stopMember(killed, 'KILL');
       const survivors = cluster.members().filter((m) => m !== killed);
       const during = await writer(survivors.map((m) => cluster.endpoint(m)));
 
       const written = Array.from({ length: 20 }, (_, i) => `v${i + 1}`);
       const context = (): string =>
-        `killed member ${killed} (${cluster.endpoint(killed)}) of ${cluster.endpoints.join(', ')}\nconfd stderr:\n${d.output.stderr}`;
+        `killed member ${killed} (${role}, ${cluster.endpoint(killed)}) of ${cluster.endpoints.join(', ')}\nconfd stderr:\n${d.output.stderr}`;
 
       // The watch goes on: a change made through a surviving member reaches the file.
       await during.set(key, written[0] ?? '');
