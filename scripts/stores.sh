@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs real key/value stores on 127.0.0.1 for integration tests and local experiments.
+# Runs real key/value stores (and a Prometheus) on 127.0.0.1 for integration tests and local experiments.
 #
-#   scripts/stores.sh install <store>        install the server if missing (idempotent)
+#   scripts/stores.sh install <store|go>     install the server (or the Go toolchain) if missing (idempotent)
 #   scripts/stores.sh start <store> <dir>    install if needed, start with throwaway data under <dir>/<store>/,
 #                                            wait until it answers, print its client endpoint (host:port)
 #   scripts/stores.sh stop <store> <dir>     stop it (TERM, then KILL after a grace) and remove its data
@@ -9,14 +9,29 @@
 #                                            stop it, wait down-seconds (default 0), start the same command on
 #                                            the same port with the same data (etcd and zookeeper keep theirs)
 #
-# <store> is one of: etcd zookeeper redis consul.
+#   scripts/stores.sh start-cluster <etcd|zookeeper> <dir>
+#                                            a 3-member cluster under <dir>/<store>-cluster/ (one data dir per
+#                                            member); returns once it has a leader, printing the members'
+#                                            client endpoints, one per line, member 1 first
+#   scripts/stores.sh stop-cluster <etcd|zookeeper> <dir>
+#   scripts/stores.sh stop-member <etcd|zookeeper> <dir> <n> [TERM|KILL]
+#                                            stop member n (1-3), keeping its data; KILL is a crash (no grace)
+#   scripts/stores.sh start-member <etcd|zookeeper> <dir> <n>
+#                                            start member n again on its ports with its data, wait until it
+#                                            serves (rejoined the cluster), print its client endpoint
+#   (cluster commands: scripts/store-clusters.sh)
+#
+# <store> is one of: etcd zookeeper redis consul prometheus.
 # Files under <dir>: <store>.pid (server pid), <store>.endpoint (host:port), <store>/ (data, config, server.log).
-# The conventional port (2379, 2181, 6379, 8500) is used when free, else a random free one: several test
+# Prometheus reads <dir>/prometheus/prometheus.yml (no scrape jobs at start) and runs with
+# --web.enable-lifecycle, so a test rewrites that file and POSTs /-/reload; its TSDB is <dir>/prometheus/data.
+# The conventional port (2379, 2181, 6379, 8500, 9090) is used when free, else a random free one: several test
 # runs on one machine must not collide. Only the endpoint goes to stdout; progress and errors go to stderr.
 #
 # Servers come from Debian packages (apt-get), except consul, which bookworm lacks: its bullseye .deb is
 # fetched with a private apt state (signature-checked against the system keyring) and unpacked under
-# .stores/cache/ in the repository; nothing of it is installed system-wide.
+# .stores/cache/ in the repository; nothing of it is installed system-wide. The prometheus package would run
+# a system-wide service: the install stops and disables it (tests run their own instances).
 #
 # Tunables (environment): STORES_READY_TIMEOUT (seconds, default 60), STORES_STOP_GRACE (seconds, default 10),
 # STORES_CACHE (default <repo>/.stores).
@@ -26,7 +41,9 @@ REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STORES_CACHE=${STORES_CACHE:-$REPO_DIR/.stores}
 READY_TIMEOUT=${STORES_READY_TIMEOUT:-60}
 STOP_GRACE=${STORES_STOP_GRACE:-10}
-STORES=(etcd zookeeper redis consul)
+STORES=(etcd zookeeper redis consul prometheus)
+# Installed on request only: nothing to start.
+TOOLS=(go)
 HOST=127.0.0.1
 
 log() { echo "stores: $*" >&2; }
@@ -37,11 +54,17 @@ die() {
 
 usage() {
   cat >&2 <<EOF
-usage: $0 install <store>
+usage: $0 install <store|tool>
        $0 start <store> <dir>
        $0 stop <store> <dir>
        $0 restart <store> <dir> [down-seconds]
+       $0 start-cluster <cluster-store> <dir>
+       $0 stop-cluster <cluster-store> <dir>
+       $0 stop-member <cluster-store> <dir> <n> [TERM|KILL]
+       $0 start-member <cluster-store> <dir> <n>
 stores: ${STORES[*]}
+tools: ${TOOLS[*]}
+cluster-stores: ${CLUSTER_STORES[*]}
 EOF
   exit 2
 }
@@ -112,6 +135,44 @@ install_etcd() {
 }
 install_zookeeper() { zookeeper_jar >/dev/null || apt_install zookeeper; }
 install_redis() { { redis_bin >/dev/null && command -v redis-cli >/dev/null; } || apt_install redis-server redis-tools; }
+
+install_prometheus() {
+  need_curl
+  { command -v prometheus >/dev/null && command -v promtool >/dev/null; } || apt_install prometheus
+  stop_system_prometheus
+}
+
+# The package's maintainer scripts enable and start a system-wide prometheus (systemd unit, or its init.d
+# script where systemd is not running). Tests start their own on free ports; a system one would hold 9090 and
+# scrape this machine for nothing. Runs after every install, so a service that came back is stopped again.
+stop_system_prometheus() {
+  if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null; then
+    if systemctl is-enabled --quiet prometheus 2>/dev/null || systemctl is-active --quiet prometheus 2>/dev/null; then
+      log "stopping and disabling the system prometheus service"
+      as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
+    fi
+  fi
+  if [[ -x /etc/init.d/prometheus ]]; then
+    if compgen -G '/etc/rc[2-5].d/S*prometheus' >/dev/null; then
+      as_root update-rc.d prometheus disable >/dev/null 2>&1 || true
+    fi
+    if /etc/init.d/prometheus status >/dev/null 2>&1; then
+      log "stopping the system prometheus service"
+      as_root /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+    fi
+  fi
+  # Whatever started it: the service runs as the package's own user, test instances never do.
+  local pids
+  pids=$(pgrep -u prometheus -x prometheus 2>/dev/null || true)
+  if [[ -n $pids ]]; then
+    log "stopping the system prometheus (pid $(echo $pids))"
+    # shellcheck disable=SC2086
+    as_root kill -TERM $pids 2>/dev/null || true
+  fi
+}
+
+# Go (a test oracle needs the reference implementation's template engine); bookworm's golang-go.
+install_go() { command -v go >/dev/null || apt_install golang-go; }
 
 # The URI of the Debian mirror the system itself uses for its own release (deb822 .sources or sources.list).
 debian_mirror() {
@@ -255,6 +316,8 @@ spawn() {
   # Running in $DATA keeps whatever a server drops in its working directory (JVM crash logs) throwaway.
   (cd "$DATA" && exec setsid "$@") >>"$DATA/server.log" 2>&1 </dev/null &
   PID=$!
+  # Not this shell's job: killing it later (a failed start, a crashed member) prints no "Killed" notice.
+  disown "$PID"
   # restart replays the exact command: servers like redis rewrite what /proc shows of it.
   printf '%s\0' "$@" >"$DATA/server.cmd"
   proc_stat_field "$PID" 20 >"$DATA/server.start"
@@ -271,13 +334,12 @@ launch_etcd() {
 }
 ready_etcd() { curl -fsS --max-time 2 "http://$HOST:$PORT/health" 2>/dev/null | grep -q '"health":"true"'; }
 
-launch_zookeeper() {
-  PORT=$(pick_port 2181)
-  mkdir -p "$DATA/data"
-  cat >"$DATA/zoo.cfg" <<EOF
+# The settings every test ZooKeeper shares, single or ensemble member; the caller appends its own.
+zookeeper_cfg() {
+  cat <<EOF
 tickTime=2000
 dataDir=$DATA/data
-clientPort=$PORT
+clientPort=$1
 clientPortAddress=$HOST
 maxClientCnxns=0
 admin.enableServer=false
@@ -285,12 +347,23 @@ admin.enableServer=false
 forceSync=no
 preAllocSize=4096
 EOF
+}
+
+# Spawns the ZooKeeper server class $1 with config $2: a small heap and the serial collector, since a test run
+# may start several servers at once on a small machine.
+spawn_zookeeper() {
   local cp
   cp=$(zookeeper_jar)
   # slf4j-simple (when present) sends the server's log to server.log instead of discarding it.
   [[ -f /usr/share/java/slf4j-simple.jar ]] && cp="$cp:/usr/share/java/slf4j-simple.jar"
-  spawn java -Xms32m -Xmx256m -XX:+UseSerialGC -Djava.net.preferIPv4Stack=true \
-    -cp "$cp" org.apache.zookeeper.server.ZooKeeperServerMain "$DATA/zoo.cfg"
+  spawn java -Xms32m -Xmx256m -XX:+UseSerialGC -Djava.net.preferIPv4Stack=true -cp "$cp" "$1" "$2"
+}
+
+launch_zookeeper() {
+  PORT=$(pick_port 2181)
+  mkdir -p "$DATA/data"
+  zookeeper_cfg "$PORT" >"$DATA/zoo.cfg"
+  spawn_zookeeper org.apache.zookeeper.server.ZooKeeperServerMain "$DATA/zoo.cfg"
 }
 # ruok answers imok as soon as the process runs; srvr shows a Mode only once it serves requests.
 ready_zookeeper() { [[ $(four_letter_word ruok) == imok && $(four_letter_word srvr) == *"Mode: "* ]]; }
@@ -326,6 +399,20 @@ ready_consul() {
   leader=$(curl -fsS --max-time 2 "http://$HOST:$PORT/v1/status/leader" 2>/dev/null) || return 1
   [[ -n $leader && $leader != '""' ]]
 }
+
+launch_prometheus() {
+  PORT=$(pick_port 9090)
+  mkdir -p "$DATA/data"
+  # No scrape jobs: tests write the configuration they need and reload.
+  cat >"$DATA/prometheus.yml" <<EOF
+global:
+  scrape_interval: 15s
+scrape_configs: []
+EOF
+  spawn prometheus --config.file="$DATA/prometheus.yml" --storage.tsdb.path="$DATA/data" \
+    --web.listen-address="$HOST:$PORT" --web.enable-lifecycle
+}
+ready_prometheus() { curl -fsS --max-time 2 "http://$HOST:$PORT/-/ready" >/dev/null 2>&1; }
 
 # ---------------------------------------------------------------------------------------------- commands
 
@@ -435,16 +522,29 @@ $(tail -n 40 "$DATA/server.log")"
   echo "$endpoint"
 }
 
+# Cluster commands (start-cluster, stop-cluster, stop-member, start-member) and CLUSTER_STORES.
+# shellcheck source=scripts/store-clusters.sh
+. "$REPO_DIR/scripts/store-clusters.sh"
+
 main() {
   [[ $# -ge 2 ]] || usage
   local cmd=$1
   STORE=$2
-  [[ " ${STORES[*]} " == *" $STORE "* ]] || { log "unknown store: $STORE"; usage; }
   case $cmd in
     install)
       [[ $# -eq 2 ]] || usage
+      [[ " ${STORES[*]} ${TOOLS[*]} " == *" $STORE "* ]] || { log "unknown store or tool: $STORE"; usage; }
       install_store "$STORE"
+      return
       ;;
+    *-cluster | *-member)
+      [[ " ${CLUSTER_STORES[*]} " == *" $STORE "* ]] || { log "no cluster of: $STORE"; usage; }
+      cluster_main "$@"
+      return
+      ;;
+  esac
+  [[ " ${STORES[*]} " == *" $STORE "* ]] || { log "unknown store: $STORE"; usage; }
+  case $cmd in
     start | stop)
       [[ $# -eq 3 ]] || usage
       DIR=$3

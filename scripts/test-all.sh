@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full test suite: build, static checks, then unit, end-to-end and integration tests in one mocha run.
-# Integration tests start real etcd, ZooKeeper, Consul and Redis servers on 127.0.0.1 through
-# scripts/stores.sh (installing them when missing) and stop them when mocha ends.
+# Integration tests start real etcd, ZooKeeper, Consul, Redis and Prometheus servers (and 3-member etcd and
+# ZooKeeper clusters) on 127.0.0.1 through scripts/stores.sh (installing them when missing) and stop them when
+# mocha ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -2,26 +2,14 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { fourLetterWord } from './support/four-letter-word.js';
 import { runStoresScript, useStore } from './support/stores.js';
 import type { StoreName } from './support/stores.js';
 
 const run = promisify(execFile);
-
-/** Sends a ZooKeeper four-letter word and returns the whole answer. */
-function fourLetterWord(endpoint: string, word: string): Promise<string> {
-  const [host = '', port = ''] = endpoint.split(':');
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), host, () => socket.end(word));
-    let answer = '';
-    socket.on('data', (d: Buffer) => (answer += d.toString()));
-    socket.on('end', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 

@@ -1,7 +1,7 @@
 /**
- * Real stores for integration tests: each is started once per mocha process through scripts/stores.sh
- * (installing it when missing) and stopped when mocha ends (global-teardown.ts, with a synchronous
- * process 'exit' fallback). A store that cannot be started makes useStore throw: tests fail, never skip.
+ * Real stores (and a Prometheus) for integration tests: each is started once per mocha process through
+ * scripts/stores.sh (installing it when missing) and stopped when mocha ends (global-teardown.ts, with a
+ * synchronous process 'exit' fallback). A store that cannot be started makes useStore throw: tests fail, never skip.
  *
  * The first start on a fresh machine installs packages: call useStore from a `before` hook with a
  * generous timeout, e.g. `this.timeout(180_000)`.
@@ -14,6 +14,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type StoreName = 'etcd' | 'zookeeper' | 'redis' | 'consul';
+/** Everything scripts/stores.sh can start: the stores, and a Prometheus (see prometheus.ts). */
+export type ServerName = StoreName | 'prometheus';
 
 export interface RunningStore {
   /** Client endpoint, host:port on 127.0.0.1. */
@@ -27,11 +29,11 @@ export const storesScript = resolve(dirname(fileURLToPath(import.meta.url)), '..
 /** Start plus install can take a while on a fresh machine; the script bounds readiness itself. */
 const START_TIMEOUT_MS = 15 * 60_000;
 
-const started = new Map<StoreName, Promise<RunningStore>>();
+const started = new Map<ServerName, Promise<RunningStore>>();
 let storesDir: string | undefined;
 
 /** Starts `name` on first use in this process and returns it; later calls share the same server. */
-export function useStore(name: StoreName): Promise<RunningStore> {
+export function useStore(name: ServerName): Promise<RunningStore> {
   let store = started.get(name);
   if (!store) {
     store = startStore(name, dir());
@@ -65,7 +67,7 @@ export function runStoresScript(args: string[], timeoutMs = START_TIMEOUT_MS): P
   });
 }
 
-async function startStore(name: StoreName, directory: string): Promise<RunningStore> {
+async function startStore(name: ServerName, directory: string): Promise<RunningStore> {
   const endpoint = await runStoresScript(['start', name, directory]);
   if (!/^[\w.-]+:\d+$/.test(endpoint))
     throw new Error(`scripts/stores.sh start ${name} printed no endpoint: ${endpoint}`);
@@ -76,6 +78,12 @@ async function startStore(name: StoreName, directory: string): Promise<RunningSt
 function dir(): string {
   storesDir ??= mkdtempSync(join(tmpdir(), 'confd-ts-stores-'));
   return storesDir;
+}
+
+/** The throwaway directory of `name` (its data, config and server.log), once useStore started it. */
+export function serverDirectory(name: ServerName): string {
+  if (!storesDir || !started.has(name)) throw new Error(`${name} was not started by useStore`);
+  return join(storesDir, name);
 }
 
 /** Stops every store this process started and removes their data. Errors are collected, not thrown early. */
@@ -94,7 +102,7 @@ export async function stopAllStores(): Promise<void> {
 }
 
 /** Stops `name` now (for tests of the stop itself); a later useStore starts it again. */
-export async function stopStore(name: StoreName): Promise<void> {
+export async function stopStore(name: ServerName): Promise<void> {
   const directory = storesDir;
   if (!directory || !started.has(name)) return;
   await started.get(name)?.catch(() => undefined);
@@ -121,7 +129,7 @@ process.once('exit', () => {
  * Kills `name` and starts it again on the same endpoint with the same data after `downSeconds`: a real
  * outage for connected clients (scripts/stores.sh restart). Resolves with the restarted store.
  */
-export async function restartStore(name: StoreName, downSeconds = 0): Promise<RunningStore> {
+export async function restartStore(name: ServerName, downSeconds = 0): Promise<RunningStore> {
   const directory = storesDir;
   const running = started.get(name);
   if (!directory || !running) throw new Error(`${name} was not started by useStore`);

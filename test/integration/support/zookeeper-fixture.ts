@@ -9,7 +9,11 @@ export class ZkFixture {
     const client = zookeeper.createClient(endpoint, { retries: 2 });
     if (auth) client.addAuthInfo('digest', Buffer.from(auth));
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`fixture client cannot reach ${endpoint}`)), 10_000);
+      const timer = setTimeout(() => {
+        // Stops the library's endless reconnect attempts, so a failed fixture leaves nothing running.
+        client.close();
+        reject(new Error(`fixture client cannot reach ${endpoint}`));
+      }, 10_000);
       client.once('connected', () => {
         clearTimeout(timer);
         resolve();
@@ -56,6 +60,11 @@ export class ZkFixture {
         !err || (err as { code?: number }).code === zookeeper.Exception.NO_NODE ? resolve() : reject(err),
       ),
     );
+  }
+
+  /** This client's session id in hex without leading zeros, as the server's `cons` command shows it. */
+  sessionId(): string {
+    return this.client.getSessionId().toString('hex').replace(/^0+/, '');
   }
 
   close(): void {
