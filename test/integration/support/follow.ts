@@ -82,3 +82,37 @@ export function expectInWriteOrder(
     at = position;
   }
 }
+
+export interface Writer {
+  /** The values written successfully, in order. */
+  readonly written: string[];
+  /** Stops writing; resolves once the write in flight has ended. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Keeps writing w0, w1, ... with `write` until stopped. A failed write (the store is away) is not counted
+ * and the next one is tried after a short pause.
+ */
+export function keepWriting(write: (value: string) => Promise<unknown>): Writer {
+  const written: string[] = [];
+  let writing = true;
+  const done = (async () => {
+    for (let i = 0; writing; i += 1) {
+      const value = `w${i}`;
+      try {
+        await write(value);
+        written.push(value);
+      } catch {
+        await sleep(RETRY_PAUSE_MS / 2);
+      }
+    }
+  })();
+  return {
+    written,
+    stop: async () => {
+      writing = false;
+      await done;
+    },
+  };
+}
