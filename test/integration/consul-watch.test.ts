@@ -441,7 +441,7 @@ describe('consul watch: one blocking query per prefix (real agent)', function ()
         'the agent to take writes again',
         60_000,
       );
-      const { seen, values, failures, watch: current } = await following;
+      const { seen, values, failures, watch: current, index } = await following;
       // The follower is told to re-read everything either way: an answer without changedKeys (the index
       // went back), or a failed watch (the outage caught its query), after which it armed afresh and read.
       const toldToReread = seen.some((result) => result.changedKeys === undefined) || failures.length > 0;
@@ -450,7 +450,7 @@ describe('consul watch: one blocking query per prefix (real agent)', function ()
       expect(values.at(-1)).to.equal('final');
       expectInWriteOrder(values, ['before', ...writer.written, 'final']);
       // Waiting on the new agent's index, not the old one: a later change is reported as such.
-      const waiting = next(current, seen.at(-1)?.index ?? current.index, [key]);
+      const waiting = next(current, index, [key]);
       await kv.kv.set(key.slice(1), 'after');
       expect((await waiting).changedKeys).to.deep.equal([key]);
       current.release();

@@ -14,6 +14,8 @@ export interface Followed {
   retried: BackendError[];
   /** The watch in use at the end (a fresh one after a failure), still held: release it or close the client. */
   watch: PrefixWatch;
+  /** The index to wait from on `watch`: its last answer's, or the one it was armed at. */
+  index: number;
 }
 
 /** Between two attempts while the store is away; a retry pace, as the processor's backoff. */
@@ -31,24 +33,23 @@ export async function follow(
   key: string,
   wanted: string,
 ): Promise<Followed> {
-  const followed: Followed = { seen: [], values: [], failures: [], retried: [], watch };
+  const followed: Followed = { seen: [], values: [], failures: [], retried: [], watch, index: watch.index };
   const signal = new AbortController().signal;
-  let index = watch.index;
   for (;;) {
     const value = await retrying(followed, () => client.getValues([key]));
     followed.values.push(value[key]);
     if (value[key] === wanted) return followed;
     try {
-      const result = await followed.watch.next(index, [key], { signal });
-      expect(result.index).to.be.greaterThan(index);
+      const result = await followed.watch.next(followed.index, [key], { signal });
+      expect(result.index).to.be.greaterThan(followed.index);
       followed.seen.push(result);
-      index = result.index;
+      followed.index = result.index;
     } catch (err) {
       if (!(err instanceof BackendError)) throw err;
       followed.failures.push(err);
       followed.watch.release();
       followed.watch = await retrying(followed, () => client.watch(watch.prefix));
-      index = followed.watch.index;
+      followed.index = followed.watch.index;
     }
   }
 }
