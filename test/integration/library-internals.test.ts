@@ -44,13 +44,18 @@ describe('library internals our workarounds rely on', function () {
       etcd = new Etcd3({ hosts: `http://${endpoint}` });
     });
 
-    afterEach(() => {
+    const watchers: Watcher[] = [];
+
+    afterEach(async () => {
+      // Cancelled before closing: etcd3 would otherwise keep re-opening their stream after close.
+      await Promise.all(watchers.splice(0).map((w) => w.cancel().catch(() => undefined)));
       etcd.close();
     });
 
-    /** A watcher on a key of its own, once etcd accepted it. */
-    async function connectedWatcher(): Promise<Watcher> {
-      const watcher = etcd.watch().key(`/confd-ts-internals/${Date.now()}`).watcher();
+    /** A watcher on a key of its own (from the current revision), once etcd accepted it. */
+    async function connectedWatcher(key = `/confd-ts-internals/${Date.now()}`): Promise<Watcher> {
+      const watcher = etcd.watch().key(key).watcher();
+      watchers.push(watcher);
       await new Promise<void>((resolve, reject) => {
         watcher.once('connected', () => resolve());
         watcher.once('error', reject);
@@ -60,43 +65,37 @@ describe('library internals our workarounds rely on', function () {
 
     it('keeps the attach queue of a watch stream where releaseAttachQueue looks for it', async () => {
       const watcher = await connectedWatcher();
-      try {
-        const manager = field(watcher, 'manager');
-        expect(manager, `Watcher.manager is gone: ${ATTACH_QUEUE} breaks`).to.be.an('object');
-        const attach = field(manager, 'queue');
-        expect(attach, `WatchManager.queue is gone: ${ATTACH_QUEUE} breaks`).to.be.an('object');
-        expect(field(attach, 'queue'), `AttachQueue.queue is no array: ${ATTACH_QUEUE} breaks`).to.be.an(
-          'array',
-        );
-        expectFunction(field(attach, 'readQueue'), 'AttachQueue.readQueue', ATTACH_QUEUE);
-        // The accepted watcher left the queue: only a refused one stays at its head.
-        expect(
-          field(attach, 'queue'),
-          `AttachQueue no longer drops accepted watchers: ${ATTACH_QUEUE}`,
-        ).not.to.include(watcher);
-      } finally {
-        await watcher.cancel();
-      }
+      const manager = field(watcher, 'manager');
+      expect(manager, `Watcher.manager is gone: ${ATTACH_QUEUE} breaks`).to.be.an('object');
+      const attach = field(manager, 'queue');
+      expect(attach, `WatchManager.queue is gone: ${ATTACH_QUEUE} breaks`).to.be.an('object');
+      expect(field(attach, 'queue'), `AttachQueue.queue is no array: ${ATTACH_QUEUE} breaks`).to.be.an(
+        'array',
+      );
+      expectFunction(field(attach, 'readQueue'), 'AttachQueue.readQueue', ATTACH_QUEUE);
+      // The accepted watcher left the queue: only a refused one stays at its head.
+      expect(
+        field(attach, 'queue'),
+        `AttachQueue no longer drops accepted watchers: ${ATTACH_QUEUE}`,
+      ).not.to.include(watcher);
     });
 
     it('keeps the revision a watch resumes from in Watcher.request.start_revision, moved with every response', async () => {
       const key = `/confd-ts-internals/request-${Date.now()}`;
-      const watcher = etcd.watch().key(key).startRevision('1').watcher();
-      try {
-        await new Promise<void>((resolve) => watcher.once('connected', () => resolve()));
-        const request = field(watcher, 'request');
-        expect(request, `Watcher.request is gone: ${PINNED_START} breaks`).to.be.an('object');
-        const data = new Promise<unknown>((resolve) => watcher.once('data', resolve));
-        const revision = Number((await etcd.put(key).value('v')).header.revision);
-        await data;
-        // What the pin undoes: etcd3 set the revision to resume from to the last header's + 1.
-        expect(
-          Number(field(request, 'start_revision')),
-          `etcd3 no longer keeps the resume revision in Watcher.request.start_revision: ${PINNED_START} breaks`,
-        ).to.equal(revision + 1);
-      } finally {
-        await watcher.cancel();
-      }
+      const watcher = await connectedWatcher(key);
+      const request = field(watcher, 'request');
+      expect(request, `Watcher.request is gone: ${PINNED_START} breaks`).to.be.an('object');
+      const data = new Promise<unknown>((resolve, reject) => {
+        watcher.once('data', resolve);
+        watcher.once('error', reject);
+      });
+      const revision = Number((await etcd.put(key).value('v')).header.revision);
+      await data;
+      // What the pin undoes: etcd3 set the revision to resume from to the last header's + 1.
+      expect(
+        Number(field(request, 'start_revision')),
+        `etcd3 no longer keeps the resume revision in Watcher.request.start_revision: ${PINNED_START} breaks`,
+      ).to.equal(revision + 1);
     });
 
     it('keeps the channel credentials where -client-insecure swaps them, used only when a call is made', async () => {
