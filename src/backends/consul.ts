@@ -169,7 +169,8 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
   }
 
   /** All holders of one prefix share its blocking-query loop (see ConsulPrefixWatch). */
-  watch(prefix: string, options: RequestOptions = {}): Promise<PrefixWatch> {
+  async watch(prefix: string, options: RequestOptions = {}): Promise<PrefixWatch> {
+    // Async, so a closed client rejects instead of throwing at the caller.
     this.assertOpen();
     return this.watches.acquire(prefix, options.signal);
   }

@@ -132,7 +132,10 @@ export class EtcdPrefixWatch {
       if (current()) this.onDisconnected(err);
     });
     watcher.on('error', (err: Error) => {
-      if (accepted && current()) void this.onCancelled(err);
+      if (!accepted) return;
+      // Refused when etcd3 re-created it after a reconnect (access revoked meanwhile): same etcd3 bug.
+      releaseAttachQueue(watcher);
+      if (current()) void this.onCancelled(err);
     });
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
@@ -298,7 +301,7 @@ interface AttachQueueInternals {
 /**
  * Works around an etcd3 bug: when etcd refuses a watch in its creation response (permission denied), etcd3
  * reports the error but leaves the watch at the head of the stream's attach queue, so no later watch of the
- * client is ever sent. The refused watch is popped and the next one sent, as etcd3 does for an accepted
+ * client is ever sent, and after a reconnect none of the watches queued behind it is re-created. The refused watch is popped and the next one sent, as etcd3 does for an accepted
  * watch. Does nothing if etcd3's internals no longer look like this.
  */
 function releaseAttachQueue(watcher: Watcher): void {

@@ -51,7 +51,13 @@ export class FileDataReader {
       }
       if (!previous) throw failure;
       if (attempt >= REREAD_ATTEMPTS) return this.standIn(file, previous, failure);
-      await sleep(REREAD_PAUSE_MS, undefined, signal ? { signal } : {});
+      try {
+        await sleep(REREAD_PAUSE_MS, undefined, signal ? { signal } : {});
+      } catch (err) {
+        // timers/promises rejects with its own AbortError; the seam promises the signal's reason.
+        signal?.throwIfAborted();
+        throw err;
+      }
     }
   }
 

@@ -2,6 +2,7 @@ import { BackendError, RequestTimeoutError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { StoreOp } from '../events/events.js';
 import type { KVPairs, PrefixWatch, RequestOptions, StoreClient } from './store-client.js';
+import { untilAborted } from './watch-event-buffer.js';
 
 export interface ObservedStoreOptions {
   backend: string;
@@ -26,6 +27,8 @@ export function observeStore(store: StoreClient, options: ObservedStoreOptions):
     doing: string,
     callerSignal: AbortSignal | undefined,
     call: (signal: AbortSignal) => Promise<T>,
+    /** Undoes the result of a request that answered after its caller stopped waiting. */
+    discardLate?: (late: T) => void,
   ): Promise<T> {
     callerSignal?.throwIfAborted();
     // One controller per request, its timer and listener removed when it settles: long-lived caller
@@ -39,8 +42,11 @@ export function observeStore(store: StoreClient, options: ObservedStoreOptions):
     const onAbort = (): void => controller.abort(callerSignal?.reason);
     callerSignal?.addEventListener('abort', onAbort, { once: true });
     const started = performance.now();
+    let pending: Promise<T> | undefined;
     try {
-      const result = await call(controller.signal);
+      // Raced against the deadline: a backend whose library cannot cancel must not hold the caller.
+      pending = call(controller.signal);
+      const result = await untilAborted(pending, controller.signal);
       events.emit({ type: 'store', backend, op, ok: true, durationMs: performance.now() - started });
       return result;
     } catch (err) {
@@ -57,6 +63,7 @@ export function observeStore(store: StoreClient, options: ObservedStoreOptions):
           error,
         });
       }
+      if (discardLate && pending) pending.then(discardLate, () => undefined);
       throw failure;
     } finally {
       clearTimeout(timer);
@@ -71,8 +78,12 @@ export function observeStore(store: StoreClient, options: ObservedStoreOptions):
       );
     },
     watch(prefix: string, opts: RequestOptions = {}): Promise<PrefixWatch> {
-      return request('watch', `arming a watch on ${prefix}`, opts.signal, (signal) =>
-        store.watch(prefix, { signal }),
+      return request(
+        'watch',
+        `arming a watch on ${prefix}`,
+        opts.signal,
+        (signal) => store.watch(prefix, { signal }),
+        (late) => late.release(),
       );
     },
     ping(opts: RequestOptions = {}): Promise<void> {

@@ -23,6 +23,8 @@ export interface WatchSource {
 interface Entry<S> {
   readonly source: S;
   holders: number;
+  /** The source was closed (last holder gone, or closeAll): it is never closed twice. */
+  closed: boolean;
 }
 
 /**
@@ -46,7 +48,7 @@ export class SharedWatches<S extends WatchSource> {
     const root = cleanKey(prefix);
     let entry = this.current.get(root);
     if (!entry || entry.source.failed) {
-      entry = { source: this.open(root), holders: 0 };
+      entry = { source: this.open(root), holders: 0, closed: false };
       this.current.set(root, entry);
     }
     entry.holders += 1;
@@ -56,7 +58,8 @@ export class SharedWatches<S extends WatchSource> {
       if (released) return;
       released = true;
       held.holders -= 1;
-      if (held.holders > 0) return;
+      if (held.holders > 0 || held.closed) return;
+      held.closed = true;
       if (this.current.get(root) === held) this.current.delete(root);
       void Promise.resolve(held.source.close(this.releasedError(root))).catch(() => undefined);
     };
@@ -94,6 +97,7 @@ export class SharedWatches<S extends WatchSource> {
     this.closed = err;
     const entries = [...this.current.values()];
     this.current.clear();
+    for (const entry of entries) entry.closed = true;
     await Promise.all(entries.map(async (entry) => entry.source.close(err)));
   }
 

@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { Etcd3, Range } from 'etcd3';
-import { createClient, type EtcdStoreClient } from '../../src/backends/etcd.js';
-import type { BackendOptions } from '../../src/backends/store-client.js';
+import { createClient, type EtcdClientHooks, type EtcdStoreClient } from '../../src/backends/etcd.js';
+import type { BackendOptions, PrefixWatch, WatchResult } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
 import { runStoresScript } from './support/stores.js';
 import { backendOptions } from '../support/backend-options.js';
 import { recordingLogger } from '../support/loggers.js';
 import { never } from '../support/async.js';
+import { tcpProxy } from '../support/net.js';
 
 const options = (over: Partial<BackendOptions>): BackendOptions =>
   backendOptions({ backend: 'etcd', connectTimeoutMs: 3000, ...over });
@@ -26,6 +27,20 @@ describe('etcd watch with authentication (own etcd instance)', function () {
   let reader: EtcdStoreClient;
   let logger: ReturnType<typeof recordingLogger>;
 
+  const readerOptions = (nodes: string[]): BackendOptions =>
+    options({ nodes, basicAuth: true, username: 'reader', password: READER_PASSWORD });
+
+  async function readerClient(nodes: string[], hooks: EtcdClientHooks = {}): Promise<EtcdStoreClient> {
+    return createClient(readerOptions(nodes), logger, hooks);
+  }
+
+  const next = (watch: PrefixWatch, index = watch.index): Promise<WatchResult> =>
+    watch.next(index, [], { signal: never() });
+
+  async function put(key: string, value: string): Promise<number> {
+    return Number((await root.put(key).value(value)).header.revision);
+  }
+
   before(async function () {
     this.timeout(180_000);
     dir = await mkdtemp(join(tmpdir(), 'confd-etcd-watch-auth-'));
@@ -39,6 +54,9 @@ describe('etcd watch with authentication (own etcd instance)', function () {
       await admin.role('reader').grant({ permission: 'Read', range: Range.prefix('/app/allowed') });
       // The key alone, not what lies under it: reading its revision works, watching its subtree does not.
       await admin.role('reader').grant({ permission: 'Read', key: '/app/half' });
+      // Revoked by the tests below while a watch of the reader is being set up, or while it is cut off.
+      await admin.role('reader').grant({ permission: 'Read', range: Range.prefix('/app/revoked') });
+      await admin.role('reader').grant({ permission: 'Read', range: Range.prefix('/app/lost') });
       await admin.user('reader').create(READER_PASSWORD);
       await admin.user('reader').addRole('reader');
       await admin.auth.authEnable();
@@ -47,10 +65,7 @@ describe('etcd watch with authentication (own etcd instance)', function () {
     }
     root = new Etcd3({ hosts: `http://${endpoint}`, auth: { username: 'root', password: ROOT_PASSWORD } });
     logger = recordingLogger();
-    reader = await createClient(
-      options({ nodes: [endpoint], basicAuth: true, username: 'reader', password: READER_PASSWORD }),
-      logger,
-    );
+    reader = await readerClient([endpoint]);
   });
 
   after(async function () {
@@ -64,18 +79,17 @@ describe('etcd watch with authentication (own etcd instance)', function () {
   });
 
   it('watches what the user may read', async () => {
-    const { index } = await reader.watchPrefix('/app/allowed', [], { waitIndex: 0, signal: never() });
-    const waiting = reader.watchPrefix('/app/allowed', [], { waitIndex: index, signal: never() });
-    const revision = Number((await root.put('/app/allowed/key').value('v')).header.revision);
+    const watch = await reader.watch('/app/allowed');
+    const waiting = next(watch);
+    const revision = await put('/app/allowed/key', 'v');
     expect(await waiting).to.deep.equal({ index: revision, changedKeys: ['/app/allowed/key'] });
+    watch.release();
   });
 
   for (const prefix of ['/app/secret', '/app/half']) {
-    it(`rejects with a permission error, every time, for a prefix the user may not watch (${prefix})`, async () => {
+    it(`rejects arming with a permission error, every time, for a prefix the user may not watch (${prefix})`, async () => {
       for (let attempt = 0; attempt < 2; attempt++) {
-        const err = await reader
-          .watchPrefix(prefix, [], { waitIndex: 0, signal: never() })
-          .catch((e: unknown) => e);
+        const err = await reader.watch(prefix).catch((e: unknown) => e);
         expect(err).to.be.instanceOf(BackendError);
         expect((err as Error).message)
           .to.contain('permission denied for user reader')
@@ -85,16 +99,56 @@ describe('etcd watch with authentication (own etcd instance)', function () {
     });
   }
 
-  it('reports a watch etcd refuses at creation, and later watches of the client still work', async () => {
-    // With an index, nothing is read first: the refusal comes with the watch's creation.
-    const err = await reader
-      .watchPrefix('/app/half', [], { waitIndex: 1, signal: never() })
-      .catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(BackendError);
-    expect((err as Error).message).to.contain('permission denied for user reader watching /app/half');
-    const { index } = await reader.watchPrefix('/app/allowed/later', [], { waitIndex: 0, signal: never() });
-    const waiting = reader.watchPrefix('/app/allowed/later', [], { waitIndex: index, signal: never() });
-    const revision = Number((await root.put('/app/allowed/later/key').value('v')).header.revision);
-    expect(await waiting).to.deep.equal({ index: revision, changedKeys: ['/app/allowed/later/key'] });
+  it('reports a watch etcd refuses at its creation, and later watches of the client still work', async () => {
+    // Access is revoked after the revision was read and before the watch is sent: the refusal comes with
+    // the watch's creation, which etcd3 alone would leave blocking every later watch of the client.
+    const revoking = await readerClient([endpoint], {
+      beforeWatch: async ({ prefix }) => {
+        if (prefix !== '/app/revoked') return;
+        await root.role('reader').revoke({ permission: 'Read', range: Range.prefix('/app/revoked') });
+      },
+    });
+    try {
+      const err = await revoking.watch('/app/revoked').catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(BackendError);
+      expect((err as Error).message).to.contain('permission denied for user reader watching /app/revoked');
+      const watch = await revoking.watch('/app/allowed/later');
+      const waiting = next(watch);
+      const revision = await put('/app/allowed/later/key', 'v');
+      expect(await waiting).to.deep.equal({ index: revision, changedKeys: ['/app/allowed/later/key'] });
+    } finally {
+      await revoking.close();
+    }
+  });
+
+  it('fails the watch whose access was revoked while it was cut off, and keeps the others of the stream', async function () {
+    this.timeout(60_000);
+    const proxy = await tcpProxy(endpoint);
+    const cutOff = await readerClient([proxy.endpoint], { disconnectGraceMs: 60_000 });
+    try {
+      // The revoked watch first: etcd3 re-creates the watches of a stream in order, one at a time.
+      const lost = await cutOff.watch('/app/lost');
+      const kept = await cutOff.watch('/app/allowed/kept');
+      const failing = next(lost).catch((e: unknown) => e);
+      const waiting = next(kept);
+      proxy.partition();
+      await root.role('reader').revoke({ permission: 'Read', range: Range.prefix('/app/lost') });
+      proxy.heal();
+      const err = await failing;
+      expect(err).to.be.instanceOf(BackendError);
+      expect((err as Error).message)
+        .to.contain('permission denied for user reader')
+        .and.to.contain('/app/lost');
+      const revision = await put('/app/allowed/kept/key', 'v');
+      expect(await waiting).to.deep.equal({ index: revision, changedKeys: ['/app/allowed/kept/key'] });
+      // A fresh watch on the stream is created too.
+      const fresh = await cutOff.watch('/app/allowed/fresh');
+      const freshWaiting = next(fresh);
+      const later = await put('/app/allowed/fresh/key', 'v');
+      expect(await freshWaiting).to.deep.equal({ index: later, changedKeys: ['/app/allowed/fresh/key'] });
+    } finally {
+      await cutOff.close();
+      await proxy.shut();
+    }
   });
 });

@@ -1,17 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { createClient } from '../../src/backends/zookeeper.js';
-import type { BackendOptions, StoreClient } from '../../src/backends/store-client.js';
+import type {
+  BackendOptions,
+  PrefixWatch,
+  StoreClient,
+  WatchResult,
+} from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
 import { restartStore, useStore } from './support/stores.js';
 import { backendOptions } from '../support/backend-options.js';
 import { RecordingLogger } from '../support/loggers.js';
 import { hostPort } from '../support/net.js';
-import { eventually } from '../support/async.js';
+import { eventually, never } from '../support/async.js';
 import { ZkFixture } from './support/zookeeper-fixture.js';
-import { follow } from './support/follow.js';
+import { expectInWriteOrder, follow, keepWriting } from './support/follow.js';
 
 const storeOptions = (nodes: string[], extra: Partial<BackendOptions> = {}): BackendOptions =>
   backendOptions({ backend: 'zookeeper', nodes, ...extra });
@@ -115,40 +119,41 @@ class Relay {
   }
 }
 
-/** Keeps writing `key` (ignoring failures while the store is away) until `stop` is called. */
-function keepWriting(fixture: ZkFixture, key: string): { stop: () => Promise<void> } {
-  let writing = true;
-  const done = (async () => {
-    for (let i = 0; writing; i += 1) await fixture.setData(key, `w${i}`).catch(() => sleep(50));
-  })();
-  return {
-    stop: async () => {
-      writing = false;
-      await done;
-    },
-  };
+/** The next change after `index` (default: the index it was armed at) under the watched prefix. */
+function next(watch: PrefixWatch, index = watch.index, signal = never()): Promise<WatchResult> {
+  return watch.next(index, [watch.prefix], { signal });
+}
+
+/** What `watch` rejects with once it has handed out every change it buffered before failing. */
+async function failure(watch: PrefixWatch): Promise<unknown> {
+  let index = watch.index;
+  for (;;) {
+    try {
+      index = (await next(watch, index)).index;
+    } catch (err) {
+      return err;
+    }
+  }
 }
 
 /**
- * Keeps following `prefix` from `index` until every key of `expected` was reported changed, and returns
- * every key reported on the way; fails if a report says "anything may have changed".
+ * Keeps following `watch` from `index` until every key of `expected` was reported changed; returns every
+ * key reported on the way and the last index. Fails if a report says "anything may have changed".
  */
 async function collectUntil(
-  client: StoreClient,
-  prefix: string,
+  watch: PrefixWatch,
   index: number,
   expected: readonly string[],
-): Promise<Set<string>> {
+): Promise<{ changed: Set<string>; index: number }> {
   const changed = new Set<string>();
-  const signal = new AbortController().signal;
   let at = index;
   while (!expected.every((key) => changed.has(key))) {
-    const result = await client.watchPrefix(prefix, [prefix], { waitIndex: at, signal });
+    const result = await next(watch, at);
     if (!result.changedKeys) throw new Error('unexpected "anything may have changed"');
     for (const key of result.changedKeys) changed.add(key);
     at = result.index;
   }
-  return changed;
+  return { changed, index: at };
 }
 
 /** Waits until getValues of `prefix` equals `wanted`. */
@@ -171,7 +176,6 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
   let client: StoreClient;
   const logger = new RecordingLogger();
   const root = `/confd-watch-${randomBytes(4).toString('hex')}`;
-  const never = new AbortController().signal;
 
   before(async function () {
     this.timeout(180_000);
@@ -191,74 +195,69 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
     }
   });
 
-  it('answers waitIndex 0 at once, then reports an update with exactly the changed key', async () => {
+  it('arms with an index, then reports an update with exactly the changed key', async () => {
     const prefix = `${root}/app/db`;
-    const armed = await client.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: never });
-    expect(armed.index).to.be.greaterThan(0);
-    const waiting = client.watchPrefix(prefix, [prefix], { waitIndex: armed.index, signal: never });
+    const watch = await client.watch(prefix);
+    expect(watch.index).to.be.greaterThan(0);
+    const waiting = next(watch);
     await fixture.setData(`${root}/app/db/host`, 'db2.local');
     const result = await waiting;
-    expect(result.index).to.be.greaterThan(armed.index);
+    expect(result.index).to.be.greaterThan(watch.index);
     expect(result.changedKeys).to.deep.equal([`${root}/app/db/host`]);
     expect(await client.getValues([prefix])).to.deep.equal({
       [`${root}/app/db/host`]: 'db2.local',
       [`${root}/app/db/port`]: '5432',
     });
+    watch.release();
   });
 
   it('keeps changes made while nobody waits and hands them to the next call', async () => {
     const prefix = `${root}/app/db`;
-    const { index } = await client.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: never });
+    const watch = await client.watch(prefix);
     await fixture.setData(`${root}/app/db/port`, '6543');
     await fixture.put(`${root}/app/db/user`, 'admin');
-    const changed = new Set<string>();
-    let at = index;
-    while (changed.size < 2) {
-      const result = await client.watchPrefix(prefix, [prefix], { waitIndex: at, signal: never });
-      for (const key of result.changedKeys ?? []) changed.add(key);
-      at = result.index;
-    }
+    const { changed } = await collectUntil(watch, watch.index, [
+      `${root}/app/db/port`,
+      `${root}/app/db/user`,
+    ]);
     expect([...changed].sort()).to.deep.equal([`${root}/app/db/port`, `${root}/app/db/user`]);
+    watch.release();
   });
 
   it('stays on the path boundary and ignores the data of directories', async () => {
     const prefix = `${root}/app/db`;
-    const { index } = await client.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: never });
-    const waiting = client.watchPrefix(prefix, [prefix], { waitIndex: index, signal: never });
+    const watch = await client.watch(prefix);
+    const waiting = next(watch);
     await fixture.setData(`${root}/app/dbx/host`, 'elsewhere');
     await fixture.setData(`${root}/app/db`, 'data of a directory is not a value');
     await fixture.setData(`${root}/app/db/host`, 'db3.local');
     // Had either earlier write woken the watch, its changed keys would not be exactly this.
     expect((await waiting).changedKeys).to.deep.equal([`${root}/app/db/host`]);
+    watch.release();
   });
 
   it('reports a key created after arming, even when its parents did not exist yet', async () => {
     const key = `${root}/later/deep/down/key`;
-    const { index } = await client.watchPrefix(key, [key], { waitIndex: 0, signal: never });
+    const watch = await client.watch(key);
     expect(await client.getValues([key])).to.deep.equal({});
-    const waiting = client.watchPrefix(key, [key], { waitIndex: index, signal: never });
+    const waiting = next(watch);
     await fixture.put(key, 'created');
     expect((await waiting).changedKeys).to.deep.equal([key]);
     expect(await client.getValues([key])).to.deep.equal({ [key]: 'created' });
+    watch.release();
   });
 
   it('reports a subtree created under a missing prefix, node by node as it appears', async () => {
     const prefix = `${root}/fresh`;
-    const { index } = await client.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: never });
+    const watch = await client.watch(prefix);
     await fixture.put(`${prefix}/a/b/c`, 'deep');
     await fixture.put(`${prefix}/a/d`, 'shallow');
-    const changed = new Set<string>();
-    let at = index;
-    while (!changed.has(`${prefix}/a/b/c`) || !changed.has(`${prefix}/a/d`)) {
-      const result = await client.watchPrefix(prefix, [prefix], { waitIndex: at, signal: never });
-      expect(result.changedKeys).to.not.equal(undefined);
-      for (const key of result.changedKeys ?? []) changed.add(key);
-      at = result.index;
-    }
+    await collectUntil(watch, watch.index, [`${prefix}/a/b/c`, `${prefix}/a/d`]);
     expect(await client.getValues([prefix])).to.deep.equal({
       [`${prefix}/a/b/c`]: 'deep',
       [`${prefix}/a/d`]: 'shallow',
     });
+    watch.release();
   });
 
   it('reports deleted nodes: a leaf, then every leaf of a deleted subtree', async () => {
@@ -266,65 +265,62 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
     await fixture.put(`${prefix}/leaf`, '1');
     await fixture.put(`${prefix}/dir/x`, '2');
     await fixture.put(`${prefix}/dir/y/z`, '3');
-    const { index } = await client.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: never });
-    const first = client.watchPrefix(prefix, [prefix], { waitIndex: index, signal: never });
+    const watch = await client.watch(prefix);
+    const first = next(watch);
     await fixture.remove(`${prefix}/leaf`);
     const afterLeaf = await first;
     expect(afterLeaf.changedKeys).to.deep.equal([`${prefix}/leaf`]);
     // Removed bottom up, so /dir/y and /dir briefly are empty leaves, and values, on the way; and the
     // prefix itself, without children now, is an empty leaf in the end.
     await fixture.remove(`${prefix}/dir`);
-    const changed = await collectUntil(client, prefix, afterLeaf.index, [
-      `${prefix}/dir/x`,
-      `${prefix}/dir/y/z`,
-    ]);
+    const { changed } = await collectUntil(watch, afterLeaf.index, [`${prefix}/dir/x`, `${prefix}/dir/y/z`]);
     await valuesBecome(client, prefix, { [prefix]: '' });
     expect([...changed].every((key) => key.startsWith(`${prefix}/dir`) || key === prefix)).to.equal(true);
+    watch.release();
   });
 
   it('reports a leaf that gains a child as no longer being a value', async () => {
     const prefix = `${root}/grow`;
     await fixture.put(`${prefix}/node`, 'was a value');
-    const { index } = await client.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: never });
-    const waiting = client.watchPrefix(prefix, [prefix], { waitIndex: index, signal: never });
+    const watch = await client.watch(prefix);
+    const waiting = next(watch);
     await fixture.put(`${prefix}/node/child`, 'now the value');
     const changed = new Set((await waiting).changedKeys);
     expect(changed.has(`${prefix}/node`)).to.equal(true);
-    await eventually(
-      async () => (await client.getValues([prefix]))[`${prefix}/node/child`] === 'now the value',
-      'the child to be read',
-    );
-    expect(await client.getValues([prefix])).to.deep.equal({ [`${prefix}/node/child`]: 'now the value' });
+    await valuesBecome(client, prefix, { [`${prefix}/node/child`]: 'now the value' });
+    watch.release();
   });
 
   it('watches a deleted prefix root for its re-creation', async () => {
     const prefix = `${root}/phoenix`;
     await fixture.put(`${prefix}/k`, 'v1');
-    const { index } = await client.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: never });
+    const watch = await client.watch(prefix);
     await fixture.remove(prefix);
-    await collectUntil(client, prefix, index, [`${prefix}/k`]);
+    const { index } = await collectUntil(watch, watch.index, [`${prefix}/k`]);
     await valuesBecome(client, prefix, {});
-    const { index: gone } = await client.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: never });
     // mkdirp creates the prefix first (an empty leaf for a moment), then the key below it.
     await fixture.put(`${prefix}/k`, 'v2');
-    await collectUntil(client, prefix, gone, [`${prefix}/k`]);
+    await collectUntil(watch, index, [`${prefix}/k`]);
     await valuesBecome(client, prefix, { [`${prefix}/k`]: 'v2' });
+    watch.release();
   });
 
-  it('loses none of 200 rapid updates to one key: a re-arming caller ends on the last value', async () => {
+  it('loses none of 200 rapid updates to one key: a follower ends on the last value, read in order', async () => {
     const key = `${root}/rapid/key`;
     await fixture.put(key, 'start');
-    const armed = await client.watchPrefix(`${root}/rapid`, [key], { waitIndex: 0, signal: never });
-    const following = follow(client, `${root}/rapid`, key, 'v199', armed.index);
+    const watch = await client.watch(`${root}/rapid`);
+    const following = follow(client, watch, key, 'v199');
     // Issued back to back on one session: ZooKeeper applies them in order, so v199 is the last.
-    await Promise.all(Array.from({ length: 200 }, (_, i) => fixture.setData(key, `v${i}`)));
-    const { seen, failures } = await following;
+    const written = Array.from({ length: 200 }, (_, i) => `v${i}`);
+    await Promise.all(written.map((value) => fixture.setData(key, value)));
+    const { seen, values, failures, retried } = await following;
     expect(failures).to.deep.equal([]);
-    expect(seen.length).to.be.greaterThan(0);
+    expect(retried).to.deep.equal([]);
+    expect(values.at(-1)).to.equal('v199');
+    expectInWriteOrder(values, ['start', ...written]);
     expect(
       seen.every((result) => result.changedKeys?.length === 1 && result.changedKeys[0] === key),
     ).to.equal(true);
-    expect(await client.getValues([key])).to.deep.equal({ [key]: 'v199' });
     // The cache the answers come from agrees with a client that never watched.
     const plain = await createClient(storeOptions([endpoint]), logger);
     try {
@@ -334,14 +330,15 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
     } finally {
       await plain.close();
     }
+    watch.release();
   });
 
   it('rejects an aborted call with an AbortError and keeps the shared watch for the others', async () => {
     const prefix = `${root}/app/db`;
-    const { index } = await client.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: never });
+    const watch = await client.watch(prefix);
     const ac = new AbortController();
-    const aborted = client.watchPrefix(prefix, [prefix], { waitIndex: index, signal: ac.signal });
-    const other = client.watchPrefix(prefix, [prefix], { waitIndex: index, signal: never });
+    const aborted = next(watch, watch.index, ac.signal);
+    const other = next(watch);
     ac.abort();
     const err = await aborted.then(
       () => undefined,
@@ -350,27 +347,21 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
     expect(err?.name).to.equal('AbortError');
     await fixture.setData(`${root}/app/db/host`, 'after abort');
     expect((await other).changedKeys).to.deep.equal([`${root}/app/db/host`]);
+    watch.release();
   });
 
-  it('sets one watch per node for 50 callers of a prefix: the server holds the watches of ONE cache', async () => {
+  it('sets one watch per node for 50 holders of a prefix, and stops re-arming them with the last release', async () => {
     const prefix = `${root}/shared`;
     for (const name of ['a', 'b', 'c/d', 'c/e']) await fixture.put(`${prefix}/${name}`, name);
     const fresh = await createClient(storeOptions([endpoint]), logger);
     try {
       const baseline = await totalWatches(endpoint);
-      const first = await fresh.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: never });
+      const first = await fresh.watch(prefix);
       const withOne = (await totalWatches(endpoint)) - baseline;
       // Six znodes (shared, a, b, c, c/d, c/e): one data watch each (wchs does not count child watches).
       expect(withOne).to.equal(6);
-      // One signal per caller, as independent callers have.
-      const armed = await Promise.all(
-        Array.from({ length: 50 }, () =>
-          fresh.watchPrefix(prefix, [prefix], { waitIndex: 0, signal: new AbortController().signal }),
-        ),
-      );
-      const waiting = armed.map(({ index }) =>
-        fresh.watchPrefix(prefix, [prefix], { waitIndex: index, signal: new AbortController().signal }),
-      );
+      const holders = await Promise.all(Array.from({ length: 50 }, () => fresh.watch(prefix)));
+      const waiting = holders.map((watch) => next(watch, first.index));
       expect((await totalWatches(endpoint)) - baseline).to.equal(withOne);
       await fixture.setData(`${prefix}/c/d`, 'changed');
       const results = await Promise.all(waiting);
@@ -382,31 +373,54 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
         async () => (await totalWatches(endpoint)) - baseline === withOne,
         'the re-armed watch',
       );
+      // Released by every holder: ZooKeeper cannot drop a watch before it fires, but a fired one is no
+      // longer set again, so the server's count goes down with every change.
+      for (const watch of [first, ...holders]) watch.release();
+      await fixture.setData(`${prefix}/a`, 'after release');
+      await eventually(
+        async () => (await totalWatches(endpoint)) - baseline === withOne - 1,
+        'the fired watch of /a not to be set again',
+      );
+      expect(await fresh.getValues([prefix])).to.deep.include({ [`${prefix}/a`]: 'after release' });
+      // Armed again: a fresh cache, watching every node again.
+      const again = await fresh.watch(prefix);
+      expect((await totalWatches(endpoint)) - baseline).to.equal(withOne);
+      const changed = next(again);
+      await fixture.setData(`${prefix}/b`, 'watched again');
+      expect((await changed).changedKeys).to.deep.equal([`${prefix}/b`]);
+      // Closing the client ends its session, and every watch with it.
+      await fresh.close();
+      await eventually(async () => (await totalWatches(endpoint)) === baseline, 'the watches to go');
     } finally {
       await fresh.close();
     }
   });
 
-  it('rejects waiting callers with a BackendError on close', async () => {
+  it('rejects waiting callers with a BackendError on close, and later arms too', async () => {
     const closing = await createClient(storeOptions([endpoint]), logger);
-    const { index } = await closing.watchPrefix(root, [root], { waitIndex: 0, signal: never });
-    const waiting = closing.watchPrefix(root, [root], { waitIndex: index, signal: never });
+    const watch = await closing.watch(root);
+    const waiting = next(watch);
     await closing.close();
     const err = await waiting.then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).to.be.instanceOf(BackendError);
+    expect(await closing.watch(root).catch((e: unknown) => e)).to.be.instanceOf(BackendError);
   });
 
   describe('when the server restarts with its data while a key changes', () => {
-    /** Restarts the server under a writer, then writes 'final' once the server takes writes again. */
-    async function restartWhileWriting(key: string, downSeconds: number): Promise<void> {
-      const writer = keepWriting(fixture, key);
+    /**
+     * Restarts the server under a writer (which wrote before the restart and again after it), then writes
+     * 'final' once the server takes writes again. Returns every value written, in order.
+     */
+    async function restartWhileWriting(key: string, downSeconds: number): Promise<string[]> {
+      const writer = keepWriting((value) => fixture.setData(key, value));
       try {
-        await sleep(200);
+        await eventually(() => writer.written.length > 0, 'a write before the restart');
         ({ endpoint } = await restartStore('zookeeper', downSeconds));
-        await sleep(200);
+        const upAgain = writer.written.length;
+        await eventually(() => writer.written.length > upAgain, 'a write after the restart', 60_000);
       } finally {
         await writer.stop();
       }
@@ -419,28 +433,46 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
         'the fixture client to write again',
         60_000,
       );
+      return [...writer.written, 'final'];
     }
 
-    it('keeps the session (short outage), recovers the watch and ends on the value written last', async function () {
+    it('keeps the session (short outage): the follower ends on the value written last, on the same session', async function () {
       this.timeout(120_000);
       const prefix = `${root}/restart`;
       const key = `${prefix}/key`;
       await fixture.put(key, 'before');
-      const armed = await client.watchPrefix(prefix, [key], { waitIndex: 0, signal: never });
-      const following = follow(client, prefix, key, 'final', armed.index);
-      following.catch(() => undefined);
-      await restartWhileWriting(key, 1);
-      const { seen } = await following;
-      expect(seen.length).to.be.greaterThan(0);
-      expect(await client.getValues([key])).to.deep.equal({ [key]: 'final' });
-      // Still watching: a later change is reported as such.
-      const { index } = await client.watchPrefix(prefix, [key], { waitIndex: 0, signal: never });
-      const waiting = client.watchPrefix(prefix, [key], { waitIndex: index, signal: never });
-      await fixture.setData(key, 'after');
-      expect((await waiting).changedKeys).to.deep.equal([key]);
+      const patientLog = new RecordingLogger();
+      // Reconnecting may take longer than the default connect timeout while the server starts up.
+      const patient = await createClient(storeOptions([endpoint], { connectTimeoutMs: 30_000 }), patientLog);
+      try {
+        const watch = await patient.watch(prefix);
+        const following = follow(patient, watch, key, 'final');
+        following.catch(() => undefined);
+        const written = await restartWhileWriting(key, 1);
+        const followed = await following;
+        // The session survived: no new one was opened. (A change whose re-read was in flight when the
+        // server went down may still fail the watch, which the follower then armed again.)
+        expect(patientLog.lines.some((line) => line.includes('opening a new one'))).to.equal(false);
+        expect(followed.failures.every((err) => err.message.includes('connection lost'))).to.equal(true);
+        expect(followed.values.at(-1)).to.equal('final');
+        expectInWriteOrder(followed.values, ['before', ...written]);
+        // Still following: a later change reaches the follower, still on the same session. (Just after a
+        // restart the server may drop a fresh connection once more, failing a re-read; hence a follower.)
+        const again = follow(patient, followed.watch, key, 'after');
+        again.catch(() => undefined);
+        await fixture.setData(key, 'after');
+        const later = await again;
+        expect(later.values.at(-1)).to.equal('after');
+        expect(
+          later.seen.concat(followed.seen).every((r) => r.changedKeys?.every((k) => k === key) ?? true),
+        ).to.equal(true);
+        expect(patientLog.lines.some((line) => line.includes('opening a new one'))).to.equal(false);
+      } finally {
+        await patient.close();
+      }
     });
 
-    it('fails the waiting callers while the server is away too long, then rebuilds on a new session', async function () {
+    it('fails the watch while the server is away too long; a fresh watch on a new session sees the writes', async function () {
       this.timeout(120_000);
       const prefix = `${root}/outage`;
       const key = `${prefix}/key`;
@@ -451,17 +483,24 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
         impatientLog,
       );
       try {
-        const armed = await impatient.watchPrefix(prefix, [key], { waitIndex: 0, signal: never });
-        const following = follow(impatient, prefix, key, 'final', armed.index);
+        const watch = await impatient.watch(prefix);
+        const following = follow(impatient, watch, key, 'final');
         following.catch(() => undefined);
-        await restartWhileWriting(key, 4);
-        const { failures } = await following;
-        expect(failures.length).to.be.greaterThan(0);
-        expect(failures.every((err) => err.backend === 'zookeeper')).to.equal(true);
+        const written = await restartWhileWriting(key, 4);
+        const followed = await following;
+        // The follower saw the store away: its watch failed, or a read or an arm did.
+        const errors = [...followed.failures, ...followed.retried];
+        expect(errors.length).to.be.greaterThan(0);
+        expect(errors.every((err) => err.backend === 'zookeeper')).to.equal(true);
         expect(impatientLog.lines.some((line) => line.includes('opening a new one'))).to.equal(true);
+        expect(followed.values.at(-1)).to.equal('final');
+        expectInWriteOrder(followed.values, ['before', ...written]);
+        // The watch armed before the outage failed for good, whatever it had buffered before.
+        expect(await failure(watch)).to.be.instanceOf(BackendError);
+        followed.watch.release();
+        const fresh = await impatient.watch(prefix);
         expect(await impatient.getValues([key])).to.deep.equal({ [key]: 'final' });
-        const { index } = await impatient.watchPrefix(prefix, [key], { waitIndex: 0, signal: never });
-        const waiting = impatient.watchPrefix(prefix, [key], { waitIndex: index, signal: never });
+        const waiting = next(fresh);
         await fixture.setData(key, 'after');
         expect((await waiting).changedKeys).to.deep.equal([key]);
       } finally {
@@ -488,12 +527,12 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
       await relay?.close();
     });
 
-    it('rebuilds the cache from a full read, reports "anything may have changed", and keeps watching', async () => {
+    it('fails the watch with a BackendError; a fresh watch reads what changed while expired, and keeps watching', async () => {
       const prefix = `${root}/expiry`;
       const key = `${prefix}/key`;
       await fixture.put(key, 'before');
-      const { index } = await cutOff.watchPrefix(prefix, [key], { waitIndex: 0, signal: never });
-      const waiting = cutOff.watchPrefix(prefix, [key], { waitIndex: index, signal: never });
+      const watch = await cutOff.watch(prefix);
+      const waiting = next(watch).catch((e: unknown) => e);
       const port = relay.upstreamPorts.at(-1);
       if (port === undefined) throw new Error('the client is not connected through the relay');
       const sid = await sessionFrom(endpoint, port);
@@ -503,14 +542,20 @@ describe('zookeeper watch: tree cache per prefix (real server)', function () {
       await fixture.setData(key, 'changed while expired');
       relay.heal();
 
-      const result = await waiting;
-      expect(result.changedKeys).to.equal(undefined);
-      expect(await cutOff.getValues([key])).to.deep.equal({ [key]: 'changed while expired' });
-      expect(cutOffLog.lines.some((line) => line.includes('session expired'))).to.equal(true);
+      const err = await waiting;
+      expect(err).to.be.instanceOf(BackendError);
+      expect((err as BackendError).backend).to.equal('zookeeper');
+      expect((err as Error).message).to.contain('session expired');
+      // The tree cache went with its session, for good.
+      expect(await failure(watch)).to.be.instanceOf(BackendError);
 
-      const next = cutOff.watchPrefix(prefix, [key], { waitIndex: result.index, signal: never });
+      watch.release();
+      const fresh = await cutOff.watch(prefix);
+      expect(cutOffLog.lines.some((line) => line.includes('opening a new one'))).to.equal(true);
+      expect(await cutOff.getValues([key])).to.deep.equal({ [key]: 'changed while expired' });
+      const changed = next(fresh);
       await fixture.setData(key, 'after expiry');
-      expect((await next).changedKeys).to.deep.equal([key]);
+      expect((await changed).changedKeys).to.deep.equal([key]);
       expect(await cutOff.getValues([key])).to.deep.equal({ [key]: 'after expiry' });
     });
   });

@@ -44,6 +44,9 @@ export interface TcpProxy {
   endpoint: string;
   /** Drops every open connection, as a network failure would; new connections still go through. */
   cut(): void;
+  /** A network partition: drops every open connection and refuses new ones until `heal`. */
+  partition(): void;
+  heal(): void;
   /** Stops listening and drops every connection: afterwards the address refuses connections. */
   shut(): Promise<void>;
 }
@@ -57,7 +60,12 @@ export async function tcpProxy(target: string): Promise<TcpProxy> {
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
   };
+  let partitioned = false;
   const server = createServer((client) => {
+    if (partitioned) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(port, host);
     track(client);
     track(upstream);
@@ -74,6 +82,13 @@ export async function tcpProxy(target: string): Promise<TcpProxy> {
   return {
     endpoint: `127.0.0.1:${address.port}`,
     cut,
+    partition: () => {
+      partitioned = true;
+      cut();
+    },
+    heal: () => {
+      partitioned = false;
+    },
     shut: async () => {
       const closed = new Promise<void>((ok) => server.close(() => ok()));
       cut();

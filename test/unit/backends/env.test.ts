@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { createClient, EnvStoreClient, envNameToKey, keyToEnvName } from '../../../src/backends/env.js';
 import { backendOptions } from '../../support/backend-options.js';
+import { BackendError } from '../../../src/errors.js';
 import { recordingLogger } from '../../support/loggers.js';
+import { never, rejection } from '../../support/async.js';
 
 describe('env backend', () => {
   describe('key <-> variable name mapping (confd)', () => {
@@ -73,19 +75,21 @@ describe('env backend', () => {
     });
   });
 
-  describe('watchPrefix', () => {
-    it('resolves at once for waitIndex 0 so that a first pass happens', async () => {
+  describe('watch', () => {
+    it('arms at once (index 1) so that a first pass happens', async () => {
       const client = new EnvStoreClient({});
-      expect(
-        await client.watchPrefix('/', ['/'], { waitIndex: 0, signal: new AbortController().signal }),
-      ).to.deep.equal({ index: 1 });
+      const watch = await client.watch('/');
+      expect(watch.index).to.equal(1);
+      expect(watch.prefix).to.equal('/');
+      await client.close();
     });
 
-    it('otherwise waits until aborted, then rejects with an AbortError', async () => {
+    it('never reports a change: a wait lasts until aborted, then rejects with the reason', async () => {
       const client = new EnvStoreClient({ A: '1' });
+      const watch = await client.watch('/');
       const controller = new AbortController();
       let settled = false;
-      const waiting = client.watchPrefix('/', ['/a'], { waitIndex: 1, signal: controller.signal });
+      const waiting = watch.next(watch.index, ['/a'], { signal: controller.signal });
       waiting.then(
         () => (settled = true),
         () => (settled = true),
@@ -93,20 +97,38 @@ describe('env backend', () => {
       await new Promise((resolve) => setImmediate(resolve));
       expect(settled).to.equal(false);
       controller.abort();
-      const err = await waiting.then(
-        () => expect.fail('expected a rejection'),
-        (e: unknown) => e as Error,
-      );
-      expect(err.name).to.equal('AbortError');
+      expect((await rejection(waiting)).name).to.equal('AbortError');
+      const stopping = new Error('stopping');
+      const again = new AbortController();
+      const second = watch.next(watch.index, [], { signal: again.signal });
+      again.abort(stopping);
+      expect(await rejection(second)).to.equal(stopping);
+      await client.close();
     });
 
     it('rejects at once when the signal is already aborted', async () => {
       const client = new EnvStoreClient({});
-      const err = await client.watchPrefix('/', ['/'], { waitIndex: 0, signal: AbortSignal.abort() }).then(
-        () => expect.fail('expected a rejection'),
-        (e: unknown) => e as Error,
+      expect((await rejection(client.watch('/', { signal: AbortSignal.abort() }))).name).to.equal(
+        'AbortError',
       );
+      const watch = await client.watch('/');
+      const err = await rejection(watch.next(watch.index, [], { signal: AbortSignal.abort() }));
       expect(err.name).to.equal('AbortError');
+      await client.close();
+    });
+
+    it('rejects waits with a BackendError once released, and once the client is closed', async () => {
+      const client = new EnvStoreClient({});
+      const released = await client.watch('/');
+      const kept = await client.watch('/');
+      released.release();
+      expect(await rejection(released.next(released.index, [], { signal: never() }))).to.be.instanceOf(
+        BackendError,
+      );
+      const waiting = rejection(kept.next(kept.index, [], { signal: never() }));
+      await client.close();
+      expect(await waiting).to.be.instanceOf(BackendError);
+      expect(await rejection(client.watch('/'))).to.be.instanceOf(BackendError);
     });
   });
 });

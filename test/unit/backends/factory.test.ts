@@ -31,7 +31,12 @@ function countingRegistry(names: string[]) {
           created.push(options.backend);
           return {
             getValues: async () => ({}),
-            watchPrefix: async () => ({ index: 1 }),
+            watch: async (prefix) => ({
+              prefix,
+              index: 1,
+              next: () => new Promise(() => undefined),
+              release: () => undefined,
+            }),
             close: async () => {},
           } as StoreClient;
         },

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, FileStoreClient } from '../../../src/backends/file.js';
 import { goFloatText } from '../../../src/backends/flatten.js';
+import type { PrefixWatch, WatchResult } from '../../../src/backends/store-client.js';
 import { BackendError, UsageError } from '../../../src/errors.js';
 import { backendOptions } from '../../support/backend-options.js';
 import { recordingLogger } from '../../support/loggers.js';
-import { rejection } from '../../support/async.js';
+import { eventually, never, rejection } from '../../support/async.js';
 
 describe('file backend', () => {
   let dir: string;
@@ -258,13 +259,16 @@ describe('file backend', () => {
     });
   });
 
-  describe('watchPrefix', () => {
-    const watch = (
-      c: FileStoreClient,
-      waitIndex: number,
-      prefix = '/',
-      signal = new AbortController().signal,
-    ) => c.watchPrefix(prefix, [prefix], { waitIndex, signal });
+  describe('watch', () => {
+    /** Arms `prefix` on `c`; released by the client's close. */
+    const arm = (c: FileStoreClient, prefix = '/'): Promise<PrefixWatch> => c.watch(prefix);
+    /** The next change after `index` concerning `keys` (default: the whole prefix). */
+    const next = (
+      w: PrefixWatch,
+      index = w.index,
+      keys: readonly string[] = [w.prefix],
+      signal = never(),
+    ): Promise<WatchResult> => w.next(index, keys, { signal });
 
     /** Writes through a temporary file and a rename, as editors and config managers do. */
     async function replace(file: string, text: string): Promise<void> {
@@ -272,53 +276,62 @@ describe('file backend', () => {
       await rename(`${file}.tmp`, file);
     }
 
-    it('resolves at once for waitIndex 0 with the current index', async () => {
+    /** File system watches this process holds (fs.watch handles). */
+    const fsWatchers = (): number =>
+      process.getActiveResourcesInfo().filter((name) => name === 'FSEventWrap').length;
+
+    it('arms with an index, shared by every holder of the prefix', async () => {
       const file = await write('w.yaml', 'a: 1\n');
       const c = client([file]);
-      const armed = await watch(c, 0);
-      expect(armed.index).to.be.greaterThan(0);
-      expect(armed.changedKeys).to.equal(undefined);
-      expect(await watch(c, 0)).to.deep.equal(armed);
+      const first = await arm(c);
+      expect(first.index).to.be.greaterThan(0);
+      expect(first.prefix).to.equal('/');
+      const second = await arm(c, '/');
+      expect(second.index).to.equal(first.index);
     });
 
     it('reports the keys a write created, changed and deleted, with a higher index', async () => {
       const file = await write('w.yaml', 'a: 1\nb: 2\nc: 3\n');
       const c = client([file]);
-      const first = await watch(c, 0);
-      const changed = watch(c, first.index);
+      const w = await arm(c);
+      const changed = next(w);
       await writeFile(file, 'a: 1\nb: 20\nd: 4\n');
       const result = await changed;
-      expect(result.index).to.be.greaterThan(first.index);
+      expect(result.index).to.be.greaterThan(w.index);
       expect(result.changedKeys).to.deep.equal(['/b', '/c', '/d']);
     });
 
-    it('only wakes a prefix whose keys changed', async () => {
-      const file = await write('w.yaml', 'app:\n  x: 1\nother:\n  y: 1\n');
+    it('only wakes a prefix, or a holder, whose keys changed', async () => {
+      const file = await write('w.yaml', 'app:\n  x: 1\n  y: 1\nother:\n  y: 1\n');
       const c = client([file]);
-      const { index } = await watch(c, 0);
-      let appSettled = false;
-      const app = watch(c, index, '/app');
-      void app.then(() => (appSettled = true));
-      const other = watch(c, index, '/other');
-      await writeFile(file, 'app:\n  x: 1\nother:\n  y: 2\n');
-      expect((await other).changedKeys).to.deep.equal(['/other/y']);
+      const app = await arm(c, '/app');
+      const other = await arm(c, '/other');
+      const appWoken = track(next(app));
+      const appYWoken = track(next(app, app.index, ['/app/y']));
+      const otherWoken = next(other);
+      await writeFile(file, 'app:\n  x: 1\n  y: 1\nother:\n  y: 2\n');
+      expect((await otherWoken).changedKeys).to.deep.equal(['/other/y']);
       await new Promise((resolve) => setImmediate(resolve));
-      expect(appSettled).to.equal(false);
-      await writeFile(file, 'app:\n  x: 2\nother:\n  y: 2\n');
-      expect((await app).changedKeys).to.deep.equal(['/app/x']);
+      expect(appWoken.settled()).to.equal(false);
+      await writeFile(file, 'app:\n  x: 2\n  y: 1\nother:\n  y: 2\n');
+      expect((await appWoken.promise).changedKeys).to.deep.equal(['/app/x']);
+      expect(appYWoken.settled()).to.equal(false);
+      await writeFile(file, 'app:\n  x: 2\n  y: 2\nother:\n  y: 2\n');
+      expect((await appYWoken.promise).changedKeys).to.deep.equal(['/app/y']);
     });
 
     it('keeps following a file that editors replace by rename, again and again', async () => {
       const file = await write('w.yaml', 'a: 1\n');
       const c = client([file]);
-      let { index } = await watch(c, 0);
+      const w = await arm(c);
+      let index = w.index;
       for (const value of [2, 3]) {
-        const changed = watch(c, index);
+        const changed = next(w, index);
         await replace(file, `a: ${value}\n`);
-        const next = await changed;
-        expect(next.index).to.be.greaterThan(index);
-        expect(next.changedKeys).to.deep.equal(['/a']);
-        index = next.index;
+        const result = await changed;
+        expect(result.index).to.be.greaterThan(index);
+        expect(result.changedKeys).to.deep.equal(['/a']);
+        index = result.index;
         expect(await c.getValues(['/a'])).to.deep.equal({ '/a': String(value) });
       }
     });
@@ -326,39 +339,66 @@ describe('file backend', () => {
     it('does not lose a change made between two waits', async () => {
       const file = await write('w.yaml', 'a: 1\n');
       const c = client([file]);
-      const { index } = await watch(c, 0);
+      const w = await arm(c);
+      // Another prefix of the same client sees the write once it has been read: nobody waited on `w` then.
+      const probe = await arm(c, '/a');
+      const probed = next(probe);
       await writeFile(file, 'a: 2\n');
-      // Nobody is waiting while the change is read; the next wait still reports it.
-      const probe = client([file]);
-      const probeIndex = (await watch(probe, 0)).index;
-      await writeFile(file, 'a: 3\n');
-      await watch(probe, probeIndex);
-      const result = await watch(c, index);
-      expect(result.index).to.be.greaterThan(index);
+      await probed;
+      const result = await next(w);
+      expect(result.index).to.be.greaterThan(w.index);
       expect(result.changedKeys).to.deep.equal(['/a']);
     });
 
-    it('picks up a file that is deleted and created again later', async () => {
+    it('picks up a file that is deleted and created again later, and wakes nobody meanwhile', async () => {
       const file = await write('w.yaml', 'a: 1\n');
       const logger = recordingLogger();
       const c = client([file], '*', logger);
-      const { index } = await watch(c, 0);
-      let settled = false;
-      const changed = watch(c, index);
-      void changed.then(() => (settled = true));
+      const w = await arm(c);
+      const changed = track(next(w));
       await rm(file);
       // The read that fails is reported once, and nobody is woken by it.
-      await eventuallyTrue(() => logger.messages('warn').some((line) => line.includes('w.yaml')));
-      expect(settled).to.equal(false);
+      await eventually(() => logger.messages('warn').some((line) => line.includes('w.yaml')), 'the warning');
+      expect(changed.settled()).to.equal(false);
       await writeFile(file, 'a: 5\n');
-      expect((await changed).changedKeys).to.deep.equal(['/a']);
+      expect((await changed.promise).changedKeys).to.deep.equal(['/a']);
+    });
+
+    it('reports no deletion for a file emptied mid-rewrite, and only what changed once it is written', async () => {
+      const file = await write('w.yaml', 'a: 1\nb: 1\n');
+      const logger = recordingLogger();
+      const c = client([file], '*', logger);
+      const w = await arm(c);
+      const changed = track(next(w));
+      await writeFile(file, '');
+      await eventually(
+        () => logger.messages('warn').some((line) => line.includes('using its last good content')),
+        'the last good content to stand in',
+      );
+      expect(changed.settled()).to.equal(false);
+      expect(await c.getValues(['/'])).to.deep.equal({ '/a': '1', '/b': '1' });
+      await writeFile(file, 'a: 1\nb: 2\n');
+      expect((await changed.promise).changedKeys).to.deep.equal(['/b']);
+    });
+
+    it('arms on a file not readable yet, then says "anything may have changed" once it reads', async () => {
+      const file = await write('w.yaml', 'a: [1\n');
+      const logger = recordingLogger();
+      const c = client([file], '*', logger);
+      const w = await arm(c);
+      expect(logger.messages('warn').join('\n')).to.contain('w.yaml');
+      const changed = next(w);
+      await writeFile(file, 'a: 1\n');
+      const result = await changed;
+      expect(result.index).to.be.greaterThan(w.index);
+      expect(result.changedKeys).to.equal(undefined);
     });
 
     it('sees new files in a watched directory', async () => {
       await write('conf/a.yaml', 'a: 1\n');
       const c = client([join(dir, 'conf')]);
-      const { index } = await watch(c, 0);
-      const changed = watch(c, index);
+      const w = await arm(c);
+      const changed = next(w);
       await write('conf/sub/b.yaml', 'b: 2\n');
       expect((await changed).changedKeys).to.deep.equal(['/b']);
     });
@@ -366,62 +406,102 @@ describe('file backend', () => {
     it('ignores other files in the directory of a watched file', async () => {
       const file = await write('w.yaml', 'a: 1\n');
       const c = client([file]);
-      const { index } = await watch(c, 0);
-      const changed = watch(c, index);
-      let settled = false;
-      void changed.then(() => (settled = true));
-      await writeFile(join(dir, 'unrelated.yaml'), 'x: 1\n');
-      // Let the unrelated event be delivered before touching the watched file.
-      const probe = client([join(dir, 'unrelated.yaml')]);
-      const probeIndex = (await watch(probe, 0)).index;
-      const probeChanged = watch(probe, probeIndex);
+      const w = await arm(c);
+      const changed = track(next(w));
+      // A client watching the unrelated file shows when its event has been delivered.
+      const probe = await arm(client([await write('unrelated.yaml', 'x: 1\n')]));
+      const probed = next(probe);
       await writeFile(join(dir, 'unrelated.yaml'), 'x: 2\n');
-      await probeChanged;
-      expect(settled).to.equal(false);
+      await probed;
+      expect(changed.settled()).to.equal(false);
       await writeFile(file, 'a: 2\n');
-      expect((await changed).index).to.be.greaterThan(index);
+      expect((await changed.promise).index).to.be.greaterThan(w.index);
     });
 
-    it('rejects with an AbortError when the signal aborts', async () => {
+    it("rejects a wait with its signal's reason, and keeps the watch for the next wait", async () => {
       const file = await write('w.yaml', 'a: 1\n');
       const c = client([file]);
+      const w = await arm(c);
       const controller = new AbortController();
-      const { index } = await watch(c, 0);
-      const waiting = watch(c, index, '/', controller.signal);
+      const waiting = next(w, w.index, ['/'], controller.signal);
       controller.abort();
-      const err = await rejection(waiting);
-      expect(err.name).to.equal('AbortError');
+      expect((await rejection(waiting)).name).to.equal('AbortError');
+      const changed = next(w);
+      await writeFile(file, 'a: 2\n');
+      expect((await changed).changedKeys).to.deep.equal(['/a']);
     });
 
-    it('rejects waits while a watched directory is gone, and reports what changed once it is back', async () => {
+    it('fails the watch for good when a watched directory goes away; a fresh watch works once it is back', async () => {
       const file = await write('gone/w.yaml', 'a: 1\n');
       const c = client([file]);
-      const { index } = await watch(c, 0);
-      const waiting = rejection(watch(c, index));
+      const w = await arm(c);
+      const waiting = rejection(next(w));
       await rm(join(dir, 'gone'), { recursive: true });
       expect(await waiting).to.be.instanceOf(BackendError);
-      expect(await rejection(watch(c, index))).to.be.instanceOf(BackendError);
+      // Failed for good: a later wait on it rejects too, and arming anew fails while the directory is gone.
+      expect(await rejection(next(w))).to.be.instanceOf(BackendError);
+      w.release();
+      expect(await rejection(arm(c))).to.be.instanceOf(BackendError);
       await write('gone/w.yaml', 'a: 2\n');
-      const result = await watch(c, index);
-      expect(result.index).to.be.greaterThan(index);
-      expect(result.changedKeys).to.deep.equal(['/a']);
+      const fresh = await arm(c);
+      expect(await c.getValues(['/'])).to.deep.equal({ '/a': '2' });
+      // An index of the failed watch means nothing to the fresh one: re-read everything.
+      expect((await next(fresh, w.index)).changedKeys).to.equal(undefined);
+      const changed = next(fresh);
+      await writeFile(file, 'a: 3\n');
+      expect((await changed).changedKeys).to.deep.equal(['/a']);
     });
 
     it('fails with a BackendError when a path cannot be watched', async () => {
-      const err = await rejection(watch(client([join(dir, 'no-such-dir', 'w.yaml')]), 0));
+      const err = await rejection(arm(client([join(dir, 'no-such-dir', 'w.yaml')])));
       expect(err).to.be.instanceOf(BackendError);
       expect(err.message).to.contain('no-such-dir');
+    });
+
+    it('stops watching the file system when the last holder releases, and watches again on the next arm', async () => {
+      const before = fsWatchers();
+      const file = await write('w.yaml', 'a: 1\n');
+      const c = client([file]);
+      const a = await arm(c, '/a');
+      const b = await arm(c, '/b');
+      expect(fsWatchers()).to.be.greaterThan(before);
+      a.release();
+      expect(await rejection(next(a))).to.be.instanceOf(BackendError);
+      // Still watched for the other holder.
+      const changed = next(b);
+      await writeFile(file, 'a: 1\nb: 1\n');
+      expect((await changed).changedKeys).to.deep.equal(['/b']);
+      b.release();
+      await eventually(() => fsWatchers() === before, 'the file system watches to be closed');
+      const again = await arm(c);
+      expect(fsWatchers()).to.be.greaterThan(before);
+      const later = next(again);
+      await writeFile(file, 'a: 2\nb: 1\n');
+      expect((await later).changedKeys).to.deep.equal(['/a']);
+    });
+
+    it('on close, rejects waits with a BackendError, closes its file system watches and refuses new ones', async () => {
+      const before = fsWatchers();
+      const file = await write('w.yaml', 'a: 1\n');
+      const c = client([file]);
+      const w = await arm(c);
+      const waiting = rejection(next(w));
+      await c.close();
+      expect(await waiting).to.be.instanceOf(BackendError);
+      expect(await rejection(arm(c))).to.be.instanceOf(BackendError);
+      await eventually(() => fsWatchers() === before, 'the file system watches to be closed');
     });
   });
 });
 
-/** Polls a condition that an fs event makes true; a liveness bound only. */
-async function eventuallyTrue(probe: () => boolean, limitMs = 10000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error('condition never became true');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Tracks whether a promise has settled yet. */
+function track<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => boolean } {
+  let done = false;
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  return { promise, settled: () => done };
 }
 
 describe('goFloatText', () => {
