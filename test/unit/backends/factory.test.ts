@@ -37,6 +37,7 @@ function countingRegistry(names: string[]) {
               next: () => new Promise(() => undefined),
               release: () => undefined,
             }),
+            ping: async () => {},
             close: async () => {},
           } as StoreClient;
         },

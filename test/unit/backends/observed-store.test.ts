@@ -36,6 +36,10 @@ class ScriptedStore implements StoreClient {
     }));
   }
 
+  ping(options: RequestOptions = {}): Promise<void> {
+    return this.respond(options.signal, () => undefined);
+  }
+
   async close(): Promise<void> {
     this.closed += 1;
   }
@@ -218,6 +222,14 @@ describe('observeStore', () => {
       expect(events[0]?.error).to.equal(err).and.to.be.instanceOf(RequestTimeoutError);
       expect(events[0]?.durationMs).to.be.at.least(requestTimeoutMs - 5);
     });
+  });
+
+  it('gives a ping the same deadline and reports it as op "ping"', async () => {
+    store.behaviour = 'hang';
+    const err = await rejection(observed.ping());
+    expect(err).to.be.instanceOf(RequestTimeoutError);
+    expect((err as RequestTimeoutError).message).to.contain('checking the store');
+    expect(events.map((e) => [e.op, e.ok])).to.deep.equal([['ping', false]]);
   });
 
   it('closes the store it wraps', async () => {
