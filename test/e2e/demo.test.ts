@@ -17,7 +17,7 @@ describe('bundled Prometheus example (npm run demo)', () => {
 
   it('renders the expected prometheus.yml from example/data.yaml with the file backend', async () => {
     const run = await runConfd(
-      ['-onetime', '-backend', 'file', '-file', 'example/data.yaml', '-confdir', '.'],
+      ['-onetime', '-sync-only', '-backend', 'file', '-file', 'example/data.yaml', '-confdir', '.'],
       { cwd: dir },
     );
     expect(run.code, run.stderr).to.equal(0);
@@ -36,7 +36,7 @@ describe('bundled Prometheus example (npm run demo)', () => {
       resource.replace('src = "prometheus.yml.hbs"', 'src = "prometheus.yml.tmpl"'),
     );
     const run = await runConfd(
-      ['-onetime', '-backend', 'file', '-file', 'example/data.yaml', '-confdir', '.'],
+      ['-onetime', '-sync-only', '-backend', 'file', '-file', 'example/data.yaml', '-confdir', '.'],
       { cwd: dir },
     );
     expect(run.code, run.stderr).to.equal(0);
@@ -46,7 +46,7 @@ describe('bundled Prometheus example (npm run demo)', () => {
   });
 
   it('reports "in sync" and leaves the file alone on a second run', async () => {
-    const args = ['-onetime', '-backend', 'file', '-file', 'example/data.yaml', '-confdir', '.'];
+    const args = ['-onetime', '-sync-only', '-backend', 'file', '-file', 'example/data.yaml', '-confdir', '.'];
     expect((await runConfd(args, { cwd: dir })).code).to.equal(0);
     const { stat } = await import('node:fs/promises');
     const before = await stat(join(dir, 'out/prometheus.yml'));
