@@ -1,46 +1,64 @@
-import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
-import type * as Etcd3Exports from 'etcd3';
 import { BackendError, errorMessage } from '../errors.js';
 import { keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
+import { RETRY_INITIAL_MS } from '../retry-policy.js';
 import { etcdBackendError, type EtcdErrorContext } from './etcd-errors.js';
+import type { EtcdHttp, EtcdStream } from './etcd-http.js';
 import { WatchEventBuffer, type WatchChange } from './watch-event-buffer.js';
 
-type Etcd3Module = typeof Etcd3Exports;
-
 export interface EtcdWatchSettings {
-  mod: Etcd3Module;
-  etcd: Etcd3;
+  http: EtcdHttp;
   context: EtcdErrorContext;
   logger: Logger;
   /** Bound for the watch to be accepted by the server. */
   timeoutMs: number;
-  /** How long the watch may stay disconnected (etcd3 reconnects it) before its waiters are failed. */
+  /** How long the watch may stay disconnected (it reconnects meanwhile) before its waiters are failed. */
   disconnectGraceMs: number;
-  /** Reads the store's current revision (a BackendError on failure). */
+  /** Reads the store's current revision over the prefix (a BackendError on failure). */
   currentRevision(prefix: string): Promise<number>;
   /** Test seam: runs before each watch is sent to the server. */
   beforeWatch?(info: { prefix: string; startRevision: number }): void | Promise<void>;
 }
 
+/** A WatchResponse of etcd's gateway (int64 fields are strings, keys base64, defaults omitted). */
+interface WatchResponse {
+  header?: { revision?: string };
+  created?: boolean;
+  canceled?: boolean;
+  cancel_reason?: string;
+  compact_revision?: string;
+  events?: Array<{ kv?: { key?: string; mod_revision?: string } }>;
+}
+
+/** The server ended the watch: refused it (auth, permission) or cancelled it (its revision compacted). */
+class WatchCancelled extends Error {
+  constructor(
+    message: string,
+    readonly compacted: boolean,
+  ) {
+    super(message);
+  }
+}
+
 /**
- * One long-lived etcd watch on a prefix, shared by every watchPrefix call for it. Events are buffered by
- * their mod revision. After a disconnect etcd3 re-creates the watch on its own, but from the revision in the
- * last response header + 1, which skips events when the connection drops while the watch is still catching
- * up (the header then carries the newest revision, not the last one sent); the start revision is therefore
- * pinned after every response to the last revision actually received + 1, so the resumed watch replays
- * exactly what was missed. A cancelled watch (its start revision compacted) is re-created at the current
- * revision and reported as "re-read everything".
+ * One long-lived etcd watch on a prefix (one /v3/watch stream of etcd's JSON gateway), shared by every
+ * holder. Events are buffered by their mod revision. Every change below `nextRevision` has been received,
+ * so when the stream drops the watch is opened again from there, on whichever endpoint answers, and
+ * replays exactly what was missed; it fails its waiters if it stays down longer than the grace. A watch
+ * cancelled because its start revision was compacted starts over at the current revision and reports
+ * "re-read everything".
  */
 export class EtcdPrefixWatch {
   readonly changes: WatchEventBuffer;
-  private watcher: Watcher | undefined;
+  private stream: EtcdStream | undefined;
   /** Where the watch resumes: every change below this revision has been received. */
   private nextRevision: number;
   /** Highest store revision any response carried: a reconnect seeing less means the store was replaced. */
   private observedRevision = 0;
   private disconnectedSince: number | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay = RETRY_INITIAL_MS;
   private ended = false;
 
   private constructor(
@@ -67,123 +85,120 @@ export class EtcdPrefixWatch {
     try {
       await watch.connect(startAfter + 1);
     } catch (err) {
-      if (!watch.isCancellation(err)) {
-        const failure = watch.backendError(err);
-        await watch.end(failure);
-        throw failure;
-      }
-      try {
-        await watch.resync(err);
-      } catch (resyncError) {
-        const failure = watch.backendError(resyncError);
-        await watch.end(failure);
-        throw failure;
-      }
+      const failure = watch.backendError(err);
+      await watch.end(failure);
+      throw failure;
     }
     return watch;
   }
 
-  /** Ends the watch: waiters reject with `err`, the server-side watch is cancelled. */
+  /** Ends the watch: waiters reject with `err`, the stream is closed (the server drops the watch with it). */
   end(err: unknown): Promise<void> {
     if (this.ended) return Promise.resolve();
     this.ended = true;
     clearTimeout(this.graceTimer);
+    clearTimeout(this.retryTimer);
     this.changes.fail(err);
     this.onEnd(err);
-    const watcher = this.watcher;
-    this.watcher = undefined;
-    return watcher ? cancelWatcher(watcher, this.settings.timeoutMs) : Promise.resolve();
+    this.stream?.destroy();
+    this.stream = undefined;
+    return Promise.resolve();
   }
 
+  /** Opens the stream at `startRevision`; resolves once etcd created the watch (a compaction resyncs). */
   private async connect(startRevision: number): Promise<void> {
-    const { etcd, timeoutMs } = this.settings;
+    const { http, timeoutMs } = this.settings;
     await this.settings.beforeWatch?.({ prefix: this.root, startRevision });
     if (this.ended) throw this.closedError();
     this.nextRevision = startRevision;
-    const watcher = etcd
-      .watch()
-      .inRange(watchRange(this.root))
-      .startRevision(String(startRevision))
-      .watcher();
-    this.watcher = watcher;
-    let accepted = false;
-    let refused = false;
-    const current = (): boolean => this.watcher === watcher && !this.ended;
-    // Listeners added after etcd3's own run after them, so they get the last word on the start revision.
-    watcher.on('connected', (res: IWatchResponse) => {
-      const reconnect = accepted;
-      accepted = true;
-      if (current()) this.onConnected(res, reconnect);
-    });
-    const connected = new Promise<void>((resolve, reject) => {
-      watcher.once('connected', () => resolve());
-      watcher.once('error', (err: Error) => {
-        if (!accepted) {
-          refused = true;
-          releaseAttachQueue(watcher);
-        }
-        reject(err);
-      });
-    });
-    watcher.on('data', (res: IWatchResponse) => {
-      if (current()) this.onData(res);
-    });
-    watcher.on('disconnected', (err: Error) => {
-      if (current()) this.onDisconnected(err);
-    });
-    watcher.on('error', (err: Error) => {
-      if (!accepted) return;
-      // Refused when etcd3 re-created it after a reconnect (access revoked meanwhile): same etcd3 bug.
-      releaseAttachQueue(watcher);
-      if (current()) void this.onCancelled(err);
-    });
+    const { start, end } = watchRange(this.root);
+    const request = {
+      create_request: { key: base64(start), range_end: base64(end), start_revision: String(startRevision) },
+    };
+    const stream = await http.stream('/v3/watch', request);
+    if (this.ended) {
+      stream.destroy();
+      throw this.closedError();
+    }
+    this.stream = stream;
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`the watch was not accepted within ${timeoutMs} ms`)),
-        timeoutMs,
+    const created = new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`deadline exceeded: the watch was not accepted within ${timeoutMs} ms`));
+      }, timeoutMs);
+      let accepted = false;
+      readLines(
+        stream,
+        (line) => {
+          if (this.stream !== stream) return;
+          const message = parse(line);
+          if (message.error !== undefined) {
+            const failure = new Error(describeStreamError(message.error));
+            if (accepted) this.onDropped(stream, failure);
+            else reject(failure);
+            return;
+          }
+          const result = message.result ?? {};
+          if (result.canceled) {
+            const cancelled = cancellation(result);
+            if (accepted) void this.onCancelled(cancelled);
+            else reject(cancelled);
+            return;
+          }
+          if (!accepted && result.created) {
+            accepted = true;
+            this.onConnected(result);
+            resolve();
+            return;
+          }
+          this.onData(result);
+        },
+        (err) => {
+          if (!accepted) reject(err ?? new Error('the watch stream ended before the watch was created'));
+          else if (this.stream === stream) this.onDropped(stream, err ?? new Error('watch stream ended'));
+        },
       );
     });
     try {
-      await Promise.race([connected, timedOut]);
+      await created;
     } catch (err) {
-      if (this.watcher === watcher) this.watcher = undefined;
-      // A refused watch is already gone from etcd3; cancelling it would wait for an answer that never comes.
-      if (!refused) await cancelWatcher(watcher, timeoutMs);
+      stream.destroy();
+      if (this.stream === stream) this.stream = undefined;
+      if (err instanceof WatchCancelled && err.compacted) return this.resync(err);
       throw err;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private onData(res: IWatchResponse): void {
+  private onData(res: WatchResponse): void {
     if (this.ended) return;
     const resumeFrom = this.nextRevision;
+    const events = res.events ?? [];
     const batch: WatchChange[] = [];
     let last = resumeFrom - 1;
-    for (const event of res.events) {
-      const revision = Number(event.kv.mod_revision);
+    for (const event of events) {
+      const revision = Number(event.kv?.mod_revision ?? 0);
       if (revision < resumeFrom) continue;
       last = Math.max(last, revision);
-      const key = event.kv.key.toString('utf8');
+      const key = Buffer.from(event.kv?.key ?? '', 'base64').toString('utf8');
       // The watched range is [root, root + '0'): it includes /app/db-x and /app/db.x, which are not under /app/db.
       if (keyIsUnder(key, this.root)) batch.push({ index: revision, key });
     }
-    const headerRevision = Number(res.header.revision);
+    const headerRevision = Number(res.header?.revision ?? 0);
     this.observedRevision = Math.max(this.observedRevision, headerRevision);
     // An empty response is a progress notification, which etcd sends only to watches that are caught up.
-    this.nextRevision = res.events.length === 0 ? Math.max(resumeFrom, headerRevision + 1) : last + 1;
-    this.pinStartRevision();
+    this.nextRevision = events.length === 0 ? Math.max(resumeFrom, headerRevision + 1) : last + 1;
     if (batch.length > 0) this.changes.record(batch);
   }
 
-  private onConnected(res: IWatchResponse, reconnect: boolean): void {
-    this.pinStartRevision();
-    const headerRevision = Number(res.header.revision);
-    if (reconnect) {
+  private onConnected(res: WatchResponse): void {
+    const headerRevision = Number(res.header?.revision ?? 0);
+    if (this.disconnectedSince !== undefined) {
       clearTimeout(this.graceTimer);
       this.graceTimer = undefined;
-      const down = this.disconnectedSince === undefined ? 0 : Date.now() - this.disconnectedSince;
+      this.retryDelay = RETRY_INITIAL_MS;
+      const down = Date.now() - this.disconnectedSince;
       this.disconnectedSince = undefined;
       if (headerRevision < this.observedRevision) {
         void this.end(
@@ -202,26 +217,51 @@ export class EtcdPrefixWatch {
     this.observedRevision = Math.max(this.observedRevision, headerRevision);
   }
 
-  private onDisconnected(err: Error): void {
-    if (this.ended) return;
-    this.pinStartRevision();
-    if (this.graceTimer) return;
-    this.disconnectedSince = Date.now();
-    this.settings.logger.debug(
-      `${this.context.backend}: watch on ${this.root} disconnected (${errorMessage(err)}), reconnecting`,
-    );
-    this.graceTimer = setTimeout(() => {
-      void this.end(
-        etcdBackendError(this.settings.mod, err, this.context, `watching ${this.root} (connection lost)`),
+  /** The stream broke after the watch was created: reconnect, paced, failing waiters after the grace. */
+  private onDropped(stream: EtcdStream | undefined, err: Error): void {
+    if (this.ended || this.stream !== stream) return;
+    stream?.destroy();
+    this.stream = undefined;
+    if (this.disconnectedSince === undefined) {
+      this.disconnectedSince = Date.now();
+      this.settings.logger.debug(
+        `${this.context.backend}: watch on ${this.root} disconnected (${errorMessage(err)}), reconnecting`,
       );
+    }
+    this.graceTimer ??= setTimeout(() => {
+      void this.end(etcdBackendError(err, this.context, `watching ${this.root} (connection lost)`));
     }, this.settings.disconnectGraceMs);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.reconnect(), this.retryDelay);
+    // Paced as the retry policy paces, capped so a short outage is bridged well within the grace.
+    this.retryDelay = Math.min(
+      this.retryDelay * 2,
+      Math.max(RETRY_INITIAL_MS, Math.min(1000, this.settings.timeoutMs)),
+    );
   }
 
-  /** The server cancelled the watch after accepting it: its revision was compacted away, or access was revoked. */
-  private async onCancelled(err: Error): Promise<void> {
+  private async reconnect(): Promise<void> {
     if (this.ended) return;
-    this.watcher = undefined;
-    if (!this.isCancellation(err)) {
+    try {
+      // A request first: it renews an expired token, and tells a refusal apart from an outage.
+      await this.settings.currentRevision(this.root);
+      await this.connect(this.nextRevision);
+    } catch (err) {
+      if (this.ended) return;
+      if (err instanceof WatchCancelled || isRefusal(err)) {
+        await this.end(this.backendError(err));
+        return;
+      }
+      this.onDropped(undefined, toErrorValue(err));
+    }
+  }
+
+  /** The server cancelled the watch after creating it: its revision was compacted away, or access was revoked. */
+  private async onCancelled(err: WatchCancelled): Promise<void> {
+    if (this.ended) return;
+    this.stream?.destroy();
+    this.stream = undefined;
+    if (!err.compacted) {
       await this.end(this.backendError(err));
       return;
     }
@@ -243,27 +283,8 @@ export class EtcdPrefixWatch {
     await this.connect(current + 1);
   }
 
-  /** etcd3 moves the start revision to the last header's revision + 1 on every response; undo that. */
-  private pinStartRevision(): void {
-    if (this.watcher) this.watcher.request.start_revision = this.nextRevision;
-  }
-
-  /** A cancellation etcd sends for a compacted revision, as opposed to a refusal (auth, permission). */
-  private isCancellation(err: unknown): boolean {
-    const mod = this.settings.mod;
-    if (
-      err instanceof mod.EtcdPermissionDeniedError ||
-      err instanceof mod.EtcdAuthenticationFailedError ||
-      err instanceof mod.EtcdInvalidAuthTokenError ||
-      err instanceof mod.GRPCUnauthenticatedError
-    ) {
-      return false;
-    }
-    return /^Watcher canceled|compacted/i.test(errorMessage(err));
-  }
-
   private backendError(err: unknown): BackendError {
-    return etcdBackendError(this.settings.mod, err, this.context, `watching ${this.root}`);
+    return etcdBackendError(err, this.context, `watching ${this.root}`);
   }
 
   private closedError(): BackendError {
@@ -283,34 +304,66 @@ export class EtcdPrefixWatch {
   }
 }
 
-/**
- * Cancels `watcher`, waiting at most `timeoutMs`: etcd3 waits for the server to confirm, and forever for a
- * watch the server never accepted.
- */
-async function cancelWatcher(watcher: Watcher, timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const bounded = new Promise<void>((ok) => (timer = setTimeout(ok, timeoutMs)));
-  await Promise.race([watcher.cancel().catch(() => undefined), bounded]);
-  clearTimeout(timer);
+function cancellation(result: WatchResponse): WatchCancelled {
+  const compacted = Number(result.compact_revision ?? 0) > 0;
+  const reason = result.cancel_reason ?? '';
+  return new WatchCancelled(
+    reason || (compacted ? `revision ${result.compact_revision ?? ''} compacted` : 'watch cancelled'),
+    compacted && !/permission denied/i.test(reason),
+  );
 }
 
-interface AttachQueueInternals {
-  manager?: { queue?: { queue?: unknown; readQueue?: unknown } };
+/** A failure a retry cannot fix: wrong credentials or denied access. */
+function isRefusal(err: unknown): boolean {
+  return /permission denied|authentication failed|user name is empty|invalid auth token/i.test(
+    errorMessage(err),
+  );
 }
 
-/**
- * Works around an etcd3 bug: when etcd refuses a watch in its creation response (permission denied), etcd3
- * reports the error but leaves the watch at the head of the stream's attach queue, so no later watch of the
- * client is ever sent, and after a reconnect none of the watches queued behind it is re-created. The refused watch is popped and the next one sent, as etcd3 does for an accepted
- * watch. Does nothing if etcd3's internals no longer look like this.
- */
-function releaseAttachQueue(watcher: Watcher): void {
-  const attach = (watcher as unknown as AttachQueueInternals).manager?.queue;
-  const queue = attach?.queue;
-  if (!attach || !Array.isArray(queue) || typeof attach.readQueue !== 'function') return;
-  if (queue[0] !== watcher) return;
-  queue.shift();
-  (attach.readQueue as () => void).call(attach);
+function toErrorValue(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function describeStreamError(error: unknown): string {
+  if (typeof error === 'string') return error;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : JSON.stringify(error);
+}
+
+function parse(line: string): { result?: WatchResponse; error?: unknown } {
+  try {
+    return JSON.parse(line) as { result?: WatchResponse; error?: unknown };
+  } catch {
+    return { error: `unreadable watch response: ${line.slice(0, 100)}` };
+  }
+}
+
+/** Calls `onLine` for each newline-delimited JSON object of the stream, then `onEnd` once it ends. */
+function readLines(stream: EtcdStream, onLine: (line: string) => void, onEnd: (err?: Error) => void): void {
+  let pending = '';
+  let ended = false;
+  const finish = (err?: Error): void => {
+    if (ended) return;
+    ended = true;
+    onEnd(err);
+  };
+  stream.response.setEncoding('utf8');
+  stream.response.on('data', (chunk: string) => {
+    pending += chunk;
+    let newline = pending.indexOf('\n');
+    while (newline >= 0) {
+      const line = pending.slice(0, newline).trim();
+      pending = pending.slice(newline + 1);
+      if (line !== '') onLine(line);
+      newline = pending.indexOf('\n');
+    }
+  });
+  stream.response.once('error', (err) => finish(err));
+  stream.response.once('close', () => finish());
+}
+
+function base64(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64');
 }
 
 /**

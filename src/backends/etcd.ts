@@ -1,15 +1,10 @@
-import type { CallContext, Etcd3, IOptions, IRequestOp, ITxnResponse } from 'etcd3';
-import type { CallOptions } from '@grpc/grpc-js';
-import type * as Etcd3Exports from 'etcd3';
 import { BackendError, errorMessage, toError } from '../errors.js';
 import { cleanKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { etcdEndpoints } from './etcd-endpoints.js';
 import { etcdBackendError, type EtcdErrorContext } from './etcd-errors.js';
-import { EtcdFaultHandling } from './etcd-faults.js';
+import { EtcdHttp } from './etcd-http.js';
 import { EtcdPrefixWatch, watchRange, type EtcdWatchSettings } from './etcd-watch.js';
-import { disableServerVerification, etcdCredentials } from './etcd-tls.js';
-import { retryBackoff } from '../retry-policy.js';
 import { SharedWatches, type WatchSource } from './shared-watches.js';
 import { resolveSrvNodes } from './srv-nodes.js';
 import type {
@@ -23,14 +18,12 @@ import type {
 import { hasTlsFiles, loadTlsFiles } from './tls-files.js';
 import { concerning, untilAborted } from './watch-event-buffer.js';
 
-type Etcd3Module = typeof Etcd3Exports;
-
 /** etcd's default --max-txn-ops: no transaction may carry more operations. */
 export const ETCD_MAX_TXN_OPS = 128;
 
 /** Tuning and test seams. */
 export interface EtcdClientHooks {
-  /** How long a watch may stay disconnected while etcd3 reconnects it; default: the connect timeout. */
+  /** How long a watch may stay disconnected while it reconnects; default: the connect timeout. */
   disconnectGraceMs?: number;
   /** Runs before each watch is sent to the server, with the revision it starts at. */
   beforeWatch?(info: { prefix: string; startRevision: number }): void | Promise<void>;
@@ -42,9 +35,10 @@ export interface EtcdClientHooks {
 }
 
 /**
- * etcd v3 backend (`-backend etcd` and `-backend etcdv3`). Reads go through gRPC transactions pinned to
- * one revision, so a single getValues is a consistent snapshot however many keys it reads. Resolves only
- * once the store answered (see checkConnection).
+ * etcd v3 backend (`-backend etcd` and `-backend etcdv3`), over etcd's gRPC gateway (HTTP/JSON, see
+ * EtcdHttp): no gRPC stack to load. Reads are transactions pinned to one revision, so a single getValues
+ * is a consistent snapshot however many keys it reads. Resolves only once the store answered (see
+ * checkConnection).
  */
 export async function createClient(
   options: BackendOptions,
@@ -56,56 +50,15 @@ export async function createClient(
   const tls = await loadTlsFiles(options, backend);
   const endpoints = etcdEndpoints(nodes, options.scheme, hasTlsFiles(tls), backend);
   const username = options.basicAuth ? (options.username ?? '') : undefined;
-  const timeoutMs = options.connectTimeoutMs;
-  const requestTimeoutMs = options.requestTimeoutMs;
-
-  const [mod, cockatiel] = await Promise.all([import('etcd3'), import('cockatiel')]);
-  const faults = new EtcdFaultHandling(
-    cockatiel,
-    mod.isRecoverableError,
-    endpoints.length,
-    // etcd3 re-opens a dropped watch stream on its own; it must manage within the disconnect grace.
-    retryBackoff(cockatiel, Math.min(1000, timeoutMs)),
-  );
-  const context: EtcdErrorContext = {
-    backend,
+  const context: EtcdErrorContext = { backend, endpoints, ...(username !== undefined ? { username } : {}) };
+  const http = new EtcdHttp({
     endpoints,
-    ...(username !== undefined ? { username } : {}),
-    lastFailure: () => faults.lastConnectionFailure(),
-  };
-  const etcdOptions: IOptions = {
-    hosts: endpoints,
-    // Unary calls (reads, authentication) get the request deadline so a dead or silent endpoint fails in
-    // bounded time; watch streams must stay open.
-    defaultCallOptions: (call: CallContext): CallOptions =>
-      call.isStream ? {} : { deadline: Date.now() + requestTimeoutMs },
-    faultHandling: faults.options,
-  };
-  const credentials = etcdCredentials(tls);
-  if (credentials) etcdOptions.credentials = credentials;
-  if (username !== undefined) etcdOptions.auth = { username, password: options.password ?? '' };
-
-  let etcd: Etcd3;
-  try {
-    etcd = new mod.Etcd3(etcdOptions);
-  } catch (err) {
-    throw new BackendError(
-      `${backend}: cannot create client for ${endpoints.join(', ')}: ${errorMessage(err)}`,
-      backend,
-      endpoints,
-      {
-        cause: err,
-      },
-    );
-  }
-  const usesTls = credentials !== undefined || endpoints.some((e) => e.startsWith('https://'));
+    tls,
+    requestTimeoutMs: options.requestTimeoutMs,
+    ...(username !== undefined ? { credentials: { username, password: options.password ?? '' } } : {}),
+  });
+  const usesTls = endpoints.some((e) => e.startsWith('https://'));
   if (tls.insecure && usesTls) {
-    try {
-      await disableServerVerification(etcd, tls, backend, endpoints);
-    } catch (err) {
-      etcd.close();
-      throw err;
-    }
     logger.warn(
       `${backend}: -client-insecure set: the server certificate of ${endpoints.join(', ')} is not verified`,
     );
@@ -113,7 +66,7 @@ export async function createClient(
   logger.debug(
     `${backend}: endpoints ${endpoints.join(', ')}${usesTls ? ' (TLS)' : ''}${username !== undefined ? `, user ${username}` : ''}`,
   );
-  const client = new EtcdStoreClient(mod, etcd, context, timeoutMs, logger, hooks);
+  const client = new EtcdStoreClient(http, context, options.connectTimeoutMs, logger, hooks);
   try {
     await client.checkConnection();
   } catch (err) {
@@ -129,8 +82,7 @@ export class EtcdStoreClient implements StoreClient {
   private readonly watches: SharedWatches<EtcdWatchSource>;
 
   constructor(
-    private readonly mod: Etcd3Module,
-    private readonly etcd: Etcd3,
+    private readonly http: EtcdHttp,
     private readonly context: EtcdErrorContext,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
@@ -157,13 +109,13 @@ export class EtcdStoreClient implements StoreClient {
     } catch (err) {
       if (signal?.aborted) throw err;
       // The pinned revision can be compacted away between two transactions: read again at the newest one.
-      if (!/compacted/i.test(errorMessage(err))) throw etcdBackendError(this.mod, err, this.context, doing);
+      if (!/compacted/i.test(errorMessage(err))) throw etcdBackendError(err, this.context, doing);
     }
     try {
       return await this.readSnapshot(bases, signal);
     } catch (err) {
       if (signal?.aborted) throw err;
-      throw etcdBackendError(this.mod, err, this.context, `${doing} (again, after a compaction)`);
+      throw etcdBackendError(err, this.context, `${doing} (again, after a compaction)`);
     }
   }
 
@@ -173,35 +125,33 @@ export class EtcdStoreClient implements StoreClient {
    */
   async checkConnection(): Promise<void> {
     try {
-      await this.etcd.maintenance.status();
+      await this.http.authenticate();
+      await this.http.post('/v3/maintenance/status', {});
     } catch (err) {
-      throw etcdBackendError(this.mod, err, this.context, 'connecting');
+      throw etcdBackendError(err, this.context, 'connecting');
     }
   }
 
-  /** gRPC calls cannot be cancelled through etcd3, but they carry a deadline; `signal` stops the wait. */
+  /** A status request; aborting `signal` cancels it. */
   async ping(options: RequestOptions = {}): Promise<void> {
-    const status = this.etcd.maintenance.status();
     try {
-      await (options.signal ? untilAborted(status, options.signal) : status);
+      await this.http.post('/v3/maintenance/status', {}, options.signal);
     } catch (err) {
       if (options.signal?.aborted) throw err;
-      throw etcdBackendError(this.mod, err, this.context, 'checking the store');
+      throw etcdBackendError(err, this.context, 'checking the store');
     }
   }
 
   private async readSnapshot(bases: readonly string[], signal?: AbortSignal): Promise<KVPairs> {
-    const ops = bases.flatMap((base) => this.rangeOps(base));
+    const ops = bases.flatMap(rangeOps);
     const values: KVPairs = {};
     let pinned = 0;
     for (let start = 0; start < ops.length; start += ETCD_MAX_TXN_OPS) {
       const batch = ops.slice(start, start + ETCD_MAX_TXN_OPS).map((op) => pinRevision(op, pinned));
-      const txn = this.etcd.kv.txn({ success: batch });
-      const response: ITxnResponse = await (signal ? untilAborted(txn, signal) : txn);
-      const revision = Number(response.header.revision);
-      for (const op of response.responses) {
-        for (const kv of op.response_range?.kvs ?? [])
-          values[kv.key.toString('utf8')] = kv.value.toString('utf8');
+      const response = await this.http.post<TxnResponse>('/v3/kv/txn', { success: batch }, signal);
+      const revision = Number(response.header?.revision ?? 0);
+      for (const op of response.responses ?? []) {
+        for (const kv of op.response_range?.kvs ?? []) values[decode(kv.key)] = decode(kv.value);
       }
       await this.hooks.afterTxn?.({ requestedRevision: pinned, revision, operations: batch.length });
       if (pinned === 0) pinned = revision;
@@ -211,16 +161,6 @@ export class EtcdStoreClient implements StoreClient {
       `${this.context.backend}: read ${Object.keys(values).length} values at revision ${pinned}`,
     );
     return values;
-  }
-
-  /** The key itself plus everything under `key/`: the path-boundary rule, so /app/db never matches /app/dbx. */
-  private rangeOps(base: string): IRequestOp[] {
-    const prefix = base === '/' ? '/' : `${base}/`;
-    const under: IRequestOp = {
-      request_range: { key: Buffer.from(prefix), range_end: this.mod.Range.prefix(prefix).end },
-    };
-    if (base === '/') return [under];
-    return [{ request_range: { key: Buffer.from(base) } }, under];
   }
 
   /**
@@ -235,8 +175,7 @@ export class EtcdStoreClient implements StoreClient {
 
   private watchSettings(): EtcdWatchSettings {
     return {
-      mod: this.mod,
-      etcd: this.etcd,
+      http: this.http,
       context: this.context,
       logger: this.logger,
       timeoutMs: this.timeoutMs,
@@ -258,32 +197,61 @@ export class EtcdStoreClient implements StoreClient {
     try {
       // Over the range a watch on the prefix covers: a user who may not watch it is told so here.
       const { start, end } = watchRange(prefix);
-      const response = await this.etcd.kv.range({
-        key: Buffer.from(start),
-        range_end: Buffer.from(end),
+      const response = await this.http.post<{ header?: { revision?: string } }>('/v3/kv/range', {
+        key: encode(start),
+        range_end: encode(end),
         limit: 1,
         count_only: true,
       });
-      return Number(response.header.revision);
+      return Number(response.header?.revision ?? 0);
     } catch (err) {
-      throw etcdBackendError(this.mod, err, this.context, `reading the revision of ${prefix}`);
+      throw etcdBackendError(err, this.context, `reading the revision of ${prefix}`);
     }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const ended = this.watches.closeAll(this.closedError());
-    // Cancelling needs an answer from the server; a dead one must not hold close() up.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([ended, new Promise<void>((ok) => (timer = setTimeout(ok, this.timeoutMs)))]);
-    clearTimeout(timer);
-    this.etcd.close();
+    // Ending a watch closes its stream, waiting for no answer: a dead server cannot hold close() up.
+    await this.watches.closeAll(this.closedError());
+    this.http.close();
   }
 }
 
-function pinRevision(op: IRequestOp, revision: number): IRequestOp {
-  return revision === 0 ? op : { request_range: { ...op.request_range, revision } };
+/** One operation of a transaction, as etcd's gateway takes it: keys base64, int64 fields as strings. */
+interface RangeOp {
+  request_range: { key: string; range_end?: string; revision?: string };
+}
+
+interface TxnResponse {
+  header?: { revision?: string };
+  responses?: Array<{ response_range?: { kvs?: Array<{ key?: string; value?: string }> } }>;
+}
+
+/** The key itself plus everything under `key/`: the path-boundary rule, so /app/db never matches /app/dbx. */
+function rangeOps(base: string): RangeOp[] {
+  const prefix = base === '/' ? '/' : `${base}/`;
+  const under: RangeOp = { request_range: { key: encode(prefix), range_end: encode(prefixEnd(prefix)) } };
+  if (base === '/') return [under];
+  return [{ request_range: { key: encode(base) } }, under];
+}
+
+/** The end of the range of keys starting with `prefix` (its last byte plus one; prefixes here end in '/'). */
+function prefixEnd(prefix: string): string {
+  return `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
+}
+
+function pinRevision(op: RangeOp, revision: number): RangeOp {
+  return revision === 0 ? op : { request_range: { ...op.request_range, revision: String(revision) } };
+}
+
+function encode(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64');
+}
+
+/** etcd's gateway leaves out empty fields: a missing value is the empty string. */
+function decode(base64: string | undefined): string {
+  return base64 === undefined ? '' : Buffer.from(base64, 'base64').toString('utf8');
 }
 
 function describeKeys(keys: readonly string[]): string {

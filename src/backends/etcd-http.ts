@@ -1,0 +1,296 @@
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type ClientRequest,
+  type IncomingMessage,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { errorMessage } from '../errors.js';
+import { EndpointRotation } from './etcd-faults.js';
+import { etcdTlsOptions } from './etcd-tls.js';
+import type { TlsFiles } from './tls-files.js';
+import { abortReason } from './watch-event-buffer.js';
+
+/** gRPC status codes etcd's gateway reports in its error bodies. */
+export const GRPC_FAILED_PRECONDITION = 9;
+export const GRPC_UNAVAILABLE = 14;
+export const GRPC_UNAUTHENTICATED = 16;
+
+/**
+ * One failed try of an etcd request: `kind` "connection" (refused, reset, TLS), "timeout" (no answer within
+ * the deadline) or "server" (etcd answered with an error; `code` is its gRPC status code).
+ */
+export class EtcdRequestError extends Error {
+  constructor(
+    message: string,
+    readonly endpoint: string,
+    readonly kind: 'connection' | 'timeout' | 'server',
+    readonly code?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'EtcdRequestError';
+  }
+
+  /** Worth trying another endpoint: this one is unreachable, or has no leader. */
+  get failsOver(): boolean {
+    return this.kind !== 'server' || this.code === GRPC_UNAVAILABLE;
+  }
+}
+
+export interface EtcdHttpOptions {
+  endpoints: readonly string[];
+  tls: TlsFiles;
+  /** Bound for each try of a request (and for a stream to answer). */
+  requestTimeoutMs: number;
+  /** -basic-auth: requests carry a token got from these credentials. */
+  credentials?: { username: string; password: string };
+}
+
+/** An open response stream (a watch), with the request behind it so it can be ended. */
+export interface EtcdStream {
+  readonly endpoint: string;
+  readonly response: IncomingMessage;
+  /** Ends the stream at once: no answer from the server is waited for. */
+  destroy(): void;
+}
+
+type Token = string | undefined;
+
+/**
+ * etcd's gRPC gateway (HTTP/JSON, `/v3/...`) over node:http(s): every request is a POST of a JSON body to
+ * one endpoint, failing over to the next as EndpointRotation orders them. With credentials, a token from
+ * /v3/auth/authenticate goes in the Authorization header; a request refused for an invalid (expired) token
+ * authenticates again once. The token and the password never appear in an error.
+ */
+export class EtcdHttp {
+  private readonly rotation: EndpointRotation;
+  private readonly agent: HttpAgent;
+  private readonly secure: boolean;
+  private token: Promise<Token> | undefined;
+  /** What `token` resolved to: a refusal of this value means it must be renewed. */
+  private lastToken: Token;
+
+  constructor(private readonly options: EtcdHttpOptions) {
+    this.rotation = new EndpointRotation(options.endpoints);
+    this.secure = options.endpoints.some((e) => e.startsWith('https://'));
+    // Keep-alive: a snapshot of many transactions, or a daemon's reads, reuse one connection.
+    this.agent = this.secure
+      ? new HttpsAgent({ keepAlive: true, ...etcdTlsOptions(options.tls) })
+      : new HttpAgent({ keepAlive: true });
+  }
+
+  /** POSTs `body` to `path` and resolves with the parsed answer; rejects with an EtcdRequestError. */
+  async post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    const text = JSON.stringify(body);
+    const token = await this.currentToken(signal);
+    try {
+      return await this.failover((endpoint) => this.postOnce<T>(endpoint, path, text, token, signal), signal);
+    } catch (err) {
+      if (token === undefined || !isInvalidToken(err)) throw err;
+      return this.failover(
+        async (endpoint) =>
+          this.postOnce<T>(endpoint, path, text, await this.renewToken(token, signal), signal),
+        signal,
+      );
+    }
+  }
+
+  /** Opens a response stream: resolves once etcd answered with its headers (within the request deadline). */
+  async stream(path: string, body: unknown): Promise<EtcdStream> {
+    const text = JSON.stringify(body);
+    const token = await this.currentToken();
+    return this.failover((endpoint) => this.openOnce(endpoint, path, text, token));
+  }
+
+  /** Authenticates now when credentials are set (so wrong ones fail at start), then the first request. */
+  async authenticate(signal?: AbortSignal): Promise<void> {
+    await this.currentToken(signal);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private currentToken(signal?: AbortSignal): Promise<Token> {
+    if (!this.options.credentials) return Promise.resolve(undefined);
+    if (this.token === undefined) {
+      const token = this.fetchToken(signal);
+      this.token = token;
+      // A failed authentication is not kept: the next request tries again.
+      token.then(
+        (value) => {
+          if (this.token === token) this.lastToken = value;
+        },
+        () => {
+          if (this.token === token) this.token = undefined;
+        },
+      );
+    }
+    return this.token;
+  }
+
+  /** The token `stale` was refused: a new one, shared by every request that saw the same refusal. */
+  private renewToken(stale: Token, signal?: AbortSignal): Promise<Token> {
+    if (this.lastToken === stale) {
+      this.lastToken = undefined;
+      this.token = undefined;
+    }
+    return this.currentToken(signal);
+  }
+
+  private async fetchToken(signal?: AbortSignal): Promise<Token> {
+    const { username, password } = this.options.credentials ?? { username: '', password: '' };
+    const text = JSON.stringify({ name: username, password });
+    try {
+      const answer = await this.failover(
+        (endpoint) =>
+          this.postOnce<{ token?: string }>(endpoint, '/v3/auth/authenticate', text, undefined, signal),
+        signal,
+      );
+      return answer.token;
+    } catch (err) {
+      // As etcd's own client does: credentials for a server without auth are not an error.
+      if (
+        err instanceof EtcdRequestError &&
+        err.code === GRPC_FAILED_PRECONDITION &&
+        /not enabled/.test(err.message)
+      )
+        return undefined;
+      throw err;
+    }
+  }
+
+  /** Runs `attempt` on each endpoint in turn until one answers; the last failure when none does. */
+  private async failover<T>(attempt: (endpoint: string) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    let last: unknown;
+    for (const endpoint of this.rotation.order()) {
+      signal?.throwIfAborted();
+      try {
+        const result = await attempt(endpoint);
+        this.rotation.succeeded(endpoint);
+        return result;
+      } catch (err) {
+        if (signal?.aborted || !(err instanceof EtcdRequestError) || !err.failsOver) throw err;
+        this.rotation.failed(endpoint);
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  private async postOnce<T>(
+    endpoint: string,
+    path: string,
+    body: string,
+    token: Token,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const response = await this.send(endpoint, path, body, token, signal);
+    const text = await readBody(response, endpoint, signal);
+    if (response.statusCode !== 200) throw serverError(endpoint, response.statusCode, text);
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new EtcdRequestError(`unreadable answer from ${endpoint}${path}`, endpoint, 'server', undefined, {
+        cause: err,
+      });
+    }
+  }
+
+  private async openOnce(endpoint: string, path: string, body: string, token: Token): Promise<EtcdStream> {
+    const response = await this.send(endpoint, path, body, token, undefined, true);
+    if (response.statusCode !== 200)
+      throw serverError(endpoint, response.statusCode, await readBody(response, endpoint));
+    return { endpoint, response, destroy: () => response.destroy() };
+  }
+
+  /**
+   * One request to one endpoint, within the deadline: the whole answer of a request (read by `readBody`),
+   * the headers of a stream (which then lasts as long as its holder wants).
+   */
+  private send(
+    endpoint: string,
+    path: string,
+    body: string,
+    token: Token,
+    signal?: AbortSignal,
+    stream = false,
+  ): Promise<IncomingMessage> {
+    const timeoutMs = this.options.requestTimeoutMs;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const headers: Record<string, string | number> = {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+      };
+      if (token !== undefined) headers.authorization = token;
+      const request: ClientRequest = (this.secure ? httpsRequest : httpRequest)(`${endpoint}${path}`, {
+        method: 'POST',
+        agent: this.agent,
+        headers,
+      });
+      let response: IncomingMessage | undefined;
+      const stop = (err: Error): void => void (response ?? request).destroy(err);
+      const timer = setTimeout(() => {
+        const message = `deadline exceeded: no answer from ${endpoint} within ${timeoutMs} ms`;
+        stop(new EtcdRequestError(message, endpoint, 'timeout'));
+      }, timeoutMs);
+      const onAbort = (): void => stop(abortReason(signal as AbortSignal));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      request.once('response', (answer) => {
+        response = answer;
+        if (stream) settle();
+        else answer.once('close', settle);
+        resolve(answer);
+      });
+      request.once('error', (err) => {
+        settle();
+        reject(err instanceof EtcdRequestError || signal?.aborted ? err : connectionError(endpoint, err));
+      });
+      request.end(body);
+    });
+  }
+}
+
+/** The body of a response; a failure while reading is the endpoint's (or the deadline's, or the abort's). */
+function readBody(response: IncomingMessage, endpoint: string, signal?: AbortSignal): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    response.once('error', (err) =>
+      reject(err instanceof EtcdRequestError || signal?.aborted ? err : connectionError(endpoint, err)),
+    );
+  });
+}
+
+function connectionError(endpoint: string, err: unknown): EtcdRequestError {
+  return new EtcdRequestError(errorMessage(err), endpoint, 'connection', undefined, { cause: err });
+}
+
+/** etcd's error body: {"error": "...", "message": "...", "code": <gRPC status>}. */
+function serverError(endpoint: string, status: number | undefined, text: string): EtcdRequestError {
+  let message = `HTTP ${status ?? '?'}`;
+  let code: number | undefined;
+  try {
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown; code?: unknown };
+    const said = typeof body.message === 'string' ? body.message : body.error;
+    if (typeof said === 'string' && said !== '') message = said;
+    if (typeof body.code === 'number') code = body.code;
+  } catch {
+    if (text.trim() !== '') message = `${message}: ${text.trim().slice(0, 200)}`;
+  }
+  return new EtcdRequestError(message, endpoint, 'server', code);
+}
+
+/** A request refused because its token expired or the server lost it (a restart): authenticate again. */
+export function isInvalidToken(err: unknown): boolean {
+  return (
+    err instanceof EtcdRequestError &&
+    (err.code === GRPC_UNAUTHENTICATED || /invalid auth token/i.test(err.message))
+  );
+}
