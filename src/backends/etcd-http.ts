@@ -57,6 +57,12 @@ export interface EtcdStream {
 
 type Token = string | undefined;
 
+/** What a caller sets on one request: its abort signal, and a deadline per try other than the default. */
+export interface EtcdCall {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
 /**
  * etcd's gRPC gateway (HTTP/JSON, `/v3/...`) over node:http(s): every request is a POST of a JSON body to
  * one endpoint, failing over to the next as EndpointRotation orders them. With credentials, a token from
@@ -81,17 +87,16 @@ export class EtcdHttp {
   }
 
   /** POSTs `body` to `path` and resolves with the parsed answer; rejects with an EtcdRequestError. */
-  async post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  async post<T>(path: string, body: unknown, call: EtcdCall = {}): Promise<T> {
     const text = JSON.stringify(body);
-    const token = await this.currentToken(signal);
+    const token = await this.currentToken(call);
     try {
-      return await this.failover((endpoint) => this.postOnce<T>(endpoint, path, text, token, signal), signal);
+      return await this.failover((endpoint) => this.postOnce<T>(endpoint, path, text, token, call), call);
     } catch (err) {
       if (token === undefined || !isInvalidToken(err)) throw err;
       return this.failover(
-        async (endpoint) =>
-          this.postOnce<T>(endpoint, path, text, await this.renewToken(token, signal), signal),
-        signal,
+        async (endpoint) => this.postOnce<T>(endpoint, path, text, await this.renewToken(token, call), call),
+        call,
       );
     }
   }
@@ -104,18 +109,18 @@ export class EtcdHttp {
   }
 
   /** Authenticates now when credentials are set (so wrong ones fail at start), then the first request. */
-  async authenticate(signal?: AbortSignal): Promise<void> {
-    await this.currentToken(signal);
+  async authenticate(call: EtcdCall = {}): Promise<void> {
+    await this.currentToken(call);
   }
 
   close(): void {
     this.agent.destroy();
   }
 
-  private currentToken(signal?: AbortSignal): Promise<Token> {
+  private currentToken(call: EtcdCall = {}): Promise<Token> {
     if (!this.options.credentials) return Promise.resolve(undefined);
     if (this.token === undefined) {
-      const token = this.fetchToken(signal);
+      const token = this.fetchToken(call);
       this.token = token;
       // A failed authentication is not kept: the next request tries again.
       token.then(
@@ -131,22 +136,22 @@ export class EtcdHttp {
   }
 
   /** The token `stale` was refused: a new one, shared by every request that saw the same refusal. */
-  private renewToken(stale: Token, signal?: AbortSignal): Promise<Token> {
+  private renewToken(stale: Token, call: EtcdCall = {}): Promise<Token> {
     if (this.lastToken === stale) {
       this.lastToken = undefined;
       this.token = undefined;
     }
-    return this.currentToken(signal);
+    return this.currentToken(call);
   }
 
-  private async fetchToken(signal?: AbortSignal): Promise<Token> {
+  private async fetchToken(call: EtcdCall = {}): Promise<Token> {
     const { username, password } = this.options.credentials ?? { username: '', password: '' };
     const text = JSON.stringify({ name: username, password });
     try {
       const answer = await this.failover(
         (endpoint) =>
-          this.postOnce<{ token?: string }>(endpoint, '/v3/auth/authenticate', text, undefined, signal),
-        signal,
+          this.postOnce<{ token?: string }>(endpoint, '/v3/auth/authenticate', text, undefined, call),
+        call,
       );
       return answer.token;
     } catch (err) {
@@ -162,16 +167,16 @@ export class EtcdHttp {
   }
 
   /** Runs `attempt` on each endpoint in turn until one answers; the last failure when none does. */
-  private async failover<T>(attempt: (endpoint: string) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private async failover<T>(attempt: (endpoint: string) => Promise<T>, call: EtcdCall = {}): Promise<T> {
     let last: unknown;
     for (const endpoint of this.rotation.order()) {
-      signal?.throwIfAborted();
+      call.signal?.throwIfAborted();
       try {
         const result = await attempt(endpoint);
         this.rotation.succeeded(endpoint);
         return result;
       } catch (err) {
-        if (signal?.aborted || !(err instanceof EtcdRequestError) || !err.failsOver) throw err;
+        if (call.signal?.aborted || !(err instanceof EtcdRequestError) || !err.failsOver) throw err;
         this.rotation.failed(endpoint);
         last = err;
       }
@@ -184,10 +189,10 @@ export class EtcdHttp {
     path: string,
     body: string,
     token: Token,
-    signal?: AbortSignal,
+    call: EtcdCall = {},
   ): Promise<T> {
-    const response = await this.send(endpoint, path, body, token, signal);
-    const text = await readBody(response, endpoint, signal);
+    const response = await this.send(endpoint, path, body, token, call);
+    const text = await readBody(response, endpoint, call.signal);
     if (response.statusCode !== 200) throw serverError(endpoint, response.statusCode, text);
     try {
       return JSON.parse(text) as T;
@@ -199,7 +204,7 @@ export class EtcdHttp {
   }
 
   private async openOnce(endpoint: string, path: string, body: string, token: Token): Promise<EtcdStream> {
-    const response = await this.send(endpoint, path, body, token, undefined, true);
+    const response = await this.send(endpoint, path, body, token, {}, true);
     if (response.statusCode !== 200)
       throw serverError(endpoint, response.statusCode, await readBody(response, endpoint));
     return { endpoint, response, destroy: () => response.destroy() };
@@ -214,10 +219,10 @@ export class EtcdHttp {
     path: string,
     body: string,
     token: Token,
-    signal?: AbortSignal,
+    call: EtcdCall = {},
     stream = false,
   ): Promise<IncomingMessage> {
-    const timeoutMs = this.options.requestTimeoutMs;
+    const timeoutMs = call.timeoutMs ?? this.options.requestTimeoutMs;
     return new Promise<IncomingMessage>((resolve, reject) => {
       const headers: Record<string, string | number> = {
         'content-type': 'application/json',
@@ -235,11 +240,11 @@ export class EtcdHttp {
         const message = `deadline exceeded: no answer from ${endpoint} within ${timeoutMs} ms`;
         stop(new EtcdRequestError(message, endpoint, 'timeout'));
       }, timeoutMs);
-      const onAbort = (): void => stop(abortReason(signal as AbortSignal));
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const onAbort = (): void => stop(abortReason(call.signal as AbortSignal));
+      call.signal?.addEventListener('abort', onAbort, { once: true });
       const settle = (): void => {
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        call.signal?.removeEventListener('abort', onAbort);
       };
       request.once('response', (answer) => {
         response = answer;
@@ -249,7 +254,9 @@ export class EtcdHttp {
       });
       request.once('error', (err) => {
         settle();
-        reject(err instanceof EtcdRequestError || signal?.aborted ? err : connectionError(endpoint, err));
+        reject(
+          err instanceof EtcdRequestError || call.signal?.aborted ? err : connectionError(endpoint, err),
+        );
       });
       request.end(body);
     });

@@ -125,8 +125,11 @@ export class EtcdStoreClient implements StoreClient {
    */
   async checkConnection(): Promise<void> {
     try {
-      await this.http.authenticate();
-      await this.http.post('/v3/maintenance/status', {});
+      // Bounded by the connect timeout: an endpoint that accepts connections and never answers is a store
+      // that cannot be reached, reported as such at start.
+      const call = { timeoutMs: this.timeoutMs };
+      await this.http.authenticate(call);
+      await this.http.post('/v3/maintenance/status', {}, call);
     } catch (err) {
       throw etcdBackendError(err, this.context, 'connecting');
     }
@@ -135,7 +138,7 @@ export class EtcdStoreClient implements StoreClient {
   /** A status request; aborting `signal` cancels it. */
   async ping(options: RequestOptions = {}): Promise<void> {
     try {
-      await this.http.post('/v3/maintenance/status', {}, options.signal);
+      await this.http.post('/v3/maintenance/status', {}, options);
     } catch (err) {
       if (options.signal?.aborted) throw err;
       throw etcdBackendError(err, this.context, 'checking the store');
@@ -148,7 +151,7 @@ export class EtcdStoreClient implements StoreClient {
     let pinned = 0;
     for (let start = 0; start < ops.length; start += ETCD_MAX_TXN_OPS) {
       const batch = ops.slice(start, start + ETCD_MAX_TXN_OPS).map((op) => pinRevision(op, pinned));
-      const response = await this.http.post<TxnResponse>('/v3/kv/txn', { success: batch }, signal);
+      const response = await this.http.post<TxnResponse>('/v3/kv/txn', { success: batch }, { signal });
       const revision = Number(response.header?.revision ?? 0);
       for (const op of response.responses ?? []) {
         for (const kv of op.response_range?.kvs ?? []) values[decode(kv.key)] = decode(kv.value);

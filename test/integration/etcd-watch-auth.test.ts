@@ -101,7 +101,7 @@ describe('etcd watch with authentication (own etcd instance)', function () {
 
   it('reports a watch etcd refuses at its creation, and later watches of the client still work', async () => {
     // Access is revoked after the revision was read and before the watch is sent: the refusal comes with
-    // the watch's creation, which etcd3 alone would leave blocking every later watch of the client.
+    // the watch's creation, and must block no later watch of the client.
     const revoking = await readerClient([endpoint], {
       beforeWatch: async ({ prefix }) => {
         if (prefix !== '/app/revoked') return;
@@ -121,12 +121,12 @@ describe('etcd watch with authentication (own etcd instance)', function () {
     }
   });
 
-  it('fails the watch whose access was revoked while it was cut off, and keeps the others of the stream', async function () {
+  it('fails the watch whose access was revoked while it was cut off, and keeps the others of the client', async function () {
     this.timeout(60_000);
     const proxy = await tcpProxy(endpoint);
     const cutOff = await readerClient([proxy.endpoint], { disconnectGraceMs: 60_000 });
     try {
-      // The revoked watch first: etcd3 re-creates the watches of a stream in order, one at a time.
+      // The revoked watch first: re-creating it must not hold up the others.
       const lost = await cutOff.watch('/app/lost');
       const kept = await cutOff.watch('/app/allowed/kept');
       const failing = next(lost).catch((e: unknown) => e);

@@ -213,7 +213,7 @@ describe('etcd watch (real etcd)', function () {
       const latest = await put(key, 'c');
       await admin.kv.compact({ revision: String(latest) });
       proxy.heal();
-      // etcd3 re-creates the watch at the revision after the last one received, which is gone now.
+      // The watch is re-created at the revision after the last one received, which is gone now.
       const result = await next(watch, [key]);
       expect(result.changedKeys).to.equal(undefined);
       expect(result.index).to.be.at.least(latest);
@@ -260,10 +260,11 @@ describe('etcd watch (real etcd)', function () {
     for (const result of await Promise.all(waiting)) {
       expect(result).to.deep.equal({ index: revision, changedKeys: [`${root}/k7`] });
     }
-    // A second prefix is a second watch on the same stream.
+    // A second prefix is a second watch, on a stream of its own: the JSON gateway carries one watch per
+    // request (it reads a request body to its end before it answers).
     const another = await client.watch(`${P}/another`);
     expect(await metric('etcd_debugging_mvcc_watcher_total')).to.equal(baseline.watchers + 2);
-    expect(await metric('etcd_debugging_mvcc_watch_stream_total')).to.equal(baseline.streams + 1);
+    expect(await metric('etcd_debugging_mvcc_watch_stream_total')).to.equal(baseline.streams + 2);
     // Every holder but one lets go: the watch stays, and still reports.
     for (const watch of holders.slice(1)) watch.release();
     const last = holders[0] as PrefixWatch;
@@ -323,7 +324,7 @@ describe('etcd watch (real etcd)', function () {
 
   it('resumes after a connection cut in the middle of a replay from the last revision received, not the newest', async function () {
     // etcd replays history in batches of 1000 revisions, each carrying the newest revision in its header;
-    // etcd3 alone would resume from that header and skip the rest of the replay.
+    // resuming from that header would skip the rest of the replay.
     this.timeout(120_000);
     const root = `${P}/cut`;
     const key = `${root}/key`;

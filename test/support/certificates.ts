@@ -4,7 +4,9 @@ import { execa } from 'execa';
 
 /**
  * A throwaway CA, a server certificate for 127.0.0.1/localhost and a client certificate, made with openssl
- * in `dir`: ca.crt, server.crt/server.key, client.crt/client.key.
+ * in `dir`: ca.crt, server.crt/server.key, client.crt/client.key. The server certificate allows client
+ * authentication too, as etcd's JSON gateway needs under --client-cert-auth: the gateway dials etcd's own
+ * gRPC server with it.
  */
 export async function makeCertificates(dir: string): Promise<void> {
   const openssl = (...args: string[]) => execa('openssl', args, { cwd: dir });
@@ -23,7 +25,7 @@ export async function makeCertificates(dir: string): Promise<void> {
     '/CN=confd-ts test CA',
   );
   for (const [name, usage, san] of [
-    ['server', 'serverAuth', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+    ['server', 'serverAuth,clientAuth', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
     ['client', 'clientAuth', 'subjectAltName=DNS:confd-client'],
   ] as const) {
     await writeFile(join(dir, `${name}.ext`), `${san}\nextendedKeyUsage=${usage}\n`);
