@@ -4,7 +4,7 @@ type CockatielModule = typeof Cockatiel;
 
 /**
  * The program's one retry policy, for everything that fails and is tried again: a store that is down at
- * start, a watch that failed, a resource that failed to render, check or reload, etcd3's re-opening of a
+ * start, a watch that failed, a resource that failed to render, check or reload, etcd's re-opening of a
  * watch stream. Exponential from RETRY_INITIAL_MS, doubling, capped at RETRY_MAX_MS, with half jitter
  * (cockatiel's halfJitterGenerator: half of each step fixed, half random), so hosts that lost the same
  * store spread their retries out, yet none retries sooner than half the step.
@@ -25,7 +25,7 @@ export interface RetryPolicy {
   pacer(): RetryPacer;
 }
 
-/** The policy as a cockatiel backoff, capped lower where a caller must (etcd3's stream reconnects). */
+/** The policy as a cockatiel backoff, capped lower where a caller must (etcd's watch stream reconnects). */
 export function retryBackoff(
   cockatiel: CockatielModule,
   maxDelayMs = RETRY_MAX_MS,

@@ -1,7 +1,7 @@
 import { BackendError, errorMessage } from '../errors.js';
 import { keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
-import { RETRY_INITIAL_MS } from '../retry-policy.js';
+import { pacerOf, retryBackoff, RETRY_INITIAL_MS, type RetryPacer } from '../retry-policy.js';
 import { etcdBackendError, type EtcdErrorContext } from './etcd-errors.js';
 import type { EtcdHttp, EtcdStream } from './etcd-http.js';
 import { WatchEventBuffer, type WatchChange } from './watch-event-buffer.js';
@@ -58,7 +58,9 @@ export class EtcdPrefixWatch {
   private disconnectedSince: number | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private retryDelay = RETRY_INITIAL_MS;
+  private pacer: RetryPacer | undefined;
+  /** Why the stream (or the latest attempt to reopen it) failed: what the grace's error names. */
+  private lastDrop: Error | undefined;
   private ended = false;
 
   private constructor(
@@ -197,7 +199,7 @@ export class EtcdPrefixWatch {
     if (this.disconnectedSince !== undefined) {
       clearTimeout(this.graceTimer);
       this.graceTimer = undefined;
-      this.retryDelay = RETRY_INITIAL_MS;
+      this.pacer?.reset();
       const down = Date.now() - this.disconnectedSince;
       this.disconnectedSince = undefined;
       if (headerRevision < this.observedRevision) {
@@ -228,16 +230,25 @@ export class EtcdPrefixWatch {
         `${this.context.backend}: watch on ${this.root} disconnected (${errorMessage(err)}), reconnecting`,
       );
     }
+    this.lastDrop = err;
     this.graceTimer ??= setTimeout(() => {
-      void this.end(etcdBackendError(err, this.context, `watching ${this.root} (connection lost)`));
+      const cause = this.lastDrop ?? err;
+      void this.end(etcdBackendError(cause, this.context, `watching ${this.root} (connection lost)`));
     }, this.settings.disconnectGraceMs);
+    void this.scheduleReconnect();
+  }
+
+  /** The next attempt, paced by the program's retry policy, capped so the grace sees several attempts. */
+  private async scheduleReconnect(): Promise<void> {
+    if (!this.pacer) {
+      // Loaded on the first disconnect only: a watch that never drops never needs it.
+      const cockatiel = await import('cockatiel');
+      const cap = Math.max(RETRY_INITIAL_MS, Math.min(1000, this.settings.timeoutMs));
+      this.pacer ??= pacerOf(() => retryBackoff(cockatiel, cap));
+    }
+    if (this.ended) return;
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => void this.reconnect(), this.retryDelay);
-    // Paced as the retry policy paces, capped so a short outage is bridged well within the grace.
-    this.retryDelay = Math.min(
-      this.retryDelay * 2,
-      Math.max(RETRY_INITIAL_MS, Math.min(1000, this.settings.timeoutMs)),
-    );
+    this.retryTimer = setTimeout(() => void this.reconnect(), this.pacer.nextDelay());
   }
 
   private async reconnect(): Promise<void> {

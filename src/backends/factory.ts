@@ -10,7 +10,7 @@ export interface BackendModule {
 export type BackendLoader = () => Promise<BackendModule>;
 
 /**
- * Backend name -> module loader. Loaders import on call, so a store client library (etcd3, ioredis, ...)
+ * Backend name -> module loader. Loaders import on call, so a store client library (ioredis, consul, ...)
  * is loaded only when its backend is chosen and `-backend file -onetime` starts fast. One line per backend.
  * confd backends missing here (dynamodb, ssm, vault, rancher) are reported as unsupported.
  */
