@@ -1,7 +1,8 @@
 /**
  * `confd -onetime -backend etcd` over 1,000 and 10,000 keys, as a user runs it: a fresh node process each
  * time, against a throwaway etcd (scripts/stores.sh), next to `node -e 0` measured in the same run (the
- * floor). Peak RSS comes from /usr/bin/time -f %M. Prints one JSON line per key count. Timings are never
+ * floor), and `confd --version` (confd's own start-up, what any backend pays). Peak RSS comes from
+ * /usr/bin/time -f %M. Prints one JSON line per key count. Timings are never
  * asserted anywhere; they are noisy on a shared machine, so compare the ratio to the floor.
  *
  *   npx tsx bench/etcd-onetime.ts [runs] [keys...]     (default 15 runs, 1000 and 10000 keys)
@@ -97,16 +98,20 @@ try {
       return result.ms;
     };
     const floor = (): number => run(process.execPath, ['-e', '0']).ms;
+    const start = (): number => run(process.execPath, [join(repo, 'bin/confd'), '--version']).ms;
     for (let i = 0; i < 3; i++) {
       confd();
       floor();
+      start();
     }
     const times: number[] = [];
     const floors: number[] = [];
+    const starts: number[] = [];
     for (let i = 0; i < runs; i++) {
-      // Interleaved, so load from other processes hits both alike.
+      // Interleaved, so load from other processes hits all alike.
       times.push(confd());
       floors.push(floor());
+      starts.push(start());
     }
     const rss: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -128,6 +133,7 @@ try {
         floor_ms: Number(floorMs.toFixed(1)),
         over_floor_ms: Number((medianMs - floorMs).toFixed(1)),
         ratio: Number((medianMs / floorMs).toFixed(2)),
+        confd_version_ms: Number(median(starts).toFixed(1)),
         rss_mib: Number(median(rss).toFixed(1)),
         node: process.version,
         command: `node bin/confd ${args.slice(1).join(' ')}`,

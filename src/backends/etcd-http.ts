@@ -76,6 +76,7 @@ export class EtcdHttp {
   private token: Promise<Token> | undefined;
   /** What `token` resolved to: a refusal of this value means it must be renewed. */
   private lastToken: Token;
+  private closed = false;
 
   constructor(private readonly options: EtcdHttpOptions) {
     this.rotation = new EndpointRotation(options.endpoints);
@@ -113,7 +114,9 @@ export class EtcdHttp {
     await this.currentToken(call);
   }
 
+  /** Destroys every connection, in use or idle; later requests fail at once. */
   close(): void {
+    this.closed = true;
     this.agent.destroy();
   }
 
@@ -171,6 +174,7 @@ export class EtcdHttp {
     let last: unknown;
     for (const endpoint of this.rotation.order()) {
       call.signal?.throwIfAborted();
+      if (this.closed) throw new EtcdRequestError('the client is closed', endpoint, 'server');
       try {
         const result = await attempt(endpoint);
         this.rotation.succeeded(endpoint);

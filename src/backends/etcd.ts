@@ -215,9 +215,11 @@ export class EtcdStoreClient implements StoreClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Ending a watch closes its stream, waiting for no answer: a dead server cannot hold close() up.
-    await this.watches.closeAll(this.closedError());
+    const ended = this.watches.closeAll(this.closedError());
+    // Every socket goes at once, streams and requests still waiting for an answer alike: a silent server
+    // cannot hold close() up, and a watch still being opened fails now instead of at its deadline.
     this.http.close();
+    await ended;
   }
 }
 
