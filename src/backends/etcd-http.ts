@@ -225,6 +225,7 @@ export class EtcdHttp {
     token: Token,
     call: EtcdCall = {},
     stream = false,
+    retried = false,
   ): Promise<IncomingMessage> {
     const timeoutMs = call.timeoutMs ?? this.options.requestTimeoutMs;
     return new Promise<IncomingMessage>((resolve, reject) => {
@@ -256,8 +257,16 @@ export class EtcdHttp {
         else answer.once('close', settle);
         resolve(answer);
       });
-      request.once('error', (err) => {
+      request.once('error', (err: NodeJS.ErrnoException) => {
         settle();
+        // A kept-alive connection the server closed meanwhile (a restart): every request here is a read,
+        // so it is sent again once, on a new connection.
+        if (!retried && response === undefined && request.reusedSocket && !call.signal?.aborted) {
+          if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+            resolve(this.send(endpoint, path, body, token, call, stream, true));
+            return;
+          }
+        }
         reject(
           err instanceof EtcdRequestError || call.signal?.aborted ? err : connectionError(endpoint, err),
         );

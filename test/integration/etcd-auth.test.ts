@@ -124,6 +124,38 @@ describe('etcd backend with authentication (own etcd instance)', function () {
     expect(got).to.deep.equal({ '/app/allowed': 'allowed root', '/app/allowed/key': 'visible' });
   });
 
+  it('authenticates again, once, when etcd no longer knows its token', async () => {
+    const logger = recordingLogger();
+    const client = await createClient(
+      options({ nodes: [endpoint], basicAuth: true, username: 'reader', password: READER_PASSWORD }),
+      logger,
+    );
+    try {
+      const expected = { '/app/allowed': 'allowed root', '/app/allowed/key': 'visible' };
+      expect(await client.getValues(['/app/allowed'])).to.deep.equal(expected);
+      // Turning auth off drops every token etcd handed out (as their TTL running out would).
+      const root = new Etcd3({
+        hosts: `http://${endpoint}`,
+        auth: { username: 'root', password: ROOT_PASSWORD },
+      });
+      try {
+        await root.auth.authDisable();
+      } finally {
+        root.close();
+      }
+      const admin = new Etcd3({ hosts: `http://${endpoint}` });
+      try {
+        await admin.auth.authEnable();
+      } finally {
+        admin.close();
+      }
+      expect(await client.getValues(['/app/allowed'])).to.deep.equal(expected);
+      expect(logger.lines.join('\n')).not.to.contain(READER_PASSWORD);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('ignores -username and -password unless -basic-auth is set, as confd does', async () => {
     const err = await read({ basicAuth: false, username: 'root', password: ROOT_PASSWORD }, ['/app']);
     expect(err).to.be.instanceOf(BackendError);
