@@ -50,26 +50,37 @@ function lowerBound(sorted: readonly string[], target: string): number {
 
 /**
  * The pairs of `pairs` at or under any of `bases` (keyIsUnder's rule), in the order `pairs` holds them.
- * Each key is looked up with its ancestors in a set of the bases: the cost is the number of keys times
- * their depth, not keys times bases.
+ * Each key is looked up with its ancestors in a set of the bases (coveringBase): the cost is the number of
+ * keys times their depth, not keys times bases.
  */
 export function pairsUnder(pairs: Readonly<KVPairs>, bases: readonly string[]): KVPairs {
   if (bases.includes('/')) return { ...pairs };
   const wanted = new Set(bases);
   const found: KVPairs = {};
-  for (const [key, value] of Object.entries(pairs)) if (isUnderAny(key, wanted)) found[key] = value;
+  for (const [key, value] of Object.entries(pairs))
+    if (coveringBase(key, wanted) !== undefined) found[key] = value;
   return found;
 }
 
-/** keyIsUnder(key, base) for some base of the set: key is a base, or its part up to a '/' (with or without it) is. */
-function isUnderAny(key: string, bases: ReadonlySet<string>): boolean {
-  if (bases.has(key)) return true;
+/**
+ * A base of the set that `key` lies at or under (keyIsUnder's rule), or undefined: the key itself, or its
+ * part up to one of its '/' (with or without that slash), is in the set. `strict`: a base other than the
+ * key itself. Costs the depth of the key, whatever the size of the set.
+ */
+export function coveringBase(
+  key: string,
+  bases: ReadonlySet<string>,
+  { strict = false }: { strict?: boolean } = {},
+): string | undefined {
+  if (bases.has('/') && !(strict && key === '/')) return '/';
+  if (!strict && bases.has(key)) return key;
   for (
     let slash = key.lastIndexOf('/');
     slash >= 0;
     slash = slash === 0 ? -1 : key.lastIndexOf('/', slash - 1)
   ) {
-    if (bases.has(key.slice(0, slash)) || bases.has(key.slice(0, slash + 1))) return true;
+    for (const base of [key.slice(0, slash), key.slice(0, slash + 1)])
+      if (base !== key && bases.has(base)) return base;
   }
-  return false;
+  return undefined;
 }
