@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 const EXTERNAL = [
   'etcd3',
+  // etcd3 requires cockatiel too, and its errors must be recognised by the same copy (isBrokenCircuitError).
+  'cockatiel',
   '@grpc/grpc-js',
   'node-zookeeper-client',
   'consul',
@@ -20,6 +22,18 @@ const EXTERNAL = [
   'execa',
   'prom-client',
 ];
+
+/**
+ * Handlebars requires source-map at load, only to map templates compiled with a srcName (confd-ts never
+ * asks for one), and falls back to its own small SourceNode without it: leave the package out.
+ */
+const withoutSourceMap = {
+  name: 'without-source-map',
+  setup(build) {
+    build.onResolve({ filter: /^source-map$/ }, () => ({ path: 'source-map', namespace: 'left-out' }));
+    build.onLoad({ filter: /.*/, namespace: 'left-out' }, () => ({ contents: 'module.exports = {};' }));
+  },
+};
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
@@ -42,7 +56,10 @@ await build({
     js: "import { createRequire as __confdCreateRequire } from 'node:module'; const require = __confdCreateRequire(import.meta.url);",
   },
   sourcemap: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
   // The version is fixed at build time: no package.json lookup relative to a module that has moved.
   define: { __CONFD_VERSION__: JSON.stringify(version) },
+  plugins: [withoutSourceMap],
   logLevel: 'warning',
 });
