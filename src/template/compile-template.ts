@@ -3,15 +3,14 @@ import { errorMessage, TemplateError } from '../errors.js';
 import type { CompiledTemplate } from './compiled-template.js';
 import type { TemplateEngine } from './engine.js';
 import { chooseEngine } from './engine.js';
-import { compileGoSource } from './go/compile.js';
-import { compileHandlebarsSource } from './handlebars-template.js';
 
 export type { CompiledTemplate, RenderOptions } from './compiled-template.js';
 
 /**
  * Reads and compiles a template file once, with the engine the resource names (else the run's
  * -template-engine, else the file name: .hbs is Handlebars, anything else Go, as in confd). Syntax errors
- * and unknown functions fail here, naming the file, the line and the engine that read it.
+ * and unknown functions fail here, naming the file, the line and the engine that read it. Each engine
+ * loads on its first template: a run with only Go templates never loads Handlebars, and the reverse.
  */
 export function compileTemplate(path: string, engine?: TemplateEngine): Promise<CompiledTemplate> {
   try {
@@ -45,16 +44,10 @@ export function readTemplateFile(path: string): string {
 /** Compiles the text of the template file at `path`, choosing the engine as compileTemplate does. */
 export function compileTemplateFile(source: string, path: string, engine?: TemplateEngine): CompiledTemplate {
   const choice = chooseEngine(path, engine);
-  return choice.engine === 'go'
-    ? compileGoSource(source, path, choice)
-    : compileHandlebarsSource(source, path, choice);
-}
-
-/** Compiles template text with the given engine (Handlebars unless told); `path` names it in errors. */
-export function compileTemplateSource(
-  source: string,
-  path: string,
-  engine: TemplateEngine = 'handlebars',
-): CompiledTemplate {
-  return engine === 'go' ? compileGoSource(source, path) : compileHandlebarsSource(source, path);
+  if (choice.engine === 'go') {
+    const { compileGoSource } = await import('./go/compile.js');
+    return compileGoSource(source, path, choice);
+  }
+  const { compileHandlebarsSource } = await import('./handlebars-template.js');
+  return compileHandlebarsSource(source, path, choice);
 }

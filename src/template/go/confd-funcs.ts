@@ -1,5 +1,5 @@
 import { errorMessage } from '../../errors.js';
-import { HELPER_SPECS } from '../helpers/registry.js';
+import { HELPER_SPECS } from '../helpers/helper-specs.js';
 import type { HelperSpec } from '../helpers/spec.js';
 import { KeyNotFoundError } from '../kv-store.js';
 import { BadPatternError } from '../path-match.js';
