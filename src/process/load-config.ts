@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import { loadResources, prefixedKeys } from '../resources/load-resources.js';
 import type { TemplateResource } from '../resources/template-resource.js';
 import type { CompiledTemplate } from '../template/compile-template.js';
-import { compileTemplateFile, readTemplateFile } from '../template/compile-template.js';
+import { compileTemplateFile, loadEngines, readTemplateFile } from '../template/compile-template.js';
 import { removeStaleStageFiles } from '../sync/stage-file.js';
 
 /** One resource ready to render: its definition, its compiled template and what identifies a change. */
@@ -34,6 +34,7 @@ export interface LoadedConfig {
  */
 export async function loadConfig(confdir: string, prefix: string, logger: Logger): Promise<LoadedConfig> {
   const { resources, failures } = await loadResources({ confdir, prefix }, logger);
+  await loadEngines(resources);
   const sources = new Map<string, Outcome<{ text: string; hash: string }>>();
   const compiled = new Map<string, Outcome<CompiledTemplate>>();
   const loaded: LoadedResource[] = [];

@@ -2,22 +2,40 @@ import { readFileSync } from 'node:fs';
 import { errorMessage, TemplateError } from '../errors.js';
 import type { CompiledTemplate } from './compiled-template.js';
 import type { TemplateEngine } from './engine.js';
+import type * as GoCompile from './go/compile.js';
+import type * as HandlebarsCompile from './handlebars-template.js';
 import { chooseEngine } from './engine.js';
 
 export type { CompiledTemplate, RenderOptions } from './compiled-template.js';
 
+// Type-only: erased from the output, so neither engine loads before a template needs it.
+type GoEngine = typeof GoCompile;
+type HandlebarsEngine = typeof HandlebarsCompile;
+
+/** The engines loaded so far: each is imported on the first template that needs it. */
+const engines: { go?: GoEngine; handlebars?: HandlebarsEngine } = {};
+
+/**
+ * Loads the engines these templates need (a run with only Go templates never loads Handlebars, and the
+ * reverse), so that compiling them afterwards is synchronous.
+ */
+export async function loadEngines(
+  templates: Iterable<{ readonly src: string; readonly engine?: TemplateEngine | undefined }>,
+): Promise<void> {
+  const needed = new Set<TemplateEngine>();
+  for (const { src, engine } of templates) needed.add(chooseEngine(src, engine).engine);
+  if (needed.has('go')) engines.go ??= await import('./go/compile.js');
+  if (needed.has('handlebars')) engines.handlebars ??= await import('./handlebars-template.js');
+}
+
 /**
  * Reads and compiles a template file once, with the engine the resource names (else the run's
  * -template-engine, else the file name: .hbs is Handlebars, anything else Go, as in confd). Syntax errors
- * and unknown functions fail here, naming the file, the line and the engine that read it. Each engine
- * loads on its first template: a run with only Go templates never loads Handlebars, and the reverse.
+ * and unknown functions fail here, naming the file, the line and the engine that read it.
  */
-export function compileTemplate(path: string, engine?: TemplateEngine): Promise<CompiledTemplate> {
-  try {
-    return Promise.resolve(compileTemplateFile(readTemplateFile(path), path, engine));
-  } catch (err) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-  }
+export async function compileTemplate(path: string, engine?: TemplateEngine): Promise<CompiledTemplate> {
+  await loadEngines([{ src: path, engine }]);
+  return compileTemplateFile(readTemplateFile(path), path, engine);
 }
 
 /**
@@ -41,13 +59,17 @@ export function readTemplateFile(path: string): string {
   }
 }
 
-/** Compiles the text of the template file at `path`, choosing the engine as compileTemplate does. */
+/**
+ * Compiles the text of the template file at `path`, choosing the engine as compileTemplate does. Its
+ * engine must have been loaded (loadEngines).
+ */
 export function compileTemplateFile(source: string, path: string, engine?: TemplateEngine): CompiledTemplate {
   const choice = chooseEngine(path, engine);
-  if (choice.engine === 'go') {
-    const { compileGoSource } = await import('./go/compile.js');
-    return compileGoSource(source, path, choice);
-  }
-  const { compileHandlebarsSource } = await import('./handlebars-template.js');
-  return compileHandlebarsSource(source, path, choice);
+  if (choice.engine === 'go') return loaded(engines.go, choice.engine).compileGoSource(source, path, choice);
+  return loaded(engines.handlebars, choice.engine).compileHandlebarsSource(source, path, choice);
+}
+
+function loaded<T>(engine: T | undefined, name: TemplateEngine): T {
+  if (engine === undefined) throw new Error(`the ${name} template engine was not loaded (loadEngines)`);
+  return engine;
 }
