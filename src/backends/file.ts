@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { BackendError, UsageError, errorMessage } from '../errors.js';
+import { pairsUnder } from '../key-index.js';
 import { cleanKey, keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { changedKeys } from './changed-keys.js';
@@ -69,12 +70,7 @@ export class FileStoreClient implements StoreClient {
 
   async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
     const all = await this.reader.readAll(options.signal);
-    const bases = keys.map(cleanKey);
-    const values: KVPairs = {};
-    for (const [key, value] of Object.entries(all)) {
-      if (bases.some((base) => keyIsUnder(key, base))) values[key] = value;
-    }
-    return values;
+    return pairsUnder(all, keys.map(cleanKey));
   }
 
   /**

@@ -1,4 +1,3 @@
-import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import {
   HELP_GROUPS,
@@ -15,7 +14,8 @@ import {
   type SettingValue,
 } from '../config/setting-values.js';
 import { DEFAULT_SETTINGS, type Settings } from '../config/settings.js';
-import { normaliseArgv, type FlagArity } from './go-style-argv.js';
+import { suggestFlag } from './flag-suggestion.js';
+import { readGoStyleArgv, type FlagArity } from './go-style-argv.js';
 
 /** Printed by main() under every UsageError. */
 export const USAGE_HINT = "Run 'confd --help' for usage.";
@@ -32,34 +32,31 @@ interface HelpEntry {
 }
 
 /**
- * Parses confd's flags. Pure: commander never prints or exits (exitOverride, silent output), so help is
- * returned as text and every mistake becomes a one-line UsageError naming the flag.
+ * Parses confd's flags. Pure: help is returned as text and every mistake becomes a one-line UsageError
+ * naming the flag. An unknown flag is reported first, then an operand, then a bad value (in the order of
+ * SETTING_SPECS); a repeated single-value flag keeps its last value, list flags collect every one.
  */
 export function parseFlags(argv: readonly string[]): FlagParseResult {
-  const { args, help } = normaliseArgv(argv, flagArity);
-  const program = buildProgram();
-  if (help) return { kind: 'help', text: renderHelp(program) };
-  try {
-    program.parse(args, { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) throw toUsageError(err, args);
-    throw err;
-  }
+  const { tokens, help } = readGoStyleArgv(argv, flagArity);
+  if (help) return { kind: 'help', text: helpText() };
+  const unknown = tokens.find((token) => token.kind === 'unknown');
+  if (unknown) throw unknownFlag(unknown.name);
+  const operand = tokens.find((token) => token.kind === 'operand');
+  if (operand) throw new UsageError(`unexpected argument "${operand.text}": confd takes flags only`);
 
+  const given = new Map<string, string[]>();
+  for (const token of tokens) {
+    if (token.kind === 'flag') given.set(token.name, [...(given.get(token.name) ?? []), token.value]);
+  }
   const values: Partial<Settings> = {};
   for (const spec of SETTING_SPECS) {
-    const raw: unknown = program.getOptionValue(attributeOf(spec.flag));
-    if (raw === undefined) continue;
-    assignSetting(values, spec, flagValue(spec, raw));
+    const texts = given.get(spec.flag);
+    if (texts === undefined) continue;
+    assignSetting(values, spec, flagValue(spec, texts));
   }
-  const version: unknown = program.getOptionValue(attributeOf(VERSION_FLAG));
-  if (typeof version === 'string' && booleanFlag(VERSION_FLAG, version)) return { kind: 'version' };
+  const version = given.get(VERSION_FLAG)?.at(-1);
+  if (version !== undefined && booleanFlag(VERSION_FLAG, version)) return { kind: 'version' };
   return { kind: 'flags', values };
-}
-
-/** The help text `confd --help` prints: every flag, grouped, with its default. */
-export function helpText(): string {
-  return renderHelp(buildProgram());
 }
 
 function flagArity(flag: string): FlagArity | undefined {
@@ -69,9 +66,9 @@ function flagArity(flag: string): FlagArity | undefined {
   return spec.kind === 'boolean' ? 'boolean' : 'value';
 }
 
-function flagValue(spec: SettingSpec, raw: unknown): SettingValue {
-  if (spec.kind === 'list') return raw as string[]; // repeated flags accumulate; no comma splitting, as confd
-  const text = raw as string;
+function flagValue(spec: SettingSpec, texts: readonly string[]): SettingValue {
+  if (spec.kind === 'list') return [...texts]; // repeated flags accumulate; no comma splitting, as confd
+  const text = texts.at(-1) as string;
   if (spec.kind === 'boolean') return booleanFlag(spec.flag, text);
   try {
     return parseSettingText(spec, text);
@@ -90,73 +87,11 @@ function booleanFlag(flag: string, text: string): boolean {
   }
 }
 
-/** Commander's camelCase attribute for a flag, e.g. sync-only -> syncOnly. */
-function attributeOf(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-}
-
-function toUsageError(err: CommanderError, args: readonly string[]): UsageError {
-  if (err.code === 'commander.unknownOption') {
-    const option = /'--([^'=]+)/.exec(err.message)?.[1] ?? '';
-    const suggestion = /Did you mean --([\w-]+)\?/.exec(err.message)?.[1];
-    const hint = suggestion ? ` (did you mean -${suggestion}?)` : '';
-    return new UsageError(`flag provided but not defined: -${option}${hint}`, option);
-  }
-  if (err.code === 'commander.excessArguments') {
-    const operand = args.find((arg) => !arg.startsWith('--')) ?? args[args.indexOf('--') + 1] ?? '';
-    return new UsageError(`unexpected argument "${operand}": confd takes flags only`);
-  }
-  const line = err.message.split('\n', 1)[0] ?? err.message;
-  return new UsageError(line.replace(/^error: /, ''));
-}
-
-function buildProgram(): Command {
-  const program = new Command('confd')
-    .usage('[flags]')
-    .description('Keeps local configuration files in sync with a key/value store (confd-compatible).')
-    .helpOption(false)
-    .allowExcessArguments(false)
-    .exitOverride()
-    .configureOutput({
-      writeOut: () => undefined,
-      writeErr: () => undefined,
-      getOutHelpWidth: () => 100,
-      getErrHelpWidth: () => 100,
-      getOutHasColors: () => false,
-      getErrHasColors: () => false,
-    });
-
-  const help = new Map<Option, HelpEntry>();
-  const add = (option: Option, group: string, entry: HelpEntry): void => {
-    option.helpGroup(`${group}:`);
-    help.set(option, entry);
-    program.addOption(option);
-  };
-
-  add(new Option('-h, --help'), 'Modes', { term: '-h, -help', description: 'show this help and exit' });
-  add(new Option(`--${VERSION_FLAG} [bool]`), 'Modes', {
-    term: `-${VERSION_FLAG}`,
-    description: 'print the version and exit',
-  });
-  const ordered = HELP_GROUPS.flatMap((group) => SETTING_SPECS.filter((spec) => spec.group === group));
-  for (const spec of ordered) {
-    const option =
-      spec.kind === 'boolean'
-        ? new Option(`--${spec.flag} [bool]`)
-        : new Option(`--${spec.flag} <${spec.valueName ?? 'value'}>`);
-    if (spec.kind === 'list') {
-      option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
-    }
-    const term = spec.kind === 'boolean' ? `-${spec.flag}` : `-${spec.flag} <${spec.valueName ?? 'value'}>`;
-    add(option, spec.group, { term, description: describeSpec(spec) });
-  }
-
-  program.configureHelp({
-    sortOptions: false,
-    optionTerm: (option) => help.get(option)?.term ?? option.flags,
-    optionDescription: (option) => help.get(option)?.description ?? option.description,
-  });
-  return program;
+function unknownFlag(name: string): UsageError {
+  const known = [HELP_FLAG, VERSION_FLAG, ...SETTING_SPECS.map((spec) => spec.flag)];
+  const suggestion = suggestFlag(name, known);
+  const hint = suggestion ? ` (did you mean -${suggestion}?)` : '';
+  return new UsageError(`flag provided but not defined: -${name}${hint}`, name);
 }
 
 function describeSpec(spec: SettingSpec): string {
@@ -172,12 +107,74 @@ function defaultText(spec: SettingSpec): string | undefined {
   return undefined;
 }
 
-function renderHelp(program: Command): string {
+/** Help is a fixed layout: 100 columns, flag terms padded to the longest, descriptions wrapped. */
+const HELP_WIDTH = 100;
+const HELP_FLAG = 'help';
+
+/** The help text `confd --help` prints: every flag, grouped, with its default. */
+export function helpText(): string {
+  const groups = new Map<string, HelpEntry[]>([
+    [
+      'Modes',
+      [
+        { term: '-h, -help', description: 'show this help and exit' },
+        { term: `-${VERSION_FLAG}`, description: 'print the version and exit' },
+      ],
+    ],
+  ]);
+  for (const group of HELP_GROUPS) {
+    const entries = groups.get(group) ?? [];
+    for (const spec of SETTING_SPECS.filter((s) => s.group === group)) {
+      const term = spec.kind === 'boolean' ? `-${spec.flag}` : `-${spec.flag} <${spec.valueName ?? 'value'}>`;
+      entries.push({ term, description: describeSpec(spec) });
+    }
+    groups.set(group, entries);
+  }
+  const termWidth = Math.max(...[...groups.values()].flat().map((entry) => entry.term.length));
+  const lines = [
+    'Usage: confd [flags]',
+    '',
+    wrap('Keeps local configuration files in sync with a key/value store (confd-compatible).', HELP_WIDTH),
+    '',
+  ];
+  for (const [group, entries] of groups) {
+    if (entries.length === 0) continue;
+    lines.push(`${group}:`, ...entries.map((entry) => helpItem(entry, termWidth)), '');
+  }
   return (
-    program.helpInformation() +
+    lines.join('\n') +
     '\n' +
     'Flags take one or two dashes: -flag value, -flag=value, --flag value; booleans are -flag or\n' +
     '-flag=true|false. Precedence: defaults < config file < CONFD_* environment variables < flags.\n' +
     'Every flag, its confd.toml key and CONFD_* variable: docs/flags.md.\n'
   );
+}
+
+/** `  term   description`, the description wrapped and its later lines indented under its first. */
+function helpItem({ term, description }: HelpEntry, termWidth: number): string {
+  const indent = 2;
+  const spacer = 2;
+  const wrapped = wrap(description, HELP_WIDTH - termWidth - spacer - indent);
+  const body = wrapped.replace(/\n/g, `\n${' '.repeat(termWidth + spacer)}`);
+  return `${' '.repeat(indent)}${term.padEnd(termWidth)}${' '.repeat(spacer)}${body}`.replace(
+    /\n/g,
+    `\n${' '.repeat(indent)}`,
+  );
+}
+
+/** Greedy word wrap at `width` columns; each word keeps the spaces before it unless it starts a line. */
+function wrap(text: string, width: number): string {
+  const words = text.match(/\s*\S+/g) ?? [];
+  const lines: string[] = [];
+  let line = words.shift() ?? '';
+  for (const word of words) {
+    if (line.length + word.length <= width) {
+      line += word;
+      continue;
+    }
+    lines.push(line);
+    line = word.trimStart();
+  }
+  lines.push(line);
+  return lines.join('\n');
 }

@@ -1,36 +1,43 @@
 import { UsageError } from '../errors.js';
 
 /**
- * Rewrites Go flag syntax into the one form commander parses unambiguously. Go's flag package, which
- * confd uses, accepts `-flag` and `--flag` alike, `-flag value` and `-flag=value`, and booleans only as
- * `-flag` or `-flag=true|false` (a following word is never a boolean's value). Everything becomes
- * `--flag=value`, so a value that starts with a dash (`-prefix -x`) stays a value, as in Go.
+ * Reads argv with Go's flag syntax, which confd uses: `-flag` and `--flag` alike, `-flag value` and
+ * `-flag=value`, and booleans only as `-flag` or `-flag=true|false` (a following word is never a boolean's
+ * value). A value flag takes the next word even when it starts with a dash (`-prefix -x`), as in Go.
  */
 
 export type FlagArity = 'value' | 'boolean';
 
-export interface NormalisedArgv {
-  args: string[];
+export type ArgvToken =
+  /** A known flag and its text: a bare boolean reads as "true". */
+  | { kind: 'flag'; name: string; value: string }
+  /** A flag no setting defines; the caller reports it. */
+  | { kind: 'unknown'; name: string }
+  /** A word in no flag's place (confd takes none), or anything after `--`. */
+  | { kind: 'operand'; text: string };
+
+export interface GoStyleArgv {
+  tokens: ArgvToken[];
   /** -h, -help or --help appeared in a flag position. */
   help: boolean;
 }
 
 const HELP_NAMES = new Set(['h', 'help']);
 
-/** `arity` tells which flags take a value; unknown names pass through for commander to report. */
-export function normaliseArgv(
+/** `arity` tells which flags take a value; undefined marks an unknown flag. */
+export function readGoStyleArgv(
   argv: readonly string[],
   arity: (flag: string) => FlagArity | undefined,
-): NormalisedArgv {
-  const args: string[] = [];
+): GoStyleArgv {
+  const tokens: ArgvToken[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--') {
-      args.push(...argv.slice(i));
+      for (const text of argv.slice(i + 1)) tokens.push({ kind: 'operand', text });
       break;
     }
     if (!arg.startsWith('-') || arg === '-') {
-      args.push(arg); // an operand: confd takes none, commander reports it
+      tokens.push({ kind: 'operand', text: arg });
       continue;
     }
     const body = arg.startsWith('--') ? arg.slice(2) : arg.slice(1);
@@ -41,26 +48,25 @@ export function normaliseArgv(
     const name = eq < 0 ? body : body.slice(0, eq);
     const inlineValue = eq < 0 ? undefined : body.slice(eq + 1);
 
-    if (HELP_NAMES.has(name)) return { args, help: true };
+    if (HELP_NAMES.has(name)) return { tokens, help: true };
     switch (arity(name)) {
       case 'boolean':
-        args.push(`--${name}=${inlineValue ?? 'true'}`);
+        tokens.push({ kind: 'flag', name, value: inlineValue ?? 'true' });
         break;
       case 'value': {
         if (inlineValue !== undefined) {
-          args.push(`--${name}=${inlineValue}`);
+          tokens.push({ kind: 'flag', name, value: inlineValue });
           break;
         }
         const next = argv[i + 1];
         if (next === undefined) throw new UsageError(`flag needs an argument: -${name}`, name);
-        args.push(`--${name}=${next}`);
+        tokens.push({ kind: 'flag', name, value: next });
         i++;
         break;
       }
       default:
-        // Unknown: commander reports it (with a "did you mean"); an inline value would spoil the match.
-        args.push(`--${name}`);
+        tokens.push({ kind: 'unknown', name });
     }
   }
-  return { args, help: false };
+  return { tokens, help: false };
 }

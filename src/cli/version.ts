@@ -1,10 +1,14 @@
 import { readFile } from 'node:fs/promises';
 
+/** Set by scripts/bundle.mjs to package.json's version; undefined when src/ runs unbundled (tsx in tests). */
+declare const __CONFD_VERSION__: string | undefined;
+
 /**
- * The version comes from package.json, found relative to this module: src/cli/ when run through tsx and
- * dist/cli/ when built both sit two levels below the package root.
+ * The version: fixed into the bundle at build time (dist/confd.mjs sits elsewhere than this file, so no
+ * path relative to it would hold); unbundled, read from package.json two levels above src/cli/.
  */
 export async function readPackageVersion(): Promise<string> {
+  if (typeof __CONFD_VERSION__ === 'string') return __CONFD_VERSION__;
   const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
   const pkg = JSON.parse(text) as { version?: unknown };
   if (typeof pkg.version !== 'string') throw new Error('package.json has no version');

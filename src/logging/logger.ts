@@ -17,7 +17,7 @@ export interface LogFields {
 }
 
 /**
- * The logging seam every module uses. The winston-backed implementation lives in winston-logger.ts; tests
+ * The logging seam every module uses. The implementation lives in stream-logger.ts; tests
  * and library callers can pass any object of this shape.
  */
 export interface Logger {

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { ConfdError, ConfigError, errorMessage } from '../errors.js';
 import type { ResourceRef } from '../events/events.js';
 import type { Logger } from '../logging/logger.js';
 import { loadResources, prefixedKeys } from '../resources/load-resources.js';
 import type { TemplateResource } from '../resources/template-resource.js';
 import type { CompiledTemplate } from '../template/compile-template.js';
+import { compileTemplateFile, loadEngines, readTemplateFile } from '../template/compile-template.js';
 import { removeStaleStageFiles } from '../sync/stage-file.js';
-import { TemplateCache } from './template-cache.js';
 
 /** One resource ready to render: its definition, its compiled template and what identifies a change. */
 export interface LoadedResource {
@@ -30,27 +29,32 @@ export interface LoadedConfig {
 
 /**
  * Reads conf.d and compiles every template, so a syntax error is found when the configuration is loaded,
- * not when a change happens to render it. Resources sharing a template share its compiled form.
+ * not when a change happens to render it. Each template file is read once per load and resources sharing a
+ * template (and engine) share its compiled form; the fingerprint hashes the very text that was compiled.
  */
 export async function loadConfig(confdir: string, prefix: string, logger: Logger): Promise<LoadedConfig> {
   const { resources, failures } = await loadResources({ confdir, prefix }, logger);
-  const templates = new TemplateCache();
-  const sources = new Map<string, Promise<string>>();
+  await loadEngines(resources);
+  const sources = new Map<string, Outcome<{ text: string; hash: string }>>();
+  const compiled = new Map<string, Outcome<CompiledTemplate>>();
   const loaded: LoadedResource[] = [];
   const errors: ConfdError[] = [...failures];
   for (const resource of resources) {
     try {
-      const [template, templateHash] = await Promise.all([
-        templates.get(resource.src, resource.engine),
-        memo(sources, resource.src, () => hashFile(resource.src)),
-      ]);
+      const source = memo(sources, resource.src, () => {
+        const text = readTemplateFile(resource.src);
+        return { text, hash: hash(text) };
+      });
+      const template = memo(compiled, `${resource.engine ?? ''}\0${resource.src}`, () =>
+        compileTemplateFile(source.text, resource.src, resource.engine),
+      );
       const keys = prefixedKeys(resource);
       loaded.push({
         id: resource.file,
         resource,
         template,
         keys,
-        fingerprint: hash(`${JSON.stringify(resource)}\0${templateHash}`),
+        fingerprint: hash(`${JSON.stringify(resource)}\0${source.hash}`),
         ref: { id: resource.file, src: resource.src, dest: resource.dest, keys },
       });
     } catch (err) {
@@ -83,19 +87,23 @@ export async function removeLeftoverStageFiles(
   );
 }
 
-function memo<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** `make()` once per key; a failure is remembered too, so every resource sharing the file reports it. */
+function memo<T>(cache: Map<string, Outcome<T>>, key: string, make: () => T): T {
   let entry = cache.get(key);
   if (!entry) {
-    entry = make();
+    try {
+      entry = { ok: true, value: make() };
+    } catch (error) {
+      entry = { ok: false, error };
+    }
     cache.set(key, entry);
   }
-  return entry;
+  if (entry.ok) return entry.value;
+  throw entry.error;
 }
 
-async function hashFile(path: string): Promise<string> {
-  return hash(await readFile(path));
-}
-
-function hash(data: string | Buffer): string {
+function hash(data: string): string {
   return createHash('sha256').update(data).digest('hex');
 }

@@ -1,7 +1,7 @@
 import type { StoreClient } from '../backends/store-client.js';
 import { errorMessage } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { KVPairs } from '../kv-pairs.js';
+import { KeyIndex } from '../key-index.js';
 import type { Logger } from '../logging/logger.js';
 import { failureReason } from './failure-reason.js';
 import { runReloads } from './reload-steps.js';
@@ -73,10 +73,10 @@ export async function runBatch(
 async function readSnapshot(
   resources: readonly LoadedResource[],
   ctx: BatchContext,
-): Promise<KVPairs | Error> {
+): Promise<KeyIndex | Error> {
   const keys = [...new Set(resources.flatMap((loaded) => loaded.keys))].sort();
   try {
-    return await ctx.store.getValues(keys, ctx.cancel ? { signal: ctx.cancel } : {});
+    return new KeyIndex(await ctx.store.getValues(keys, ctx.cancel ? { signal: ctx.cancel } : {}));
   } catch (err) {
     return err instanceof Error ? err : new Error(errorMessage(err));
   }

@@ -1,4 +1,5 @@
-import { joinKey, keyIsUnder, stripPrefix } from '../key-path.js';
+import type { KeyIndex } from '../key-index.js';
+import { joinKey, stripPrefix } from '../key-path.js';
 import type { KVPairs } from '../kv-pairs.js';
 import { CommandError, GuardError } from '../errors.js';
 import type { DestState } from '../sync/dest-state.js';
@@ -36,12 +37,12 @@ export interface SyncContext {
 }
 
 /**
- * Renders one resource from a snapshot of the store and syncs its destination. Never throws: a failure is
+ * Renders one resource from a snapshot of the store (indexed once per batch) and syncs its destination. Never throws: a failure is
  * a result with its reason. The reload is the batch's business (it runs once for resources sharing it).
  */
 export async function syncResource(
   loaded: LoadedResource,
-  snapshot: KVPairs,
+  snapshot: KeyIndex,
   ctx: SyncContext,
 ): Promise<ResourceResult> {
   const { resource } = loaded;
@@ -128,20 +129,20 @@ export async function syncResource(
 }
 
 /** Required keys with nothing at or under them in the snapshot. */
-function missingRequired(required: readonly string[], snapshot: KVPairs): string[] {
-  const keys = Object.keys(snapshot);
-  return required.filter((base) => !keys.some((key) => keyIsUnder(key, base)));
+function missingRequired(required: readonly string[], snapshot: KeyIndex): string[] {
+  return required.filter((base) => !snapshot.hasAnyUnder(base));
 }
 
 /**
  * The part of the snapshot this resource reads, keyed as its template sees it: relative to the resource
  * prefix, exactly as confd's memkv store holds them.
  */
-function visibleValues(loaded: LoadedResource, snapshot: KVPairs): KVPairs {
+function visibleValues(loaded: LoadedResource, snapshot: KeyIndex): KVPairs {
   const { keys, resource } = loaded;
   const visible: KVPairs = {};
-  for (const [key, value] of Object.entries(snapshot)) {
-    if (keys.some((base) => keyIsUnder(key, base))) visible[stripPrefix(key, resource.prefix)] = value;
+  for (const base of keys) {
+    for (const key of snapshot.keysUnder(base))
+      visible[stripPrefix(key, resource.prefix)] = snapshot.pairs[key]!;
   }
   return visible;
 }

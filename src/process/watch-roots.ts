@@ -1,3 +1,4 @@
+import { coveringBase } from '../key-index.js';
 import { keyIsUnder } from '../key-path.js';
 import { prefixedKeys } from '../resources/load-resources.js';
 import type { TemplateResource } from '../resources/template-resource.js';
@@ -29,20 +30,32 @@ export function resourceRoots(resource: Pick<TemplateResource, 'prefix' | 'keys'
 
 /**
  * The fewest prefixes that cover every resource: deduplicated, and a prefix lying under another one is
- * dropped, so the store carries one watch per prefix however many resources share it.
+ * dropped, so the store carries one watch per prefix however many resources share it. Prefixes are found
+ * by set lookups on each root's ancestors, so 1,000 resources with their own prefixes cost 1,000 lookups,
+ * not a million comparisons.
  */
 export function watchRoots(resources: readonly RootMember[]): WatchRoot[] {
   const own = resources.map((member) => ({ member, roots: resourceRoots(member.resource) }));
-  const candidates = [...new Set(own.flatMap((o) => o.roots))].sort();
-  const prefixes = candidates.filter(
-    (prefix) => !candidates.some((other) => other !== prefix && keyIsUnder(prefix, other)),
+  const candidates = new Set(own.flatMap((o) => o.roots));
+  const prefixes = [...candidates]
+    .filter((prefix) => coveringBase(prefix, candidates, { strict: true }) === undefined)
+    .sort();
+  const kept = new Set(prefixes);
+  const found = new Map(
+    prefixes.map((prefix) => [prefix, { members: [] as string[], keys: new Set<string>() }]),
   );
+  for (const { member, roots } of own) {
+    // Kept prefixes never nest, so each root and key lies under exactly one of them.
+    const covering = new Set(roots.map((root) => coveringBase(root, kept)));
+    for (const prefix of covering) if (prefix !== undefined) found.get(prefix)?.members.push(member.id);
+    for (const key of prefixedKeys(member.resource)) {
+      const prefix = coveringBase(key, kept);
+      if (prefix !== undefined) found.get(prefix)?.keys.add(key);
+    }
+  }
   return prefixes.map((prefix) => {
-    const members = own.filter((o) => o.roots.some((root) => keyIsUnder(root, prefix)));
-    const keys = new Set<string>();
-    for (const { member } of members)
-      for (const key of prefixedKeys(member.resource)) if (keyIsUnder(key, prefix)) keys.add(key);
-    return { prefix, keys: [...keys].sort(), members: members.map((o) => o.member.id) };
+    const { members, keys } = found.get(prefix)!;
+    return { prefix, keys: [...keys].sort(), members };
   });
 }
 

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
@@ -58,6 +57,8 @@ async function readOptional(file: string): Promise<string> {
 }
 
 async function getent(database: string, name: string): Promise<string> {
+  // node:child_process costs a few ms to load; most runs never get here (no owner, or one in the files).
+  const { execFile } = await import('node:child_process');
   try {
     const { stdout } = await promisify(execFile)('getent', [database, name], { timeout: 5000 });
     return stdout;

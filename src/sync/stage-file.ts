@@ -14,16 +14,41 @@ const STAGE_SUFFIX = '.confd-stage';
 const RANDOM_BYTES = 6;
 
 export function stagePathFor(dest: string): string {
-  const random = randomBytes(RANDOM_BYTES).toString('hex');
+  const random = randomHex();
   return join(dirname(dest), `.${basename(dest)}.${random}${STAGE_SUFFIX}`);
 }
 
+/**
+ * RANDOM_BYTES fresh random bytes in hex, taken from a pool filled 256 names at a time: one randomBytes
+ * call per stage file cost ~12 µs, a noticeable part of writing 100 files on one change.
+ */
+function randomHex(): string {
+  if (poolOffset + RANDOM_BYTES > pool.length) {
+    pool = randomBytes(RANDOM_BYTES * 256);
+    poolOffset = 0;
+  }
+  const hex = pool.toString('hex', poolOffset, poolOffset + RANDOM_BYTES);
+  poolOffset += RANDOM_BYTES;
+  return hex;
+}
+
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
 /** Whether `name` (a directory entry) is one of this tool's stage files for a dest named `destBase`. */
 export function isStageFileName(name: string, destBase: string): boolean {
-  const prefix = `.${destBase}.`;
-  if (!name.startsWith(prefix) || !name.endsWith(STAGE_SUFFIX)) return false;
-  const random = name.slice(prefix.length, name.length - STAGE_SUFFIX.length);
-  return /^[0-9a-f]+$/.test(random) && random.length === RANDOM_BYTES * 2;
+  return stageFileDest(name) === destBase;
+}
+
+/** The dest basename `name` is a stage file for, or undefined when it is not named like one. */
+function stageFileDest(name: string): string | undefined {
+  const randomStart = name.length - STAGE_SUFFIX.length - RANDOM_BYTES * 2;
+  // A dot, the basename, a dot, then the random hex digits and the suffix.
+  if (!name.startsWith('.') || !name.endsWith(STAGE_SUFFIX) || randomStart < 2) return undefined;
+  if (name[randomStart - 1] !== '.') return undefined;
+  const random = name.slice(randomStart, name.length - STAGE_SUFFIX.length);
+  if (!/^[0-9a-f]+$/.test(random)) return undefined;
+  return name.slice(1, randomStart - 1);
 }
 
 /**
@@ -45,7 +70,9 @@ export async function removeStaleStageFiles(dests: readonly string[], logger: Lo
   const removed: string[] = [];
   for (const [dir, bases] of basesByDir) {
     for (const name of await listDirectory(dir, logger)) {
-      if (![...bases].some((base) => isStageFileName(name, base))) continue;
+      // One lookup per entry: a directory of 2,000 dests must not cost 2,000 name tests per entry.
+      const dest = stageFileDest(name);
+      if (dest === undefined || !bases.has(dest)) continue;
       const path = join(dir, name);
       if (await removeIfFileOrLink(path, logger)) removed.push(path);
     }

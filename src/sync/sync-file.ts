@@ -101,7 +101,8 @@ export async function syncFile(
     ? [...(difference.content ? ['content'] : []), ...difference.metadata]
     : ['new file'];
   logger.debug(`${dest} out of sync: ${changes.join(', ')}`);
-  await ensureDirectory(dirname(dest), dest);
+  // A dest that exists has its directory; only a new file may need one made.
+  if (!current) await ensureDirectory(dirname(dest), dest);
 
   const stagePath = stagePathFor(dest);
   let staged = false;

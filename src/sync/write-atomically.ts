@@ -15,7 +15,7 @@ import { writeFileHandle } from './write-file-handle.js';
 export async function writeStageFile(stagePath: string, wanted: WantedState, write: WriteFn): Promise<void> {
   const fh = await open(stagePath, 'wx', 0o600);
   try {
-    await writeFileHandle(fh, wanted, write);
+    await writeFileHandle(fh, wanted, write, { empty: true });
     await fh.close();
   } catch (err) {
     await fh.close().catch(() => undefined);
@@ -24,8 +24,43 @@ export async function writeStageFile(stagePath: string, wanted: WantedState, wri
   }
 }
 
-/** Makes the rename itself durable: without it a crash can bring back the old directory entry. */
-export async function fsyncDirectory(dir: string, logger: Logger): Promise<void> {
+/**
+ * Makes the renames done in `dir` durable: without it a crash can bring back the old directory entry.
+ * Callers renaming in one directory at the same time share fsyncs: a caller joins the fsync queued to start
+ * after the one in flight (which may have begun before its rename, so it cannot count), and a caller that
+ * finds none in flight starts one. 100 files renamed together in one directory so cost two or three
+ * directory fsyncs, not 100, and none returns before an fsync that began after its own rename.
+ */
+export function fsyncDirectory(dir: string, logger: Logger): Promise<void> {
+  const state = directorySyncs.get(dir) ?? { running: undefined, queued: undefined };
+  directorySyncs.set(dir, state);
+  if (state.queued) return state.queued;
+  if (!state.running) return startDirectorySync(dir, state, logger);
+  const queued = state.running.then(() => {
+    state.queued = undefined;
+    return startDirectorySync(dir, state, logger);
+  });
+  state.queued = queued;
+  return queued;
+}
+
+interface DirectorySync {
+  running: Promise<void> | undefined;
+  queued: Promise<void> | undefined;
+}
+
+const directorySyncs = new Map<string, DirectorySync>();
+
+function startDirectorySync(dir: string, state: DirectorySync, logger: Logger): Promise<void> {
+  const running = syncDirectoryNow(dir, logger).finally(() => {
+    state.running = undefined;
+    if (!state.queued) directorySyncs.delete(dir);
+  });
+  state.running = running;
+  return running;
+}
+
+async function syncDirectoryNow(dir: string, logger: Logger): Promise<void> {
   try {
     const fh = await open(dir, 'r');
     try {

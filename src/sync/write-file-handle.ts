@@ -17,7 +17,7 @@ export const writeOnce: WriteFn = async (fh, buffer, offset, length, position) =
   (await fh.write(buffer, offset, length, position)).bytesWritten;
 
 /**
- * Makes an open file hold exactly `wanted`: empties it, gives it its final owner and mode, writes every
+ * Makes an open file hold exactly `wanted`: empties it (unless the caller created it empty), gives it its final owner and mode, writes every
  * byte, fsyncs, and checks the size on disk. Owner and mode are set while the file is empty, so neither
  * the old content (in-place writes) nor the new one is ever readable with other permissions than its own;
  * chown comes before chmod because chown clears setuid/setgid bits. Throws a plain Error naming what
@@ -27,8 +27,10 @@ export async function writeFileHandle(
   fh: FileHandle,
   wanted: WantedState,
   write: WriteFn = writeOnce,
+  { empty = false }: { empty?: boolean } = {},
 ): Promise<void> {
-  await fh.truncate(0);
+  // A file this process just created exclusively is empty already: one call less per write.
+  if (!empty) await fh.truncate(0);
   await applyOwnerAndMode(fh, wanted);
   await writeAll(fh, wanted.content, write);
   await fh.sync();
@@ -53,6 +55,10 @@ async function verifySize(fh: FileHandle, expected: number): Promise<void> {
 }
 
 async function applyOwnerAndMode(fh: FileHandle, wanted: WantedState): Promise<void> {
+  if (wanted.uid === undefined && wanted.gid === undefined) {
+    await fh.chmod(wanted.mode);
+    return;
+  }
   const st = await fh.stat();
   const uidChange = wanted.uid !== undefined && wanted.uid !== st.uid;
   const gidChange = wanted.gid !== undefined && wanted.gid !== st.gid;

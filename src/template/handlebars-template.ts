@@ -3,7 +3,8 @@ import type { CompiledTemplate } from './compiled-template.js';
 import type { EngineChoice } from './engine.js';
 import { engineHint } from './engine.js';
 import { registerGoConditionals } from './helpers/go-conditionals.js';
-import { createHelpers, HELPER_NAMES, PRINT_HELPER } from './helpers/registry.js';
+import { HELPER_NAMES } from './helpers/helper-specs.js';
+import { createHelpers, PRINT_HELPER } from './helpers/registry.js';
 import { renderInPasses } from './render-passes.js';
 import { prepareTemplateAst } from './template-ast.js';
 import { toTemplateError } from './template-errors.js';
@@ -33,9 +34,14 @@ export function compileHandlebarsSource(
   const hb = environment;
   let template: HandlebarsTemplateDelegate;
   try {
-    // Handlebars compiles lazily; precompiling once surfaces every compile error now rather than mid-render.
-    hb.precompile(prepare(hb, source), COMPILE_OPTIONS);
-    template = hb.compile(prepare(hb, source), COMPILE_OPTIONS);
+    // hb.compile would compile on the first render, so a broken template would fail mid-run. Precompiling
+    // surfaces every compile error now, and loading its output (Handlebars' own form for precompiled
+    // templates) is the one compile: no second pass through the compiler.
+    // The typings call precompile's result a TemplateSpecification; it is that object's JavaScript source.
+    const spec = hb.precompile(prepare(hb, source), COMPILE_OPTIONS) as unknown as string;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- code Handlebars generated from the template, as hb.compile itself evaluates
+    const load = new Function(`return ${spec}`) as () => TemplateSpecification;
+    template = hb.template(load());
   } catch (err) {
     const error = toTemplateError(err, path);
     if (choice) error.message += engineHint(choice);

@@ -46,7 +46,16 @@ describe('bundled Prometheus example (npm run demo)', () => {
   });
 
   it('reports "in sync" and leaves the file alone on a second run', async () => {
-    const args = ['-onetime', '-sync-only', '-backend', 'file', '-file', 'example/data.yaml', '-confdir', '.'];
+    const args = [
+      '-onetime',
+      '-sync-only',
+      '-backend',
+      'file',
+      '-file',
+      'example/data.yaml',
+      '-confdir',
+      '.',
+    ];
     expect((await runConfd(args, { cwd: dir })).code).to.equal(0);
     const { stat } = await import('node:fs/promises');
     const before = await stat(join(dir, 'out/prometheus.yml'));

@@ -1,5 +1,5 @@
 import { errorMessage } from '../../errors.js';
-import { HELPER_SPECS } from '../helpers/registry.js';
+import { HELPER_SPECS } from '../helpers/helper-specs.js';
 import type { HelperSpec } from '../helpers/spec.js';
 import { KeyNotFoundError } from '../kv-store.js';
 import { BadPatternError } from '../path-match.js';
@@ -90,36 +90,58 @@ const NATIVE = ['datetime', 'reverse', 'sortByLength', 'sortKVByLength'] as cons
 /** Every confd function name, for the parser's "function not defined" check. */
 export const CONFD_FUNC_NAMES: ReadonlySet<string> = new Set([...Object.keys(SIGNATURES), ...NATIVE]);
 
-/** The functions for one render, bound to its store, DNS answers and clock. */
-export function confdFuncs(ctx: RenderContext, monotonic: boolean): Map<string, GoFunc> {
-  const funcs = new Map<string, GoFunc>();
-  for (const spec of HELPER_SPECS) {
-    const signature = SIGNATURES[spec.name];
-    if (signature) funcs.set(spec.name, bind(spec, signature, ctx));
+/** Helper specs by name, for binding on first use. */
+const SPECS: ReadonlyMap<string, HelperSpec> = new Map(HELPER_SPECS.map((spec) => [spec.name, spec]));
+
+/**
+ * The functions for one render, bound to its store, DNS answers and clock. Each is bound when the template
+ * first calls it: binding all of them for every render cost more than rendering a small template.
+ */
+export function confdFuncs(ctx: RenderContext, monotonic: boolean): Pick<ReadonlyMap<string, GoFunc>, 'get'> {
+  const bound = new Map<string, GoFunc>();
+  return {
+    get: (name) => {
+      let fn = bound.get(name);
+      if (fn === undefined) {
+        fn = makeFunc(name, ctx, monotonic);
+        if (fn !== undefined) bound.set(name, fn);
+      }
+      return fn;
+    },
+  };
+}
+
+function makeFunc(name: string, ctx: RenderContext, monotonic: boolean): GoFunc | undefined {
+  const spec = SPECS.get(name);
+  const signature = Object.hasOwn(SIGNATURES, name) ? SIGNATURES[name] : undefined;
+  if (spec && signature) return bind(spec, signature, ctx);
+  switch (name) {
+    case 'datetime':
+      return {
+        params: [],
+        result: TIME,
+        // time.Now(): local time with a monotonic reading (which String() prints), unless the clock is fixed.
+        call: () =>
+          timeValue({ ms: ctx.now.getTime(), utc: false, ...(monotonic ? { mono: process.uptime() } : {}) }),
+      };
+    case 'reverse':
+      return { params: [EMPTY_INTERFACE], result: EMPTY_INTERFACE, call: ([v]) => reverse(v as Value) };
+    case 'sortByLength':
+      return {
+        params: [STRING_SLICE],
+        result: STRING_SLICE,
+        call: ([v]) => sortInPlace(v as Value, STRING_SLICE, (s: string) => Buffer.byteLength(s)),
+      };
+    case 'sortKVByLength':
+      return {
+        params: [KV_PAIR_SLICE],
+        result: KV_PAIR_SLICE,
+        call: ([v]) =>
+          sortInPlace(v as Value, KV_PAIR_SLICE, (kv: { Key: string }) => Buffer.byteLength(kv.Key)),
+      };
+    default:
+      return undefined;
   }
-  funcs.set('datetime', {
-    params: [],
-    result: TIME,
-    // time.Now(): local time with a monotonic reading (which String() prints), unless the clock is fixed.
-    call: () =>
-      timeValue({ ms: ctx.now.getTime(), utc: false, ...(monotonic ? { mono: process.uptime() } : {}) }),
-  });
-  funcs.set('reverse', {
-    params: [EMPTY_INTERFACE],
-    result: EMPTY_INTERFACE,
-    call: ([v]) => reverse(v as Value),
-  });
-  funcs.set('sortByLength', {
-    params: [STRING_SLICE],
-    result: STRING_SLICE,
-    call: ([v]) => sortInPlace(v as Value, STRING_SLICE, (s: string) => Buffer.byteLength(s)),
-  });
-  funcs.set('sortKVByLength', {
-    params: [KV_PAIR_SLICE],
-    result: KV_PAIR_SLICE,
-    call: ([v]) => sortInPlace(v as Value, KV_PAIR_SLICE, (kv: { Key: string }) => Buffer.byteLength(kv.Key)),
-  });
-  return funcs;
 }
 
 function bind(spec: HelperSpec, signature: Signature, ctx: RenderContext): GoFunc {

@@ -25,7 +25,7 @@ export class GoTemplate {
   }
 
   /** Throws ExecError with Go's message ("template: NAME:LINE:COL: executing ..."). */
-  execute(data: Value, funcs: ReadonlyMap<string, GoFunc>): string {
+  execute(data: Value, funcs: Pick<ReadonlyMap<string, GoFunc>, 'get'>): string {
     const templates: Templates = {
       lookup: (name) => this.trees.get(name),
       findFunction: (name) => {

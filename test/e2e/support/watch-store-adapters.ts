@@ -131,11 +131,12 @@ export function redisAdapter(): WatchStoreAdapter {
 
 export function zookeeperAdapter(): WatchStoreAdapter {
   let fixture: ZkFixture;
+  let endpoint: string;
   return {
     name: 'zookeeper',
     extraArgs: [],
     async connect() {
-      const { endpoint } = await useStore('zookeeper');
+      ({ endpoint } = await useStore('zookeeper'));
       fixture = await ZkFixture.connect(endpoint);
     },
     prepare: async () => undefined,
@@ -158,7 +159,14 @@ export function zookeeperAdapter(): WatchStoreAdapter {
         () =>
           fixture.setData(key, value).then(
             () => true,
-            () => false,
+            async () => {
+              // On a loaded machine the restart can outlast the fixture's own session: start a new one.
+              if (fixture.expired()) {
+                fixture.close();
+                fixture = await ZkFixture.connect(endpoint);
+              }
+              return false;
+            },
           ),
         'the fixture client to write again',
         60_000,

@@ -62,6 +62,11 @@ export class ZkFixture {
     );
   }
 
+  /** The server ended this client's session (it was away too long): a new fixture must be connected. */
+  expired(): boolean {
+    return this.client.getState() === zookeeper.State.EXPIRED;
+  }
+
   /** This client's session id in hex without leading zeros, as the server's `cons` command shows it. */
   sessionId(): string {
     return this.client.getSessionId().toString('hex').replace(/^0+/, '');

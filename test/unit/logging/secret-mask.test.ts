@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configuredSecrets } from '../../../src/config/redact-secrets.js';
 import { DEFAULT_SETTINGS } from '../../../src/config/settings.js';
-import { formatLogLine } from '../../../src/logging/winston-logger.js';
+import { formatLogLine } from '../../../src/logging/stream-logger.js';
 import { SecretMask } from '../../../src/logging/secret-mask.js';
 
 describe('secret masking', () => {

@@ -54,6 +54,24 @@ describe('daemon (watch mode, fake store and clock)', () => {
     expect(await f.read('b')).to.equal('/web=caddy\n');
   });
 
+  it('fans one change under a prefix shared by 100 resources out in ONE batch from ONE store read', async () => {
+    const names = Array.from({ length: 100 }, (_, i) => `r${i}`);
+    for (const name of names) await f.resource(name, { prefix: '/app', keys: ['/shared'] });
+    f.store.change({ '/app/shared': '1' });
+    f.start();
+    await f.started();
+    expect(f.store.arms).to.deep.equal(['/app']);
+    const mark = f.events.mark();
+    const readsBefore = f.store.reads.length;
+    f.store.change({ '/app/shared': '2' });
+    const [batch] = await f.events.batches(mark);
+    expect(batch?.counts.updated).to.equal(100);
+    expect(f.store.reads.length - readsBefore).to.equal(1);
+    expect(f.store.reads.at(-1)).to.deep.equal(['/app/shared']);
+    expect(updatedDests(mark).sort()).to.deep.equal([...names].sort());
+    for (const name of names) expect(await f.read(name)).to.equal('/shared=2\n');
+  });
+
   it('debounces a burst with -wait into one batch that renders the last values', async () => {
     await f.resource('a', { prefix: '/app', keys: ['/db'] });
     f.start({ wait: { minMs: 100, maxMs: 1000 } });

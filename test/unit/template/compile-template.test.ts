@@ -3,8 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TemplateError } from '../../../src/errors.js';
-import { compileTemplate, compileTemplateSource } from '../../../src/template/compile-template.js';
-import { HELPER_NAMES } from '../../../src/template/helpers/registry.js';
+import { compileTemplate } from '../../../src/template/compile-template.js';
+import { compileTemplateSource } from '../../../src/template/compile-source.js';
+import { HELPER_NAMES } from '../../../src/template/helpers/helper-specs.js';
 import { KVStore } from '../../../src/template/kv-store.js';
 import { NO_DNS, render, renderError, TEMPLATE } from './render.js';
 

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import type { KVPairs } from '../../../src/backends/store-client.js';
-import { compileTemplateSource } from '../../../src/template/compile-template.js';
+import { compileTemplateSource } from '../../../src/template/compile-source.js';
 import type { RenderOptions } from '../../../src/template/compile-template.js';
 import type { DnsResolver } from '../../../src/template/dns-lookups.js';
 import type { TemplateEngine } from '../../../src/template/engine.js';
-import { HELPER_NAMES } from '../../../src/template/helpers/registry.js';
+import { HELPER_NAMES } from '../../../src/template/helpers/helper-specs.js';
 import { KVStore } from '../../../src/template/kv-store.js';
 
 /**

@@ -1,13 +1,14 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TemplateError, UsageError } from '../../../src/errors.js';
-import { TemplateCache } from '../../../src/process/template-cache.js';
+import { loadConfig } from '../../../src/process/load-config.js';
 import { compileTemplate } from '../../../src/template/compile-template.js';
 import { configureTemplateEngine } from '../../../src/template/engine.js';
 import { KVStore } from '../../../src/template/kv-store.js';
 import { NO_DNS } from './render.js';
+import { quietLogger } from '../../support/loggers.js';
 
 /** Texts only one engine can read: rendering one proves which engine read the file. */
 const GO_ONLY = '{{/* Go */}}{{getv "/a" | printf "%s!"}}';
@@ -86,16 +87,25 @@ describe('engine choice', () => {
       .and.include('set engine = "go"');
   });
 
-  it('caches one compiled template per path and engine', async () => {
+  it('loading shares one compiled template per path and engine', async () => {
     // Valid in both engines, with different output: Go's JSON number is a float64, Handlebars' an integer.
-    const path = await file('d.tmpl', '{{json "{\\"n\\": 1000000}"}}');
-    const cache = new TemplateCache();
-    const go = await cache.get(path);
-    expect(await cache.get(path)).to.equal(go);
-    const hbs = await cache.get(path, 'handlebars');
+    const confdir = join(dir, 'shared');
+    await mkdir(join(confdir, 'conf.d'), { recursive: true });
+    await mkdir(join(confdir, 'templates'));
+    await writeFile(join(confdir, 'templates', 'd.tmpl'), '{{json "{\\"n\\": 1000000}"}}');
+    const toml = (dest: string, engine = ''): string =>
+      `[template]\nsrc = "d.tmpl"\ndest = "${dest}"\nkeys = ["/a"]\n${engine}`;
+    await writeFile(join(confdir, 'conf.d', '1.toml'), toml('/tmp/1'));
+    await writeFile(join(confdir, 'conf.d', '2.toml'), toml('/tmp/2'));
+    await writeFile(join(confdir, 'conf.d', '3.toml'), toml('/tmp/3', 'engine = "handlebars"\n'));
+    await writeFile(join(confdir, 'conf.d', '4.toml'), toml('/tmp/4', 'engine = "handlebars"\n'));
+    const { resources, failures } = await loadConfig(confdir, '', quietLogger);
+    expect(failures).to.deep.equal([]);
+    const [go, go2, hbs, hbs2] = resources.map((loaded) => loaded.template);
+    expect(go2).to.equal(go);
+    expect(hbs2).to.equal(hbs);
     expect(hbs).to.not.equal(go);
-    expect(await cache.get(path, 'handlebars')).to.equal(hbs);
-    expect(await go.render(store, { resolver: NO_DNS })).to.equal('map[n:1e+06]');
-    expect(await hbs.render(store, { resolver: NO_DNS })).to.equal('map[n:1000000]');
+    expect(await go!.render(store, { resolver: NO_DNS })).to.equal('map[n:1e+06]');
+    expect(await hbs!.render(store, { resolver: NO_DNS })).to.equal('map[n:1000000]');
   });
 });

@@ -95,7 +95,7 @@ describe('DNS helpers', () => {
   });
 
   it('uses the system resolver by default (localhost from /etc/hosts)', async () => {
-    const { compileTemplateSource } = await import('../../../src/template/compile-template.js');
+    const { compileTemplateSource } = await import('../../../src/template/compile-source.js');
     const { KVStore } = await import('../../../src/template/kv-store.js');
     const template = compileTemplateSource('{{#each (lookupIP "localhost")}}{{this}} {{/each}}', 'dns.hbs');
     const out = await template.render(new KVStore({}));

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { KVPairs } from '../../../src/backends/store-client.js';
 import { TemplateError } from '../../../src/errors.js';
-import { compileTemplateSource } from '../../../src/template/compile-template.js';
+import { compileTemplateSource } from '../../../src/template/compile-source.js';
 import type { RenderOptions } from '../../../src/template/compile-template.js';
 import { KVStore } from '../../../src/template/kv-store.js';
 

@@ -7,8 +7,9 @@ export { redactSecrets } from '../config/redact-secrets.js';
 export type { LogFormat };
 
 /**
- * winston behind the Logger seam. winston costs ~60 ms to import, more than the whole `-onetime` file
- * backend run should, so it loads lazily and createLogger is async.
+ * The Logger seam's implementation: every line formatted here (formatLogLine) and written whole, one
+ * write per line, to a stream (stderr). No logging library: confd's two line formats are all it needs, and
+ * winston alone cost ~60 ms of a ~250 ms `-onetime` start.
  */
 
 export interface LoggerOptions {
@@ -26,7 +27,7 @@ export interface LoggerOptions {
 }
 
 export interface ClosableLogger extends Logger {
-  /** Flushes and detaches winston. Later messages are still written, straight to the stream. */
+  /** Resolves once every line written so far has been handed on by the stream. Later lines still go out. */
   close(): Promise<void>;
   /** A live reload may change the level. */
   setLevel(level: LogLevel): void;
@@ -83,8 +84,7 @@ export function formatLogLine(entry: LogEntry, format: LogFormat = 'text', mask 
   return `${timestamp(entry.time)} ${entry.hostname} confd[${entry.pid}]: ${level.toUpperCase()} ${message}`;
 }
 
-export async function createLogger(options: LoggerOptions): Promise<ClosableLogger> {
-  const { default: winston } = await import('winston');
+export function createLogger(options: LoggerOptions): ClosableLogger {
   const format = options.format ?? 'text';
   const stream = options.stream ?? process.stderr;
   const host = options.hostname ?? osHostname();
@@ -92,30 +92,28 @@ export async function createLogger(options: LoggerOptions): Promise<ClosableLogg
   const now = options.now ?? (() => new Date());
   const mask = new SecretMask(options.secrets);
   let current = options.level;
-  const line = (level: LogLevel, message: string, fields?: LogFields): string =>
-    formatLogLine(
+
+  // Lines the stream has not yet confirmed; close() waits for them, so none is lost at exit.
+  let pending = 0;
+  let flushed: (() => void)[] = [];
+  const written = (): void => {
+    pending--;
+    if (pending > 0) return;
+    const waiting = flushed;
+    flushed = [];
+    for (const resolve of waiting) resolve();
+  };
+
+  const log = (level: LogLevel, message: string, fields?: LogFields): void => {
+    if (LEVELS[level] > LEVELS[current]) return;
+    const line = formatLogLine(
       { time: now(), level, message, hostname: host, pid, ...(fields ? { fields } : {}) },
       format,
       mask,
     );
-
-  const logger = winston.createLogger({
-    levels: LEVELS,
-    level: options.level,
-    format: winston.format.printf((info) =>
-      line(info.level as LogLevel, String(info.message), info.fields as LogFields | undefined),
-    ),
-    transports: [new winston.transports.Stream({ stream, eol: '\n' })],
-  });
-
-  let closed = false;
-  const log = (level: LogLevel, message: string, fields?: LogFields): void => {
-    if (LEVELS[level] > LEVELS[current]) return;
-    if (!closed) {
-      logger.log(level, message, fields ? { fields } : {});
-    } else {
-      stream.write(`${line(level, message, fields)}\n`);
-    }
+    pending++;
+    // A failed write (stderr closed) has nowhere to be reported; it still counts as handed on.
+    stream.write(`${line}\n`, written);
   };
 
   return {
@@ -125,15 +123,8 @@ export async function createLogger(options: LoggerOptions): Promise<ClosableLogg
     error: (message, fields) => log('error', message, fields),
     setLevel: (level) => {
       current = level;
-      logger.level = level;
     },
-    close: () => {
-      if (closed) return Promise.resolve();
-      closed = true;
-      return new Promise<void>((resolve) => {
-        logger.once('finish', () => resolve());
-        logger.end();
-      });
-    },
+    close: () =>
+      pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => void flushed.push(resolve)),
   };
 }

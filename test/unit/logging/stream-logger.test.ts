@@ -8,7 +8,7 @@ import {
   formatLogLine,
   redactSecrets,
   type LoggerOptions,
-} from '../../../src/logging/winston-logger.js';
+} from '../../../src/logging/stream-logger.js';
 
 class Collector extends Writable {
   text = '';
@@ -25,7 +25,7 @@ const FIXED = { hostname: 'web-1', pid: 4242, now: () => new Date('2026-11-22T10
 
 async function logAll(options: Omit<LoggerOptions, 'stream'>): Promise<string[]> {
   const stream = new Collector();
-  const logger = await createLogger({ ...options, stream });
+  const logger = createLogger({ ...options, stream });
   logger.debug('d message');
   logger.info('i message');
   logger.warn('w message');
@@ -34,7 +34,7 @@ async function logAll(options: Omit<LoggerOptions, 'stream'>): Promise<string[]>
   return stream.lines();
 }
 
-describe('winston logger', () => {
+describe('stream logger', () => {
   it('writes confd’s text line: UTC RFC 3339 time without fractions, host, confd[pid], LEVEL, message', async () => {
     const lines = await logAll({ level: 'info', ...FIXED });
     expect(lines).to.deep.equal([
@@ -46,7 +46,7 @@ describe('winston logger', () => {
 
   it('uses the real host name, pid and clock by default', async () => {
     const stream = new Collector();
-    const logger = await createLogger({ level: 'info', stream });
+    const logger = createLogger({ level: 'info', stream });
     logger.info('hello world');
     await logger.close();
     const [line] = stream.lines();
@@ -77,7 +77,7 @@ describe('winston logger', () => {
 
   it('keeps printf-like text literal', async () => {
     const stream = new Collector();
-    const logger = await createLogger({ level: 'info', stream, ...FIXED });
+    const logger = createLogger({ level: 'info', stream, ...FIXED });
     logger.info('100% done %s %d {}');
     await logger.close();
     expect(stream.lines()).to.deep.equal(['2026-11-22T10:00:00Z web-1 confd[4242]: INFO 100% done %s %d {}']);
@@ -85,12 +85,52 @@ describe('winston logger', () => {
 
   it('still writes (and still filters) after close, straight to the stream', async () => {
     const stream = new Collector();
-    const logger = await createLogger({ level: 'info', stream, ...FIXED });
+    const logger = createLogger({ level: 'info', stream, ...FIXED });
     await logger.close();
     await logger.close();
     logger.debug('late debug');
     logger.error('late error');
     expect(stream.lines()).to.deep.equal(['2026-11-22T10:00:00Z web-1 confd[4242]: ERROR late error']);
+  });
+
+  it('close waits until the stream has taken every line written before it', async () => {
+    const taken: string[] = [];
+    const slow = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        setImmediate(() => {
+          taken.push(chunk.toString());
+          callback();
+        });
+      },
+    });
+    const logger = createLogger({ level: 'info', stream: slow, ...FIXED });
+    logger.info('one');
+    logger.info('two');
+    await logger.close();
+    expect(taken).to.deep.equal([
+      '2026-11-22T10:00:00Z web-1 confd[4242]: INFO one\n',
+      '2026-11-22T10:00:00Z web-1 confd[4242]: INFO two\n',
+    ]);
+  });
+
+  it('masks every configured secret in text and JSON lines and fields', () => {
+    const stream = new Collector();
+    const logger = createLogger({ level: 'info', stream, secrets: ['hunter2'], ...FIXED });
+    logger.error('login failed with hunter2', { reason: 'password hunter2 refused' });
+    const json = new Collector();
+    const jsonLogger = createLogger({
+      level: 'info',
+      format: 'json',
+      stream: json,
+      secrets: ['hunter2'],
+      ...FIXED,
+    });
+    jsonLogger.error('login failed with hunter2', { reason: 'password hunter2 refused' });
+    expect(stream.text + json.text).not.to.include('hunter2');
+    expect(JSON.parse(json.lines()[0] as string)).to.include({
+      msg: 'login failed with [redacted]',
+      reason: 'password [redacted] refused',
+    });
   });
 
   it('masks the password of every URL with credentials in a message, in both formats', () => {

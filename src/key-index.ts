@@ -1,0 +1,86 @@
+import type { KVPairs } from './kv-pairs.js';
+
+/**
+ * A snapshot with its keys sorted once, so that the pairs at or under a base are found by binary search.
+ * A batch reads one snapshot for all its resources; without the index each resource scanned the whole of
+ * it, and 2,000 resources over 2,000 keys cost four million comparisons. Keys sharing a prefix are
+ * contiguous in code-unit order, which is all the index relies on.
+ */
+export class KeyIndex {
+  private readonly sorted: string[];
+
+  constructor(readonly pairs: Readonly<KVPairs>) {
+    this.sorted = Object.keys(pairs).sort();
+  }
+
+  /** The keys at `base` or under it on a '/' boundary (keyIsUnder's rule), sorted. */
+  keysUnder(base: string): readonly string[] {
+    if (base === '/') return this.sorted;
+    const keys: string[] = [];
+    const below = base.endsWith('/') ? base : `${base}/`;
+    if (below !== base && Object.hasOwn(this.pairs, base)) keys.push(base);
+    for (let i = lowerBound(this.sorted, below); i < this.sorted.length; i++) {
+      const key = this.sorted[i]!;
+      if (!key.startsWith(below)) break;
+      keys.push(key);
+    }
+    return keys;
+  }
+
+  /** Whether anything lies at or under `base`. */
+  hasAnyUnder(base: string): boolean {
+    if (base === '/') return this.sorted.length > 0;
+    const below = base.endsWith('/') ? base : `${base}/`;
+    if (below !== base && Object.hasOwn(this.pairs, base)) return true;
+    return this.sorted[lowerBound(this.sorted, below)]?.startsWith(below) === true;
+  }
+}
+
+/** The first index whose key is not below `target`. */
+function lowerBound(sorted: readonly string[], target: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The pairs of `pairs` at or under any of `bases` (keyIsUnder's rule), in the order `pairs` holds them.
+ * Each key is looked up with its ancestors in a set of the bases (coveringBase): the cost is the number of
+ * keys times their depth, not keys times bases.
+ */
+export function pairsUnder(pairs: Readonly<KVPairs>, bases: readonly string[]): KVPairs {
+  if (bases.includes('/')) return { ...pairs };
+  const wanted = new Set(bases);
+  const found: KVPairs = {};
+  for (const [key, value] of Object.entries(pairs))
+    if (coveringBase(key, wanted) !== undefined) found[key] = value;
+  return found;
+}
+
+/**
+ * A base of the set that `key` lies at or under (keyIsUnder's rule), or undefined: the key itself, or its
+ * part up to one of its '/' (with or without that slash), is in the set. `strict`: a base other than the
+ * key itself. Costs the depth of the key, whatever the size of the set.
+ */
+export function coveringBase(
+  key: string,
+  bases: ReadonlySet<string>,
+  { strict = false }: { strict?: boolean } = {},
+): string | undefined {
+  if (bases.has('/') && !(strict && key === '/')) return '/';
+  if (!strict && bases.has(key)) return key;
+  for (
+    let slash = key.lastIndexOf('/');
+    slash >= 0;
+    slash = slash === 0 ? -1 : key.lastIndexOf('/', slash - 1)
+  ) {
+    for (const base of [key.slice(0, slash), key.slice(0, slash + 1)])
+      if (base !== key && bases.has(base)) return base;
+  }
+  return undefined;
+}
