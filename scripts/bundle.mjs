@@ -4,7 +4,7 @@
 // endpoint, ...). The small pure-JavaScript packages a run may need (yaml, Handlebars, smol-toml, minimatch,
 // ...) are bundled into those chunks. The store clients and the other packages in EXTERNAL stay in
 // node_modules, loaded from there on first use: they are only needed by some runs, and some find files next
-// to themselves (etcd3's grpc-js loads .proto files) or ship native code. tsc stays the type checker
+// to themselves or ship native code. tsc stays the type checker
 // (npm run build runs it first); this only transpiles.
 import { build } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
@@ -12,10 +12,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const EXTERNAL = [
-  'etcd3',
-  // etcd3 requires cockatiel too, and its errors must be recognised by the same copy (isBrokenCircuitError).
+  // Only daemons load it (the retry policy, etcd watch reconnects): kept out of every -onetime run's chunks.
   'cockatiel',
-  '@grpc/grpc-js',
   'node-zookeeper-client',
   'consul',
   'ioredis',
