@@ -1,10 +1,4 @@
-import {
-  Agent as HttpAgent,
-  request as httpRequest,
-  type ClientRequest,
-  type IncomingMessage,
-} from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import { errorMessage } from '../errors.js';
 import { EndpointRotation } from './etcd-faults.js';
 import { etcdTlsOptions } from './etcd-tls.js';
@@ -57,6 +51,12 @@ export interface EtcdStream {
 
 type Token = string | undefined;
 
+/** node:http or node:https: the agent keeping the connections, and the request function using it. */
+interface Transport {
+  agent: Agent;
+  request(url: string, options: RequestOptions): ClientRequest;
+}
+
 /** What a caller sets on one request: its abort signal, and a deadline per try other than the default. */
 export interface EtcdCall {
   signal?: AbortSignal;
@@ -71,20 +71,32 @@ export interface EtcdCall {
  */
 export class EtcdHttp {
   private readonly rotation: EndpointRotation;
-  private readonly agent: HttpAgent;
-  private readonly secure: boolean;
   private token: Promise<Token> | undefined;
   /** What `token` resolved to: a refusal of this value means it must be renewed. */
   private lastToken: Token;
   private closed = false;
 
-  constructor(private readonly options: EtcdHttpOptions) {
+  private constructor(
+    private readonly options: EtcdHttpOptions,
+    private readonly transports: Partial<Record<'http:' | 'https:', Transport>>,
+  ) {
     this.rotation = new EndpointRotation(options.endpoints);
-    this.secure = options.endpoints.some((e) => e.startsWith('https://'));
+  }
+
+  /** Loads node:http, or node:https (tens of ms more: TLS) only when an endpoint needs it. */
+  static async create(options: EtcdHttpOptions): Promise<EtcdHttp> {
+    const transports: Partial<Record<'http:' | 'https:', Transport>> = {};
     // Keep-alive: a snapshot of many transactions, or a daemon's reads, reuse one connection.
-    this.agent = this.secure
-      ? new HttpsAgent({ keepAlive: true, ...etcdTlsOptions(options.tls) })
-      : new HttpAgent({ keepAlive: true });
+    if (options.endpoints.some((e) => e.startsWith('https://'))) {
+      const https = await import('node:https');
+      const agent = new https.Agent({ keepAlive: true, ...etcdTlsOptions(options.tls) });
+      transports['https:'] = { agent, request: https.request };
+    }
+    if (options.endpoints.some((e) => e.startsWith('http://'))) {
+      const http = await import('node:http');
+      transports['http:'] = { agent: new http.Agent({ keepAlive: true }), request: http.request };
+    }
+    return new EtcdHttp(options, transports);
   }
 
   /** POSTs `body` to `path` and resolves with the parsed answer; rejects with an EtcdRequestError. */
@@ -117,7 +129,7 @@ export class EtcdHttp {
   /** Destroys every connection, in use or idle; later requests fail at once. */
   close(): void {
     this.closed = true;
-    this.agent.destroy();
+    for (const transport of Object.values(this.transports)) transport.agent.destroy();
   }
 
   private currentToken(call: EtcdCall = {}): Promise<Token> {
@@ -234,9 +246,11 @@ export class EtcdHttp {
         'content-length': Buffer.byteLength(body),
       };
       if (token !== undefined) headers.authorization = token;
-      const request: ClientRequest = (this.secure ? httpsRequest : httpRequest)(`${endpoint}${path}`, {
+      const transport = this.transports[endpoint.startsWith('https://') ? 'https:' : 'http:'];
+      if (!transport) throw new EtcdRequestError(`no transport for ${endpoint}`, endpoint, 'server');
+      const request: ClientRequest = transport.request(`${endpoint}${path}`, {
         method: 'POST',
-        agent: this.agent,
+        agent: transport.agent,
         headers,
       });
       let response: IncomingMessage | undefined;

@@ -51,7 +51,7 @@ export async function createClient(
   const endpoints = etcdEndpoints(nodes, options.scheme, hasTlsFiles(tls), backend);
   const username = options.basicAuth ? (options.username ?? '') : undefined;
   const context: EtcdErrorContext = { backend, endpoints, ...(username !== undefined ? { username } : {}) };
-  const http = new EtcdHttp({
+  const http = await EtcdHttp.create({
     endpoints,
     tls,
     requestTimeoutMs: options.requestTimeoutMs,
