@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const EXTERNAL = [
-  // Only daemons load it (the retry policy, etcd watch reconnects): kept out of every -onetime run's chunks.
+  // Bundled, cockatiel's CommonJS build loses its named exports under import(); only daemons load it.
   'cockatiel',
   'node-zookeeper-client',
   'consul',
