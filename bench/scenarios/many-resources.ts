@@ -1,0 +1,68 @@
+/**
+ * Many resources: `confd -onetime` over 2,000 small resources with the file backend, each its own prefix,
+ * template and destination. First run: no destination exists, all are written; second run: all in sync.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { commandLine, confdBin, timedRun, Workspace } from '../lib/confd.js';
+import { emit, progress } from '../lib/record.js';
+import { runs, type BenchOptions, type Scenario } from '../lib/scenario.js';
+import { median, quantile, round } from '../lib/stats.js';
+
+const resources = 2_000;
+
+async function run(options: BenchOptions): Promise<void> {
+  const n = runs(options, 5, 1);
+  const ws = await Workspace.create('many');
+  try {
+    const names = Array.from({ length: resources }, (_, i) => `app${String(i).padStart(4, '0')}`);
+    const data = names.map((name, i) => `  ${name}:\n    name: ${name}\n    port: "${8000 + i}"\n`).join('');
+    await writeFile(ws.path('data.yaml'), `apps:\n${data}`);
+    await ws.template('app.tmpl', 'name={{getv "/name"}} port={{getv "/port"}}\n');
+    for (const name of names) {
+      await ws.resource(name, {
+        src: 'app.tmpl',
+        dest: ws.path('out', `${name}.conf`),
+        prefix: `/apps/${name}`,
+        keys: ['/name', '/port'],
+      });
+    }
+    const args = ['-onetime', '-backend', 'file', '-file', 'data.yaml', '-confdir', '.', '-config-file', ''];
+    progress(`many-resources: ${resources} resources, ${n} runs of each`);
+    const written: number[] = [];
+    const inSync: number[] = [];
+    const rss: number[] = [];
+    for (let i = 0; i < n; i++) {
+      await rm(ws.path('out'), { recursive: true, force: true });
+      await mkdir(ws.path('out'));
+      const first = await timedRun(confdBin, args, ws.root);
+      const second = await timedRun(confdBin, args, ws.root);
+      written.push(first.ms);
+      inSync.push(second.ms);
+      rss.push(first.rssMiB, second.rssMiB);
+    }
+    for (const [phase, times] of [
+      ['all-updated', written],
+      ['all-in-sync', inSync],
+    ] as const) {
+      emit({
+        scenario: 'many-resources',
+        phase,
+        resources,
+        command: commandLine(confdBin, args),
+        median_s: round(median(times) / 1000, 2),
+        p90_s: round(quantile(times, 0.9) / 1000, 2),
+        per_resource_ms: round(median(times) / resources, 2),
+        rss_mib: round(Math.max(...rss)),
+        runs: n,
+      });
+    }
+  } finally {
+    await ws.remove();
+  }
+}
+
+export const manyResources: Scenario = {
+  name: 'many-resources',
+  summary: 'confd -onetime over 2,000 small file-backend resources: all updated, then all in sync',
+  run,
+};
