@@ -80,7 +80,8 @@ async function etcdStore(endpoint: string): Promise<BenchStore> {
   return {
     name: 'etcd',
     endpoint,
-    readsCounted: 'Range RPCs (grpc_server_handled_total{grpc_method="Range"} from /metrics)',
+    // confd-ts reads a prefix in one Txn of range operations; the driver itself only puts and deletes.
+    readsCounted: 'Range and Txn RPCs (grpc_server_handled_total from /metrics)',
     watchesCounted: 'watchers (etcd_debugging_mvcc_watcher_total)',
     confdArgs: () => ['-backend', 'etcd', '-node', `http://${endpoint}`],
     async load(_prefix, entries) {
@@ -114,7 +115,7 @@ async function etcdStore(endpoint: string): Promise<BenchStore> {
     },
     async usage() {
       return {
-        reads: await metric(/^grpc_server_handled_total\{.*grpc_method="Range"/),
+        reads: await metric(/^grpc_server_handled_total\{.*grpc_method="(Range|Txn)"/),
         watches: await metric(/^etcd_debugging_mvcc_watcher_total /),
       };
     },
@@ -278,7 +279,7 @@ async function countingProxy(target: string): Promise<CountingProxy> {
       settle();
       res.destroy();
     });
-    req.on('close', settle);
+    res.on('close', settle);
     req.pipe(upstream);
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
