@@ -21,6 +21,7 @@ export interface ChangeSeries {
   /** Store reads (store.readsCounted) per change, all instances together. */
   readsPerChange: number;
   rearmsPerChange?: number;
+  commandsPerChange?: number;
   /** Watches the store holds for the fleet (above what it held before the fleet started). */
   watches: number;
 }
@@ -104,6 +105,10 @@ export async function prefixFleet(
           rearmsPerChange:
             end.rearms !== undefined && start.rearms !== undefined
               ? (end.rearms - start.rearms) / count
+              : undefined,
+          commandsPerChange:
+            end.commands !== undefined && start.commands !== undefined
+              ? (end.commands - start.commands) / count
               : undefined,
           watches: start.watches - before.watches,
         };

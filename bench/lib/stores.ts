@@ -22,6 +22,8 @@ export interface StoreLoad {
   watches: number;
   /** Consul only: blocking queries started (each a re-armed watch that also returns the data). */
   rearms?: number;
+  /** Redis only: every read command (a prefix read is one SCAN, then TYPE and GET per key, pipelined). */
+  commands?: number;
 }
 
 export interface BenchStore {
@@ -360,7 +362,10 @@ async function consulStore(endpoint: string): Promise<BenchStore> {
 
 // ------------------------------------------------------------------------------------------------ Redis
 
-/** The commands confd's Redis backend reads with (src/backends/redis.ts): SCAN, TYPE, GET, HGETALL. */
+/**
+ * The commands confd's Redis backend reads with (src/backends/redis.ts): a prefix read is one SCAN (per
+ * page of 1,000 names), then TYPE and GET/HGETALL per key in two pipelines; `reads` counts the SCANs.
+ */
 const redisReads = ['get', 'mget', 'scan', 'type', 'hgetall', 'keys', 'exists'];
 
 async function redisStore(endpoint: string): Promise<BenchStore> {
@@ -372,8 +377,8 @@ async function redisStore(endpoint: string): Promise<BenchStore> {
   return {
     name: 'redis',
     endpoint,
-    readsCounted: `read commands (INFO commandstats: ${redisReads.join(', ')})`,
-    watchesCounted: 'pattern subscriptions (PUBSUB NUMPAT)',
+    readsCounted: `prefix reads (SCAN calls, INFO commandstats; all read commands: ${redisReads.join(', ')})`,
+    watchesCounted: 'pattern subscriptions held by clients (sum of psub in CLIENT LIST)',
     confdArgs: () => ['-backend', 'redis', '-node', endpoint],
     async load(_prefix, entries) {
       await inBatches(entries, 1000, 4, (batch) => client.mset(...batch.flat()));

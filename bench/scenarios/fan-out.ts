@@ -35,6 +35,9 @@ async function measure(name: StoreName, resources: number, changes: number, scen
       ...(series.rearmsPerChange !== undefined
         ? { watch_requests_per_change: round(series.rearmsPerChange, 2) }
         : {}),
+      ...(series.commandsPerChange !== undefined
+        ? { read_commands_per_change: round(series.commandsPerChange, 2) }
+        : {}),
       reads_counted: store.readsCounted,
       watches: series.watches,
       watches_counted: store.watchesCounted,

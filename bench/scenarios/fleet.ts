@@ -35,6 +35,9 @@ async function run(options: BenchOptions): Promise<void> {
           ...(series.rearmsPerChange !== undefined
             ? { watch_requests_per_change_per_instance: round(series.rearmsPerChange / instances, 2) }
             : {}),
+          ...(series.commandsPerChange !== undefined
+            ? { read_commands_per_change_per_instance: round(series.commandsPerChange / instances, 2) }
+            : {}),
           reads_counted: store.readsCounted,
           rss_median_mib: round(median(rss)),
           changes,
