@@ -416,11 +416,17 @@ async function redisStore(endpoint: string): Promise<BenchStore> {
     },
     async usage() {
       const info = await client.info('commandstats');
+      let commands = 0;
       let reads = 0;
-      for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm))
-        if (redisReads.includes(m[1] ?? '')) reads += Number(m[2]);
-      const numpat = Number(await client.pubsub('NUMPAT'));
-      return { reads, watches: numpat };
+      for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
+        if (redisReads.includes(m[1] ?? '')) commands += Number(m[2]);
+        if (m[1] === 'scan') reads += Number(m[2]);
+      }
+      // PUBSUB NUMPAT counts distinct patterns: a fleet on one prefix shares one. Each client's psub is its own.
+      const clients = (await client.client('LIST')) as string;
+      let watches = 0;
+      for (const m of clients.matchAll(/ psub=(\d+)/g)) watches += Number(m[1]);
+      return { reads, watches, commands };
     },
     close: async () => void client.disconnect(),
   };
