@@ -101,7 +101,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   emit({
     scenario: 'machine',
-    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    command:
+      process.argv.length > 2 ? `npm run bench -- ${process.argv.slice(2).join(' ')}` : 'npm run bench',
     quick: options.quick,
     scenarios: selected.map((s) => s.name),
     ...machine(),
