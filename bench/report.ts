@@ -144,7 +144,7 @@ function render(machine: Rec, records: Rec[], runs: Rec[], ends: Rec[]): string 
       const go = confd.onetime[store]?.[i];
       add(
         `onetime ${keys.toLocaleString('en')} keys, ${store}${limit ? ` < ${limit} ms` : ' (no target)'}`,
-        fmt(r.median_ms, ' ms'),
+        r.error ? `failed: ${String(r.error)}` : fmt(r.median_ms, ' ms'),
         go ? `confd ${go} ms (${(num(r.median_ms) / go).toFixed(1)}x)` : '—',
         limit ? num(r.median_ms) < limit : undefined,
       );
@@ -214,7 +214,17 @@ function render(machine: Rec, records: Rec[], runs: Rec[], ends: Rec[]): string 
   const flat = (steps: number[]): boolean | undefined =>
     steps.length < 2 ? undefined : num(steps.at(-1)) <= 1.5 * Math.max(num(steps.at(-2)), 0);
   for (const store of stores) {
-    const rs = find('onetime-keys', { store }).sort((a, b) => num(a.keys) - num(b.keys));
+    const failed = find('onetime-keys', { store }).filter((r) => r.error);
+    for (const r of failed)
+      add(
+        `onetime ${num(r.keys).toLocaleString('en')} keys, ${store}: reads at all`,
+        `failed: ${String(r.error)}`,
+        '—',
+        false,
+      );
+    const rs = find('onetime-keys', { store })
+      .filter((r) => !r.error)
+      .sort((a, b) => num(a.keys) - num(b.keys));
     if (rs.length < 2) continue;
     const steps = marginal(rs, 'keys', 'median_ms').map((ms) => ms * 1000);
     add(
@@ -301,7 +311,7 @@ function render(machine: Rec, records: Rec[], runs: Rec[], ends: Rec[]): string 
           return [
             String(r.store),
             fmt(r.keys),
-            fmt(r.median_ms, ' ms'),
+            r.error ? `failed: ${String(r.error)}` : fmt(r.median_ms, ' ms'),
             fmt(r.p90_ms, ' ms'),
             fmt(r.us_per_key, ' µs'),
             fmt(r.rss_mib, ' MiB'),

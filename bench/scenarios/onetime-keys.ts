@@ -23,6 +23,7 @@ export const keyEntries = (prefix: string, count: number): Array<[string, string
   Array.from({ length: count }, (_, i) => [`${prefix}/k/${String(i).padStart(6, '0')}`, `value-${i}`]);
 
 async function run(options: BenchOptions): Promise<void> {
+  const failures: string[] = [];
   for (const name of options.stores) {
     const store = await benchStore(name);
     for (const count of sizes[name].filter((c) => !options.quick || c <= 10_000)) {
@@ -62,12 +63,33 @@ async function run(options: BenchOptions): Promise<void> {
           us_per_key: round((median(times) * 1000) / count, 2),
           runs: n,
         });
+      } catch (err) {
+        // A size confd cannot read is a figure too (a missed target); the other sizes and stores still run.
+        const message = err instanceof Error ? err.message : String(err);
+        const reason =
+          /ERROR .*?: (\w+: error reading .*)$/m.exec(message)?.[1] ?? message.split('\n')[0] ?? '';
+        failures.push(`${name} ${count}: ${reason}`);
+        emit({
+          scenario: 'onetime-keys',
+          store: name,
+          keys: count,
+          command: commandLine(confdBin, [
+            '-onetime',
+            ...store.confdArgs(),
+            '-confdir',
+            '.',
+            '-config-file',
+            '',
+          ]),
+          error: reason,
+        });
       } finally {
         await ws.remove();
         await store.clear(prefix);
       }
     }
   }
+  if (failures.length > 0) throw new Error(`confd failed: ${failures.join('; ')}`);
 }
 
 export const onetimeKeys: Scenario = {
