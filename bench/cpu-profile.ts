@@ -1,5 +1,5 @@
 /**
- * Where the time of one confd run goes: summarises a V8 CPU profile (`node --cpu-prof`) by self time per
+ * Where the time of one confd run goes: summarises a V8 CPU profile (`node --cpu-prof`) by self samples per
  * package (node_modules/<name>, confd-ts's own dist/<folder>, node's internals) and per function.
  *
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof bin/confd -onetime ...
@@ -36,25 +36,25 @@ if (!file) throw new Error('usage: npx tsx bench/cpu-profile.ts <file.cpuprofile
 const top = Number(topArg ?? 15);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+// Samples, not time deltas: on a loaded machine one delta can span the time the process was not running,
+// while the sampler takes one sample per interval of running time (--cpu-prof-interval, 1 ms by default).
 const byOwner = new Map<string, number>();
 const byFunction = new Map<string, number>();
-profile.samples.forEach((id, i) => {
+profile.samples.forEach((id) => {
   const node = byId.get(id);
   if (!node) return;
-  const us = profile.timeDeltas[i] ?? 0;
   const { functionName, url, lineNumber } = node.callFrame;
   const who = owner(url, functionName);
-  byOwner.set(who, (byOwner.get(who) ?? 0) + us);
+  byOwner.set(who, (byOwner.get(who) ?? 0) + 1);
   const name = `${functionName || '(anonymous)'} ${who}:${lineNumber + 1}`;
-  byFunction.set(name, (byFunction.get(name) ?? 0) + us);
+  byFunction.set(name, (byFunction.get(name) ?? 0) + 1);
 });
 const total = (profile.endTime - profile.startTime) / 1000;
+const samples = profile.samples.length;
 const print = (title: string, m: Map<string, number>): void => {
   console.log(`\n${title}`);
-  for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    console.log(
-      `${(us / 1000).toFixed(1).padStart(9)} ms ${((us / 1000 / total) * 100).toFixed(1).padStart(5)}%  ${k}`,
-    );
+  for (const [k, n] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`${String(n).padStart(7)} ${((n / samples) * 100).toFixed(1).padStart(5)}%  ${k}`);
   }
 };
 // What a run loads, roughly: every script sampled at least once appears in the profile with its URL.
@@ -65,9 +65,9 @@ for (const node of profile.nodes) {
   const who = owner(url, functionName);
   scripts.set(who, (scripts.get(who) ?? new Set()).add(url));
 }
-console.log(`${file}: ${total.toFixed(1)} ms profiled`);
-print('self time by package', byOwner);
-print('self time by function', byFunction);
+console.log(`${file}: ${total.toFixed(1)} ms wall, ${samples} samples`);
+print('self samples by package', byOwner);
+print('self samples by function', byFunction);
 console.log(
   `\nscripts sampled at least once, by package (${[...scripts.values()].reduce((n, s) => n + s.size, 0)} in all)`,
 );
