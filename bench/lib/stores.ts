@@ -87,9 +87,14 @@ async function etcdStore(endpoint: string): Promise<BenchStore> {
     watchesCounted: 'watchers (etcd_debugging_mvcc_watcher_total)',
     confdArgs: () => ['-backend', 'etcd', '-node', `http://${endpoint}`],
     async load(_prefix, entries) {
-      await inBatches(entries, 1, 128, async (batch) => {
-        for (const [key, value] of batch) await client.put(key).value(value);
-      });
+      // One transaction per 128 puts (etcd's default --max-txn-ops), a few in flight.
+      await inBatches(entries, 128, 8, (batch) =>
+        client.kv.txn({
+          success: batch.map(([key, value]) => ({
+            request_put: { key: Buffer.from(key), value: Buffer.from(value) },
+          })),
+        }),
+      );
     },
     set: async (key, value) => void (await client.put(key).value(value)),
     async setRapidly(key, values) {
