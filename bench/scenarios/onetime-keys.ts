@@ -66,8 +66,12 @@ async function run(options: BenchOptions): Promise<void> {
       } catch (err) {
         // A size confd cannot read is a figure too (a missed target); the other sizes and stores still run.
         const message = err instanceof Error ? err.message : String(err);
+        // confd's own ERROR line names the failure without values; else the driver's own message.
         const reason =
-          /ERROR .*?: (\w+: error reading .*)$/m.exec(message)?.[1] ?? message.split('\n')[0] ?? '';
+          /ERROR [^:]+: (.*)$/m.exec(message)?.[1] ??
+          message.split('\n').find((l) => /error/i.test(l)) ??
+          message.split('\n')[0] ??
+          '';
         failures.push(`${name} ${count}: ${reason}`);
         emit({
           scenario: 'onetime-keys',
