@@ -37,9 +37,13 @@ function readRecords(): Rec[] {
 /** The selected run's records, with later runs' records of the same scenario (and store, size) on top. */
 function select(all: Rec[], wanted?: string): { machine: Rec; records: Rec[]; runs: Rec[] } {
   const machines = all.filter((r) => r.scenario === 'machine');
+  // By default the latest full run (every scenario, not --quick), then the latest non-quick run.
+  const full = (m: Rec): boolean => !m.quick && Array.isArray(m.scenarios) && m.scenarios.length >= 8;
   const base = wanted
     ? machines.find((m) => m.run === wanted)
-    : ([...machines].reverse().find((m) => !m.quick) ?? machines.at(-1));
+    : ([...machines].reverse().find(full) ??
+      [...machines].reverse().find((m) => !m.quick) ??
+      machines.at(-1));
   if (!base) throw new Error(wanted ? `no run ${wanted}` : 'no run recorded');
   const later = machines.filter((m) => m.run >= base.run && (m.run === base.run || !m.quick));
   const ids = new Set(later.map((m) => m.run));
@@ -145,14 +149,14 @@ function render(machine: Rec, records: Rec[], runs: Rec[], ends: Rec[]): string 
       add(
         `onetime ${keys.toLocaleString('en')} keys, ${store}${limit ? ` < ${limit} ms` : ' (no target)'}`,
         r.error ? `failed: ${String(r.error)}` : fmt(r.median_ms, ' ms'),
-        go ? `confd ${go} ms (${(num(r.median_ms) / go).toFixed(1)}x)` : '—',
+        go ? `confd ${go} ms${r.error ? '' : ` (${(num(r.median_ms) / go).toFixed(1)}x)`}` : '—',
         limit ? num(r.median_ms) < limit : undefined,
       );
     }
   }
   for (const store of stores) {
     const r = one('onetime-keys', { store, keys: 10_000 });
-    if (r)
+    if (r && !r.error)
       add(
         `onetime 10,000 keys, ${store}: peak RSS < 60 MiB`,
         fmt(r.rss_mib, ' MiB'),
@@ -215,7 +219,7 @@ function render(machine: Rec, records: Rec[], runs: Rec[], ends: Rec[]): string 
     steps.length < 2 ? undefined : num(steps.at(-1)) <= 1.5 * Math.max(num(steps.at(-2)), 0);
   for (const store of stores) {
     const failed = find('onetime-keys', { store }).filter((r) => r.error);
-    for (const r of failed)
+    for (const r of failed.filter((f) => num(f.keys) > 10_000))
       add(
         `onetime ${num(r.keys).toLocaleString('en')} keys, ${store}: reads at all`,
         `failed: ${String(r.error)}`,
