@@ -7,11 +7,10 @@
  *
  * Scenarios: startup onetime-keys watch-latency fan-out many-resources growth burst fleet (default: all).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
-import { repoRoot } from './lib/confd.js';
+import { childEnv, confdBin, repoRoot } from './lib/confd.js';
 import { emit, progress, runId } from './lib/record.js';
 import type { BenchOptions, Scenario } from './lib/scenario.js';
 import { round } from './lib/stats.js';
@@ -69,6 +68,12 @@ function ensureGnuTime(): void {
   execFileSync('apt-get', ['install', '-y', '-q', 'time'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
+/** bin/confd must start at all (a missing or stale build): one clear error instead of every scenario failing. */
+function preflight(): void {
+  const r = spawnSync(confdBin, ['--version'], { env: childEnv(), encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bin/confd --version failed (run \`npm run build\`?):\n${r.stderr}`);
+}
+
 function machine(): Record<string, unknown> {
   const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8' }).trim();
   let commit = '';
@@ -90,8 +95,7 @@ function machine(): Record<string, unknown> {
 
 async function main(): Promise<void> {
   const { options, selected } = parseArgs(process.argv.slice(2));
-  if (!existsSync(join(repoRoot, 'dist/cli/main.js')))
-    throw new Error('dist/ is missing: run `npm run build` first');
+  preflight();
   ensureGnuTime();
   const stop = (signal: NodeJS.Signals): void => {
     progress(`${signal}: stopping the stores`);
