@@ -74,6 +74,12 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+/** Daemons still running: killed when the driver exits, whatever way it exits (a failure, Ctrl-C). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Starts `bin/confd args` in `cwd`; its stderr goes to `<cwd>/confd-<n>.log` for a post-mortem. */
 let daemons = 0;
 export async function startConfd(args: readonly string[], cwd: string): Promise<Daemon> {
@@ -82,7 +88,13 @@ export async function startConfd(args: readonly string[], cwd: string): Promise<
   const child = spawn(confdBin, args, { cwd, env: childEnv(), stdio: ['ignore', 'ignore', log] });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`cannot start ${commandLine(confdBin, args)}`);
-  const exited = new Promise<void>((ok) => child.once('close', () => ok()));
+  running.add(child);
+  const exited = new Promise<void>((ok) =>
+    child.once('close', () => {
+      running.delete(child);
+      ok();
+    }),
+  );
   return {
     child,
     pid,
