@@ -1,11 +1,9 @@
 import { UsageError, errorMessage } from '../errors.js';
 import { readCommandLine, type CommandLine } from './command-line.js';
 import { USAGE_HINT } from './flags.js';
-import { installWarningFilter } from './warning-filter.js';
 
 /** Exit codes: 0 success, 1 a resource or the setup failed, 2 bad command line, 128+n stopped by signal n. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  installWarningFilter();
   let resolved: CommandLine;
   try {
     resolved = await readCommandLine(argv, env);
