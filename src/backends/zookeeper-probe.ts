@@ -33,3 +33,27 @@ function splitHostPort(endpoint: string): { host: string; port: number } | undef
   if (!match?.[1] || !match[2]) return undefined;
   return { host: match[1], port: Number(match[2]) };
 }
+
+/**
+ * The version a server reports to the `srvr` four-letter word (in 4lw.commands.whitelist by default since
+ * 3.5, and always open before), e.g. [3, 8]; undefined when it does not answer or the word is not allowed.
+ */
+export function serverVersion(endpoint: string, timeoutMs: number): Promise<[number, number] | undefined> {
+  const target = splitHostPort(endpoint);
+  if (!target) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const socket = connect({ host: target.host, port: target.port });
+    let answer = '';
+    const finish = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      const match = /^Zookeeper version: (\d+)\.(\d+)/m.exec(answer);
+      resolve(match ? [Number(match[1]), Number(match[2])] : undefined);
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    socket.once('connect', () => socket.write('srvr'));
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.once('close', finish);
+    socket.once('error', finish);
+  });
+}

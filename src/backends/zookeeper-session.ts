@@ -1,12 +1,28 @@
-import type {
-  Client as ZkLibClient,
-  Event as ZkLibEvent,
-  Exception as ZkLibException,
-  Stat as ZkLibStat,
-} from 'node-zookeeper-client';
+import { createRequire } from 'node:module';
+import type ZkLib from 'node-zookeeper-client';
+import type { Client as ZkLibClient, Exception as ZkLibException } from 'node-zookeeper-client';
 import { BackendError, errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
+import {
+  batchWrites,
+  connectedServer,
+  connectionManager,
+  frameReplies,
+  send,
+  stopClient,
+  tapNotifications,
+  type ConnectionManagerInternals,
+} from './zookeeper-connection.js';
 import { probeEndpoints } from './zookeeper-probe.js';
+import {
+  addWatchRequest,
+  existsRequest,
+  getChildrenRequest,
+  getDataRequest,
+  PERSISTENT_RECURSIVE,
+  removeRecursiveWatchRequest,
+  type WireRequest,
+} from './zookeeper-requests.js';
 
 /** The parts of a znode's Stat the walker and the watch use; zxids as plain numbers. */
 export interface ZkStat {
@@ -19,7 +35,6 @@ export interface ZkStat {
 /** A watch notification: what happened (NODE_CREATED, NODE_DATA_CHANGED, ...) and to which node. */
 export interface ZkEvent {
   type: number;
-  name: string;
   path: string;
 }
 
@@ -30,7 +45,7 @@ export type ZkWatcher = (event: ZkEvent) => void;
  * an error; every other failure rejects with a BackendError. Passing a watcher sets a one-shot watch.
  */
 export interface ZkNodeReader {
-  getChildren(path: string, watcher?: ZkWatcher): Promise<{ children: string[]; stat: ZkStat } | undefined>;
+  getChildren(path: string, watcher?: ZkWatcher): Promise<{ children: string[] } | undefined>;
   getData(path: string, watcher?: ZkWatcher): Promise<{ data: string; stat: ZkStat } | undefined>;
   exists(path: string, watcher?: ZkWatcher): Promise<ZkStat | undefined>;
 }
@@ -40,6 +55,23 @@ export interface ZkSession extends ZkNodeReader {
   readonly alive: boolean;
   /** Called once when the session dies; returns an unsubscribe function. */
   onLost(listener: (err: BackendError) => void): () => void;
+  /**
+   * Sets a persistent recursive watch on `path` (ZooKeeper 3.6+): every later creation, deletion and data
+   * change at or under it is notified (see onNotification) until the connection drops. Resolves false when
+   * the server does not know the request; a server older than 3.6 then also closes the session.
+   */
+  addRecursiveWatch(path: string): Promise<boolean>;
+  /** Removes the persistent recursive watch on `path` (a watch not there is no error). */
+  removeRecursiveWatch(path: string): Promise<void>;
+  /** Every watch notification of the session, one-shot or persistent, in the order received. */
+  onNotification(listener: (event: ZkEvent) => void): () => void;
+  /**
+   * Connection changes within the session: false when the connection drops (the library reconnects on its
+   * own), true when it is back. Persistent watches do not come back by themselves; one-shot watches do.
+   */
+  onConnection(listener: (connected: boolean) => void): () => void;
+  /** host:port of the server the session is connected to now, if it is. */
+  readonly server: string | undefined;
   close(): Promise<void>;
 }
 
@@ -57,12 +89,19 @@ export interface ZkSessionOptions {
 const BACKEND = 'zookeeper';
 
 /**
+ * Requests outstanding on one session at most. Enough to keep the connection busy (the server answers in
+ * order, so more in flight only adds memory: every pending request holds its callbacks and timer), few
+ * enough that reading a subtree of 100,000 nodes does not queue 100,000 of them at once.
+ */
+const MAX_IN_FLIGHT = 2048;
+
+/**
  * Opens a session on the ensemble (all endpoints in one connection string; the library picks among them) and
  * waits until it is connected. The library retries forever on its own, so the connect timeout is enforced
  * here, and a failed attempt closes the client so no socket or timer keeps the process alive.
  */
 export async function openSession(options: ZkSessionOptions, logger: Logger): Promise<ZkSession> {
-  const zk = (await import('node-zookeeper-client')).default;
+  const zk = loadLibrary();
   const client = zk.createClient(options.endpoints.join(','), {
     retries: 0,
     ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeout: options.sessionTimeoutMs }),
@@ -72,12 +111,24 @@ export async function openSession(options: ZkSessionOptions, logger: Logger): Pr
     // Digest auth never fails at connect time: a wrong password only shows up as NOAUTH on protected nodes.
     client.addAuthInfo('digest', Buffer.from(`${options.username}:${options.password ?? ''}`));
   }
-  const session = new Session(client, zk.Exception, options, withAuth, logger);
+  const manager = connectionManager(client);
+  if (!manager)
+    throw new Error('node-zookeeper-client no longer has the connection manager this backend drives');
+  frameReplies(manager);
+  const session = new Session(client, zk.Exception, options, withAuth, logger, manager);
   await session.connect();
   return session;
 }
 
 type ExceptionCodes = typeof ZkLibException;
+
+/**
+ * The library is CommonJS: required directly it loads in a third of the time an import() takes (which runs
+ * Node's ESM translation of CommonJS, parsing the library's sources for their export names).
+ */
+function loadLibrary(): typeof ZkLib {
+  return createRequire(import.meta.url)('node-zookeeper-client') as typeof ZkLib;
+}
 
 class Session implements ZkSession {
   private lost: BackendError | undefined;
@@ -85,6 +136,12 @@ class Session implements ZkSession {
   private readonly lostListeners = new Set<(err: BackendError) => void>();
   private disconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Requests sent and not yet answered, and those waiting for room (see MAX_IN_FLIGHT). */
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly batch: () => void;
+  private readonly notificationListeners = new Set<(event: ZkEvent) => void>();
+  private readonly connectionListeners = new Set<(connected: boolean) => void>();
 
   constructor(
     private readonly client: ZkLibClient,
@@ -92,7 +149,46 @@ class Session implements ZkSession {
     private readonly options: ZkSessionOptions,
     private readonly withAuth: boolean,
     private readonly logger: Logger,
-  ) {}
+    private readonly manager: ConnectionManagerInternals,
+  ) {
+    this.batch = batchWrites(manager);
+    tapNotifications(manager, (event) => {
+      for (const listener of [...this.notificationListeners]) listener(event);
+    });
+  }
+
+  get server(): string | undefined {
+    return connectedServer(this.manager);
+  }
+
+  onNotification(listener: (event: ZkEvent) => void): () => void {
+    this.notificationListeners.add(listener);
+    return () => this.notificationListeners.delete(listener);
+  }
+
+  onConnection(listener: (connected: boolean) => void): () => void {
+    this.connectionListeners.add(listener);
+    return () => this.connectionListeners.delete(listener);
+  }
+
+  private connectionChanged(connected: boolean): void {
+    for (const listener of [...this.connectionListeners]) listener(connected);
+  }
+
+  async removeRecursiveWatch(path: string): Promise<void> {
+    // NO_NODE is "no such watch" here.
+    await this.request(path, removeRecursiveWatchRequest(path));
+  }
+
+  async addRecursiveWatch(path: string): Promise<boolean> {
+    try {
+      await this.request(path, addWatchRequest(path, PERSISTENT_RECURSIVE));
+      return true;
+    } catch (err) {
+      if (codeOf((err as { cause?: unknown }).cause) === this.codes.UNIMPLEMENTED) return false;
+      throw err;
+    }
+  }
 
   get alive(): boolean {
     return this.lost === undefined;
@@ -146,6 +242,7 @@ class Session implements ZkSession {
    */
   private watchConnection(): void {
     this.client.on('disconnected', () => {
+      if (!this.lost) this.connectionChanged(false);
       if (this.lost || this.disconnectTimer) return;
       this.logger.warn(`zookeeper: disconnected from ${this.options.endpoints.join(',')}, reconnecting`);
       this.disconnectTimer = setTimeout(() => {
@@ -158,6 +255,7 @@ class Session implements ZkSession {
     this.client.on('connected', () => {
       clearTimeout(this.disconnectTimer);
       this.disconnectTimer = undefined;
+      if (!this.lost) this.connectionChanged(true);
     });
     this.client.on('expired', () => this.markLost(this.error('session expired')));
     this.client.on('authenticationFailed', () => this.markLost(this.error('authentication failed')));
@@ -176,6 +274,8 @@ class Session implements ZkSession {
     this.pending.clear();
     for (const listener of this.lostListeners) listener(err);
     this.lostListeners.clear();
+    this.notificationListeners.clear();
+    this.connectionListeners.clear();
     this.shutdown();
   }
 
@@ -190,42 +290,55 @@ class Session implements ZkSession {
     this.shutdown();
   }
 
-  getChildren(path: string, watcher?: ZkWatcher): Promise<{ children: string[]; stat: ZkStat } | undefined> {
-    return this.request(path, (done) => {
-      const callback = (error: unknown, children: string[], stat: ZkLibStat): void =>
-        done(error, () => ({ children, stat: toStat(stat) }));
-      if (watcher) this.client.getChildren(path, watcher as (event: ZkLibEvent) => void, callback);
-      else this.client.getChildren(path, callback);
+  getChildren(path: string, watcher?: ZkWatcher): Promise<{ children: string[] } | undefined> {
+    return this.request(path, getChildrenRequest(path, watcher !== undefined), (found) => {
+      if (watcher && found) this.manager.registerChildWatcher(path, watcher);
     });
   }
 
   getData(path: string, watcher?: ZkWatcher): Promise<{ data: string; stat: ZkStat } | undefined> {
-    return this.request(path, (done) => {
-      const callback = (error: unknown, data: Buffer | null | undefined, stat: ZkLibStat): void =>
-        done(error, () => ({ data: data ? data.toString('utf8') : '', stat: toStat(stat) }));
-      if (watcher) this.client.getData(path, watcher as (event: ZkLibEvent) => void, callback);
-      else this.client.getData(path, callback);
+    return this.request(path, getDataRequest(path, watcher !== undefined), (found) => {
+      if (watcher && found) this.manager.registerDataWatcher(path, watcher);
     });
   }
 
   exists(path: string, watcher?: ZkWatcher): Promise<ZkStat | undefined> {
-    return this.request(path, (done) => {
-      const callback = (error: unknown, stat: ZkLibStat | null | undefined): void =>
-        done(error, () => (stat ? toStat(stat) : undefined));
-      if (watcher) this.client.exists(path, watcher as (event: ZkLibEvent) => void, callback);
-      else this.client.exists(path, callback);
+    return this.request(path, existsRequest(path, watcher !== undefined), (found) => {
+      // As the server does: a watch on a node that exists fires on its change, else on its creation.
+      if (!watcher) return;
+      if (found) this.manager.registerDataWatcher(path, watcher);
+      else this.manager.registerExistenceWatcher(path, watcher);
     });
   }
 
   /**
-   * Runs one library call. Requests queued while the connection is down would wait for a reconnect that may
-   * never come, so every request also fails as soon as the session is declared lost.
+   * Sends one request, waiting first while MAX_IN_FLIGHT are outstanding. `registered` runs when the reply
+   * arrives (found: false for NO_NODE), before anything else can see it: a watch the request set is then
+   * known to the library (which routes its notification, and re-sets it after a reconnect) by the time the
+   * caller acts on the reply.
    */
   private request<T>(
     path: string,
-    issue: (done: (error: unknown, result: () => T | undefined) => void) => void,
+    wire: WireRequest<T>,
+    registered?: (found: boolean) => void,
   ): Promise<T | undefined> {
-    return new Promise<T | undefined>((resolve, reject) => {
+    if (this.inFlight < MAX_IN_FLIGHT) return this.send(path, wire, registered);
+    return new Promise<void>((resolve) => this.waiting.push(resolve)).then(() =>
+      this.send(path, wire, registered),
+    );
+  }
+
+  /**
+   * Requests queued while the connection is down would wait for a reconnect that may never come, so every
+   * request also fails as soon as the session is declared lost.
+   */
+  private send<T>(
+    path: string,
+    wire: WireRequest<T>,
+    registered?: (found: boolean) => void,
+  ): Promise<T | undefined> {
+    this.inFlight += 1;
+    const sent = new Promise<T | undefined>((resolve, reject) => {
       if (this.lost) {
         reject(this.lost);
         return;
@@ -239,27 +352,32 @@ class Session implements ZkSession {
       this.pending.add(fail);
       const timeoutMs = this.options.requestTimeoutMs;
       if (timeoutMs !== undefined) {
-        // The library cannot cancel a request; its late answer finds the promise settled and is dropped.
+        // A request cannot be cancelled; its late answer finds the promise settled and is dropped.
         timer = setTimeout(
           () => fail(this.error(`no answer reading ${path} within ${timeoutMs} ms (server hanging?)`)),
           timeoutMs,
         );
       }
-      const done = (error: unknown, result: () => T | undefined): void => {
+      this.batch();
+      send(this.manager, wire, (error, result) => {
+        const noNode = error !== null && error !== undefined && codeOf(error) === this.codes.NO_NODE;
+        if (!error || noNode) registered?.(!noNode);
         if (!this.pending.has(fail)) return;
         clearTimeout(timer);
         this.pending.delete(fail);
-        if (!error) resolve(result());
-        else if (codeOf(error) === this.codes.NO_NODE) resolve(undefined);
-        else reject(this.requestError(path, error));
-      };
-      try {
-        issue(done);
-      } catch (err) {
-        // The library validates paths synchronously.
-        fail(this.error(`invalid path ${JSON.stringify(path)}: ${errorMessage(err)}`, err));
-      }
+        if (noNode) resolve(undefined);
+        else if (error) reject(this.requestError(path, error));
+        else if (result === undefined)
+          reject(this.error(`reading ${path}: the server's reply did not decode`));
+        else resolve(result);
+      });
     });
+    const next = (): void => {
+      this.inFlight -= 1;
+      this.waiting.shift()?.();
+    };
+    sent.then(next, next);
+    return sent;
   }
 
   private requestError(path: string, error: unknown): BackendError {
@@ -283,60 +401,7 @@ class Session implements ZkSession {
   }
 }
 
-/** The parts of the library's connection manager (not in its typings) that stopClient needs. */
-interface ConnectionManagerInternals {
-  state: number;
-  socket?: { destroy(): void };
-  connectTimeoutHandler?: NodeJS.Timeout | null;
-  connect(): void;
-  onSocketConnected(): void;
-  onSocketData(buffer: Buffer): void;
-  onSocketClosed(): void;
-}
-
-/** ConnectionManager.STATES.CONNECTED and CONNECTED_READ_ONLY of node-zookeeper-client. */
-const CONNECTED_STATES = new Set([2, 3]);
-
-/**
- * Ends a client for good. A connected one closes its session properly. One that is not connected must not
- * get close(): the library then marks itself CLOSING, and when a reconnect attempt still under way reaches
- * a server, it reads the server's handshake answer as an ordinary reply and throws from a socket handler
- * ("Unknown code: ...", alexguan/node-zookeeper-client#70), which would end the process. Such a client has
- * no session worth closing: its reconnect loop is stopped and its socket dropped instead. Handlers are
- * replaced on the instance, so sockets that a pending attempt opens later get the harmless ones.
- */
-function stopClient(client: ZkLibClient): void {
-  const manager = (client as unknown as { connectionManager?: ConnectionManagerInternals }).connectionManager;
-  if (!manager || CONNECTED_STATES.has(manager.state)) {
-    client.close();
-    return;
-  }
-  const noop = (): void => undefined;
-  manager.connect = noop;
-  manager.onSocketData = noop;
-  manager.onSocketClosed = noop;
-  manager.onSocketConnected = function (this: ConnectionManagerInternals) {
-    this.socket?.destroy();
-  };
-  if (manager.connectTimeoutHandler) clearTimeout(manager.connectTimeoutHandler);
-  manager.socket?.destroy();
-}
-
 function codeOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'number' ? code : undefined;
-}
-
-/** zxids are 64-bit (epoch << 32 | counter); as numbers they stay exact while the epoch is below 2^21. */
-function zxid(buffer: Buffer): number {
-  return Number(buffer.readBigUInt64BE(0));
-}
-
-function toStat(stat: ZkLibStat): ZkStat {
-  return {
-    czxid: zxid(stat.czxid),
-    mzxid: zxid(stat.mzxid),
-    pzxid: zxid(stat.pzxid),
-    numChildren: stat.numChildren,
-  };
 }

@@ -44,19 +44,19 @@ const ROOT_LOAD_ATTEMPTS = 5;
  * read on a live session (see SharedWatches), paced by the one retry policy.
  */
 export class ZkTreeCache implements WatchSource {
-  private nodes: ZkNodes = new Map();
-  private readonly feed = new WatchEventBuffer(nextChangeIndex());
+  protected nodes: ZkNodes = new Map();
+  protected readonly feed = new WatchEventBuffer(nextChangeIndex());
   private bound: { live: LiveSession; release: () => void } | undefined;
   /** Every read-and-apply step runs after the previous one. */
   private tail: Promise<void> = Promise.resolve();
   /** Steps queued or running; the cache answers reads only when idle. */
   private pending = 0;
   /** A full read on the bound session succeeded and nothing failed since. */
-  private synced = false;
+  protected synced = false;
   /** The first full read is the starting point, not a change. */
   private loaded = false;
   private queuedResync: Promise<void> | undefined;
-  private closed = false;
+  protected closed = false;
   private closedError: unknown;
   /** Value of each path touched by the running step, as it was before the step. */
   private readonly before = new Map<string, string | undefined>();
@@ -64,7 +64,7 @@ export class ZkTreeCache implements WatchSource {
   constructor(
     readonly root: string,
     private readonly open: () => Promise<LiveSession>,
-    private readonly logger: Logger,
+    protected readonly logger: Logger,
   ) {}
 
   get failed(): boolean {
@@ -111,7 +111,7 @@ export class ZkTreeCache implements WatchSource {
   }
 
   /** Queues a full read; requests made before it ends share it. Rejects with its error. */
-  private resync(): Promise<void> {
+  protected resync(): Promise<void> {
     if (!this.queuedResync) {
       const run = this.enqueue(() => this.rebuild()).finally(() => {
         if (this.queuedResync === run) this.queuedResync = undefined;
@@ -122,7 +122,7 @@ export class ZkTreeCache implements WatchSource {
     return this.queuedResync;
   }
 
-  private enqueue(step: () => Promise<void>): Promise<void> {
+  protected enqueue(step: () => Promise<void>): Promise<void> {
     this.pending += 1;
     const run = this.tail.then(step).finally(() => {
       this.pending -= 1;
@@ -137,7 +137,7 @@ export class ZkTreeCache implements WatchSource {
     try {
       const live = await this.open();
       if (this.bound?.live !== live) this.bind(live);
-      const fresh = await this.readRoot(live.session, live.hub.watcher);
+      const fresh = await this.load(live);
       this.replace(fresh);
       this.synced = true;
     } catch (err) {
@@ -149,7 +149,7 @@ export class ZkTreeCache implements WatchSource {
 
   private bind(live: LiveSession): void {
     this.bound?.release();
-    const unsubscribe = live.hub.subscribe((event) => {
+    const unsubscribe = this.subscribe(live, (event) => {
       if (!keyIsUnder(event.path, this.root)) return;
       void this.enqueue(() => this.apply(live, event));
     });
@@ -163,6 +163,20 @@ export class ZkTreeCache implements WatchSource {
     };
   }
 
+  /** The whole subtree, with its watches set: one per node and kind, each set by the read of the node. */
+  protected load(live: LiveSession): Promise<ZkNodes> {
+    return this.readRoot(live.session, live.hub.watcher);
+  }
+
+  /** Routes the notifications of the session's watches under the root to `onEvent`; returns the undo. */
+  protected subscribe(live: LiveSession, onEvent: (event: ZkEvent) => void): () => void {
+    return live.hub.subscribe(onEvent);
+  }
+
+  protected handleEvent(live: LiveSession, event: ZkEvent): Promise<void> {
+    return this.handle(live.session, live.hub.watcher, event);
+  }
+
   private sessionLost(live: LiveSession, err: BackendError): void {
     if (this.closed || this.bound?.live !== live) return;
     this.logger.debug(`${err.message}: the watch on ${this.root} ends`);
@@ -174,7 +188,7 @@ export class ZkTreeCache implements WatchSource {
     // Without a mirror in step with this session, a full read is on its way and covers this event.
     if (this.closed || this.bound?.live !== live || !this.synced) return;
     try {
-      await this.handle(live.session, live.hub.watcher, event);
+      await this.handleEvent(live, event);
     } catch (err) {
       if (this.closed || this.bound?.live !== live) return;
       // A read failed (connection loss): the watch it was to re-arm may be gone, so this cache is done.
@@ -259,7 +273,7 @@ export class ZkTreeCache implements WatchSource {
   }
 
   /** Adds a freshly read subtree at `top` (empty: nothing to add), linking it to its parent. */
-  private merge(top: string, subtree: ZkNodes): void {
+  protected merge(top: string, subtree: ZkNodes): void {
     if (!subtree.has(top)) return;
     const parentPath = posix.dirname(top);
     const parent = top === this.root ? undefined : this.nodes.get(parentPath);
@@ -276,7 +290,7 @@ export class ZkTreeCache implements WatchSource {
   }
 
   /** Drops the subtree at `path` and unlinks it from its parent. */
-  private remove(path: string): void {
+  protected remove(path: string): void {
     const node = this.nodes.get(path);
     if (!node) return;
     for (const child of [...node.children]) this.remove(child);
@@ -290,7 +304,7 @@ export class ZkTreeCache implements WatchSource {
     }
   }
 
-  private touch(path: string): void {
+  protected touch(path: string): void {
     if (!this.before.has(path)) this.before.set(path, this.valueAt(path, this.nodes));
   }
 

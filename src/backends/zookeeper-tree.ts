@@ -51,9 +51,9 @@ export async function readValues(reader: ZkNodeReader, keys: readonly string[]):
 }
 
 /**
- * Reads every znode of the subtree at `root`; empty when the root does not exist. Children are requested
- * all at once on the session rather than one round trip after another. A node deleted while we walk is
- * left out. With `watcher`, every node read also gets a data and a child watch, set by the very read that
+ * Reads every znode of the subtree at `root`; empty when the root does not exist. The requests of a level
+ * are issued all at once and pipelined on the session's one connection (which bounds how many are in
+ * flight) rather than one round trip after another. A node deleted while we walk is left out. With `watcher`, every node read also gets a data and a child watch, set by the very read that
  * returned its content, so no change after the read can go unnoticed.
  */
 export async function readNodes(reader: ZkNodeReader, root: string, watcher?: ZkWatcher): Promise<ZkNodes> {
@@ -68,16 +68,43 @@ async function walk(
   nodes: ZkNodes,
   watcher: ZkWatcher | undefined,
 ): Promise<boolean> {
-  // Both at once: a leaf then costs one round trip, not two.
+  const listing = watcher ? await watchedListing(reader, path, watcher) : await listingOf(reader, path);
+  if (!listing) return false;
+  const node: ZkNode = { data: listing.data, children: [] };
+  nodes.set(path, node);
+  if (listing.names.length === 0) return true;
+  const children = childPaths(path, listing.names);
+  const found = await Promise.all(children.map((child) => walk(reader, child, nodes, watcher)));
+  node.children = children.filter((_child, i) => found[i]);
+  return true;
+}
+
+interface Listing {
+  data: string;
+  names: string[];
+}
+
+/**
+ * A node's data, and its children only when its stat says it has any: a leaf (most nodes of a tree of
+ * values) then costs one request, not two.
+ */
+async function listingOf(reader: ZkNodeReader, path: string): Promise<Listing | undefined> {
+  const read = await reader.getData(path);
+  if (!read) return undefined;
+  if (read.stat.numChildren === 0) return { data: read.data, names: [] };
+  const listing = await reader.getChildren(path);
+  return listing && { data: read.data, names: listing.children };
+}
+
+/** Both reads at once, each setting its watch: a leaf must be watched for children appearing too. */
+async function watchedListing(
+  reader: ZkNodeReader,
+  path: string,
+  watcher: ZkWatcher,
+): Promise<Listing | undefined> {
   const [listing, read] = await Promise.all([
     reader.getChildren(path, watcher),
     reader.getData(path, watcher),
   ]);
-  if (!listing || !read) return false;
-  const node: ZkNode = { data: read.data, children: [] };
-  nodes.set(path, node);
-  const children = childPaths(path, listing.children);
-  const found = await Promise.all(children.map((child) => walk(reader, child, nodes, watcher)));
-  node.children = children.filter((_child, i) => found[i]);
-  return true;
+  return listing && read && { data: read.data, names: listing.children };
 }

@@ -6,6 +6,8 @@ import type { BackendOptions, KVPairs, PrefixWatch, RequestOptions, StoreClient 
 import { untilAborted } from './watch-event-buffer.js';
 import { openSession, type ZkSessionOptions } from './zookeeper-session.js';
 import { readValues, zkPath } from './zookeeper-tree.js';
+import { serverVersion } from './zookeeper-probe.js';
+import { ZkRecursiveCache } from './zookeeper-recursive-cache.js';
 import { ZkTreeCache, type LiveSession } from './zookeeper-tree-cache.js';
 import { ZkEventHub } from './zookeeper-watch.js';
 
@@ -15,6 +17,11 @@ const DEFAULT_PORT = 2181;
 /** Knobs no command-line flag sets (tests shorten the session timeout to provoke expiry). */
 export interface ZookeeperTuning {
   sessionTimeoutMs?: number;
+  /**
+   * false: watch with one-shot watches on every node (ZkTreeCache), as for a server older than 3.6, even
+   * when the server has persistent watches. Tests use it to exercise that path on a current server.
+   */
+  persistentWatches?: boolean;
 }
 
 /**
@@ -36,7 +43,11 @@ export async function createClient(
   if (tuning.sessionTimeoutMs !== undefined) sessionOptions.sessionTimeoutMs = tuning.sessionTimeoutMs;
   if (options.username) sessionOptions.username = options.username;
   if (options.password !== undefined) sessionOptions.password = options.password;
-  const client = new ZookeeperClient(sessionOptions, logger);
+  const client = new ZookeeperClient(
+    sessionOptions,
+    logger,
+    tuning.persistentWatches === false ? false : undefined,
+  );
   await client.connect();
   return client;
 }
@@ -53,15 +64,60 @@ class ZookeeperClient implements StoreClient {
   /** One tree cache per watched prefix, released with its last holder. */
   private readonly caches: SharedWatches<ZkTreeCache>;
   private closed = false;
+  /** Whether the ensemble answers addWatch, found out before the first watch is armed. */
+  private mode: Promise<void> | undefined;
 
   constructor(
     private readonly options: ZkSessionOptions,
     private readonly logger: Logger,
+    /** One persistent recursive watch per prefix (3.6+), or one-shot watches on every node. */
+    private recursive: boolean | undefined,
   ) {
-    this.caches = new SharedWatches((root) => new ZkTreeCache(root, () => this.live(), logger), {
-      backend: 'zookeeper',
-      endpoints: options.endpoints,
-    });
+    const open = (): Promise<LiveSession> => this.live();
+    this.caches = new SharedWatches(
+      (root) =>
+        this.recursive === false
+          ? new ZkTreeCache(root, open, logger)
+          : new ZkRecursiveCache(root, open, logger, () => this.unsupported(root)),
+      { backend: 'zookeeper', endpoints: options.endpoints },
+    );
+  }
+
+  /**
+   * Asks the connected server its version (`srvr`) once: a server older than 3.6 would answer addWatch by
+   * closing the session. When it does not say (the command not allowed there), addWatch is tried, and a
+   * refusal switches this client to one-shot watches (see unsupported).
+   */
+  private watchMode(): Promise<void> {
+    if (this.recursive !== undefined) return Promise.resolve();
+    this.mode ??= this.live()
+      .then(async ({ session }) => {
+        const server = session.server;
+        const timeoutMs = Math.min(1000, this.options.connectTimeoutMs);
+        const version = server ? await serverVersion(server, timeoutMs) : undefined;
+        if (version) this.recursive = version[0] > 3 || (version[0] === 3 && version[1] >= 6);
+        this.logger.debug(
+          `zookeeper: server ${server ?? '?'} is version ${version ? version.join('.') : 'unknown'}: ` +
+            (this.recursive === false ? 'one watch per node' : 'one persistent recursive watch per prefix'),
+        );
+      })
+      .finally(() => {
+        this.mode = undefined;
+      });
+    return this.mode;
+  }
+
+  private unsupported(root: string): BackendError {
+    this.recursive = false;
+    this.logger.warn(
+      'zookeeper: the server does not support persistent watches (addWatch, ZooKeeper 3.6+): ' +
+        'watching with one watch per node from now on',
+    );
+    return new BackendError(
+      `zookeeper: the server refused a persistent watch on ${root} (older than ZooKeeper 3.6)`,
+      'zookeeper',
+      this.options.endpoints,
+    );
   }
 
   async connect(): Promise<void> {
@@ -123,10 +179,12 @@ class ZookeeperClient implements StoreClient {
     await (options.signal ? untilAborted(check, options.signal) : check);
   }
 
-  /** All holders of one prefix share its tree cache, and so its watches. */
-  watch(prefix: string, options: RequestOptions = {}): Promise<PrefixWatch> {
-    if (this.closed) return Promise.reject(this.closedError());
-    return this.caches.acquire(zkPath(prefix), options.signal);
+  /** All holders of one prefix share its tree cache, and so its watch (or watches, one per node). */
+  async watch(prefix: string, options: RequestOptions = {}): Promise<PrefixWatch> {
+    if (this.closed) throw this.closedError();
+    const { signal } = options;
+    await (signal ? untilAborted(this.watchMode(), signal) : this.watchMode());
+    return this.caches.acquire(zkPath(prefix), signal);
   }
 
   private cachedValues(path: string): KVPairs | undefined {
