@@ -28,8 +28,9 @@ export class KVStore {
   /** Keys get/getv asked for that the store lacks, with or without a default standing in. */
   private readonly misses = new Set<string>();
 
-  constructor(pairs: KVPairs) {
-    this.pairs = new Map(Object.entries(pairs));
+  /** A Map is taken as it is (the caller hands it over and must not change it); an object is copied. */
+  constructor(pairs: KVPairs | ReadonlyMap<string, string>) {
+    this.pairs = pairs instanceof Map ? pairs : new Map(Object.entries(pairs));
   }
 
   /** What the render asked for and did not find, sorted: shown per resource on /status. */
