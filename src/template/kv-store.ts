@@ -2,8 +2,8 @@ import type { KVPairs } from '../kv-pairs.js';
 import { ConfdError } from '../errors.js';
 import { compareGoStrings } from './go-strings.js';
 import { goBase, goClean, goDir } from './go-path.js';
-import { goStruct } from './go-struct.js';
-import { pathMatch } from './path-match.js';
+import { brandGoStructs } from './go-struct.js';
+import { pathMatcher } from './path-match.js';
 
 /** One key and its value, field names capitalised as in confd so templates read `{{Key}}` / `{{Value}}`. */
 export interface KVPair {
@@ -53,8 +53,8 @@ export class KVStore {
 
   /** All pairs whose key matches the Go path.Match pattern, sorted by key. */
   gets(pattern: string): KVPair[] {
-    // Validate even when the store is empty so a bad pattern never passes silently.
-    pathMatch(pattern, '');
+    // Validates even when the store is empty, so a bad pattern never passes silently.
+    const matches = pathMatcher(pattern);
     // A match starts with the pattern's literal text up to its first * ? [ or \: only that range of the
     // sorted keys is tried, so a template calling gets per entry stays fast on large stores.
     const meta = pattern.search(/[*?[\\]/);
@@ -64,7 +64,7 @@ export class KVStore {
     for (let i = lowerBound(keys, literal); i < keys.length; i++) {
       const key = keys[i] as string;
       if (!key.startsWith(literal)) break;
-      if (pathMatch(pattern, key)) found.push(pair(key, this.pairs.get(key) as string));
+      if (matches(key)) found.push(pair(key, this.pairs.get(key) as string));
     }
     return found;
   }
@@ -147,8 +147,17 @@ function lowerBound(keys: readonly string[], prefix: string): number {
   return lo;
 }
 
+/** A KVPair as gets and get build it: own enumerable Key and Value only, like the object literal it replaces. */
+class GoKVPair implements KVPair {
+  constructor(
+    readonly Key: string,
+    readonly Value: string,
+  ) {}
+}
+brandGoStructs(GoKVPair.prototype);
+
 function pair(key: string, value: string): KVPair {
-  return goStruct({ Key: key, Value: value });
+  return new GoKVPair(key, value);
 }
 
 /**
