@@ -5,7 +5,22 @@ import { posix } from 'node:path';
  * slashes, "." and ".." resolved. posix.resolve from "/" gives exactly that.
  */
 export function cleanKey(key: string): string {
-  return posix.resolve('/', key);
+  // Store keys are nearly always clean already; resolve() costs more than the check, once per key read.
+  return isCleanKey(key) ? key : posix.resolve('/', key);
+}
+
+/** What posix.resolve('/', key) would return unchanged: absolute, no empty, "." or ".." segment, no trailing slash. */
+function isCleanKey(key: string): boolean {
+  if (key === '/') return true;
+  return (
+    key.charCodeAt(0) === 0x2f &&
+    !key.endsWith('/') &&
+    !key.includes('//') &&
+    !key.includes('/./') &&
+    !key.includes('/../') &&
+    !key.endsWith('/.') &&
+    !key.endsWith('/..')
+  );
 }
 
 /** Joins key segments into one clean absolute key: joinKey('/global', 'app/', '/db') -> '/global/app/db'. */

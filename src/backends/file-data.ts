@@ -4,6 +4,7 @@ import type { Tags } from 'yaml';
 import { BackendError, errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { flattenTree } from './flatten.js';
+import { parseJsonData } from './json-data.js';
 import type { KVPairs } from './store-client.js';
 
 const BACKEND = 'file';
@@ -41,7 +42,7 @@ export async function readDataFile(
     });
   }
   const values: KVPairs = {};
-  flattenTree(parseDataFile(text, path, logger), values);
+  flattenTree(parseJsonData(text) ?? parseDataFile(text, path, logger), values);
   return { values, empty: text.trim() === '' };
 }
 

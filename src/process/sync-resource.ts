@@ -1,6 +1,5 @@
 import type { KeyIndex } from '../key-index.js';
 import { joinKey, stripPrefix } from '../key-path.js';
-import type { KVPairs } from '../kv-pairs.js';
 import { CommandError, GuardError } from '../errors.js';
 import type { DestState } from '../sync/dest-state.js';
 import type { FailureReason, ResourceEvent, ResourceOutcome } from '../events/events.js';
@@ -137,12 +136,14 @@ function missingRequired(required: readonly string[], snapshot: KeyIndex): strin
  * The part of the snapshot this resource reads, keyed as its template sees it: relative to the resource
  * prefix, exactly as confd's memkv store holds them.
  */
-function visibleValues(loaded: LoadedResource, snapshot: KeyIndex): KVPairs {
+function visibleValues(loaded: LoadedResource, snapshot: KeyIndex): Map<string, string> {
   const { keys, resource } = loaded;
-  const visible: KVPairs = {};
+  // A Map, handed to the KVStore as it is: a 10,000-key object in dictionary mode, then copied into the
+  // store's own Map, cost more than the render that reads it.
+  const visible = new Map<string, string>();
   for (const base of keys) {
     for (const key of snapshot.keysUnder(base))
-      visible[stripPrefix(key, resource.prefix)] = snapshot.pairs[key]!;
+      visible.set(stripPrefix(key, resource.prefix), snapshot.pairs[key]!);
   }
   return visible;
 }

@@ -10,6 +10,14 @@ export function goStruct<T extends object>(value: T): T {
   return value;
 }
 
+/**
+ * The brand on a class's prototype: its instances are Go structs without a defineProperty each (which cost
+ * more than the rest of building the 10,000 KVPairs of one gets).
+ */
+export function brandGoStructs(prototype: object): void {
+  Object.defineProperty(prototype, GO_STRUCT, { value: true, enumerable: false });
+}
+
 export function isGoStruct(value: unknown): boolean {
   return typeof value === 'object' && value !== null && GO_STRUCT in value;
 }

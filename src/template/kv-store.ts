@@ -2,8 +2,8 @@ import type { KVPairs } from '../kv-pairs.js';
 import { ConfdError } from '../errors.js';
 import { compareGoStrings } from './go-strings.js';
 import { goBase, goClean, goDir } from './go-path.js';
-import { goStruct } from './go-struct.js';
-import { pathMatch } from './path-match.js';
+import { brandGoStructs } from './go-struct.js';
+import { pathMatcher } from './path-match.js';
 
 /** One key and its value, field names capitalised as in confd so templates read `{{Key}}` / `{{Value}}`. */
 export interface KVPair {
@@ -28,8 +28,9 @@ export class KVStore {
   /** Keys get/getv asked for that the store lacks, with or without a default standing in. */
   private readonly misses = new Set<string>();
 
-  constructor(pairs: KVPairs) {
-    this.pairs = new Map(Object.entries(pairs));
+  /** A Map is taken as it is (the caller hands it over and must not change it); an object is copied. */
+  constructor(pairs: KVPairs | ReadonlyMap<string, string>) {
+    this.pairs = pairs instanceof Map ? pairs : new Map(Object.entries(pairs));
   }
 
   /** What the render asked for and did not find, sorted: shown per resource on /status. */
@@ -52,8 +53,8 @@ export class KVStore {
 
   /** All pairs whose key matches the Go path.Match pattern, sorted by key. */
   gets(pattern: string): KVPair[] {
-    // Validate even when the store is empty so a bad pattern never passes silently.
-    pathMatch(pattern, '');
+    // Validates even when the store is empty, so a bad pattern never passes silently.
+    const matches = pathMatcher(pattern);
     // A match starts with the pattern's literal text up to its first * ? [ or \: only that range of the
     // sorted keys is tried, so a template calling gets per entry stays fast on large stores.
     const meta = pattern.search(/[*?[\\]/);
@@ -63,7 +64,7 @@ export class KVStore {
     for (let i = lowerBound(keys, literal); i < keys.length; i++) {
       const key = keys[i] as string;
       if (!key.startsWith(literal)) break;
-      if (pathMatch(pattern, key)) found.push(pair(key, this.pairs.get(key) as string));
+      if (matches(key)) found.push(pair(key, this.pairs.get(key) as string));
     }
     return found;
   }
@@ -146,8 +147,17 @@ function lowerBound(keys: readonly string[], prefix: string): number {
   return lo;
 }
 
+/** A KVPair as gets and get build it: own enumerable Key and Value only, like the object literal it replaces. */
+class GoKVPair implements KVPair {
+  constructor(
+    readonly Key: string,
+    readonly Value: string,
+  ) {}
+}
+brandGoStructs(GoKVPair.prototype);
+
 function pair(key: string, value: string): KVPair {
-  return goStruct({ Key: key, Value: value });
+  return new GoKVPair(key, value);
 }
 
 /**

@@ -359,6 +359,8 @@ class State extends Evaluator {
       this.out.push('<no value>');
       return;
     }
-    this.out.push(sprint([value.type.kind === 'ptr' && value.v === null ? null : value]));
+    // A predeclared string prints as itself (fmt's fast path, no flags): no Printer per {{.Value}}.
+    if (value.type.kind === 'string' && value.type.underlying === undefined) this.out.push(value.v as string);
+    else this.out.push(sprint([value.type.kind === 'ptr' && value.v === null ? null : value]));
   }
 }

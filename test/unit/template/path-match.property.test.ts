@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { BadPatternError, pathMatch } from '../../../src/template/path-match.js';
+import { BadPatternError, pathMatch, pathMatcher } from '../../../src/template/path-match.js';
 
 /** One element of a well-formed pattern, kept structured so the reference below can match it. */
 type Token =
@@ -198,6 +198,32 @@ describe('pathMatch (properties)', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('pathMatcher (pathMatch with the pattern fixed)', () => {
+  const patternArb = fc.oneof(
+    fc.array(char, { maxLength: 8 }).map((cs) => cs.join('')),
+    fc.array(char, { maxLength: 6 }).map((cs) => `${cs.join('')}*`),
+    nameArb.map((n) => `${n.replace(/[*?[\\]/g, '')}*`),
+  );
+
+  it('answers as pathMatch does, bad patterns included', () => {
+    fc.assert(
+      fc.property(patternArb, fc.array(nameArb, { maxLength: 6 }), (pattern, names) => {
+        let matches: ((name: string) => boolean) | undefined;
+        try {
+          matches = pathMatcher(pattern);
+        } catch (err) {
+          expect(err).to.be.instanceOf(BadPatternError);
+          expect(() => pathMatch(pattern, '')).to.throw(BadPatternError);
+          return;
+        }
+        for (const name of [...names, pattern, pattern.slice(0, -1), `${pattern.slice(0, -1)}x/y`])
+          expect(matches(name), `${pattern} vs ${name}`).to.equal(pathMatch(pattern, name));
+      }),
+      { numRuns: 5000 },
     );
   });
 });
