@@ -14,10 +14,11 @@ import { syncResource } from './sync-resource.js';
 /**
  * Resources rendered and synced at once; each still waits for the others sharing its dest. Writing a file
  * is mostly waiting on the disk (create, fsync, rename), so many run together: 100 files on one prefix
- * then share journal commits instead of queueing fsync behind fsync. check_cmd runs stay bounded by
- * run-command.ts's COMMAND_CONCURRENCY whatever this is.
+ * then share journal commits instead of queueing fsync behind fsync (bin/confd gives libuv 16 threads
+ * for them). More than 32 showed no gain and costs memory (every render in flight is held at once).
+ * check_cmd runs stay bounded by run-command.ts's COMMAND_CONCURRENCY whatever this is.
  */
-export const BATCH_CONCURRENCY = 64;
+export const BATCH_CONCURRENCY = 32;
 
 export interface BatchContext extends Pick<SyncContext, 'lookupTimeoutMs'> {
   store: StoreClient;
@@ -79,10 +80,13 @@ export async function runBatch(
 }
 
 /**
- * Starts reading each dest while the store read is under way: the file reads then cost no time of their
- * own on the way from a change to the rename. Only the first resource of each dest gets one; the others
- * sharing it must see what the one before them wrote, so they read it when their turn comes. A read that
- * fails is reported by the resource that awaits it (or by nobody when the store read failed).
+ * Starts reading the dests of the first resources to run while the store read is under way: the file
+ * reads then cost no time of their own on the way from a change to the rename. Only as many as run at
+ * once (BATCH_CONCURRENCY): a batch of 2,000 resources must not hold 2,000 descriptors open at a time
+ * (EMFILE) nor every file's content in memory; the later ones read their dest when their turn comes. Only
+ * the first resource of each dest gets one; the others sharing it must see what the one before them
+ * wrote. A read that fails is reported by the resource that awaits it (or by nobody when the store read
+ * failed).
  */
 function readDestsAhead(
   resources: readonly LoadedResource[],
@@ -91,6 +95,7 @@ function readDestsAhead(
   const seen = new Set<string>();
   for (const loaded of resources) {
     const { dest } = loaded.resource;
+    if (ahead.size === BATCH_CONCURRENCY) break;
     if (seen.has(dest)) continue;
     seen.add(dest);
     const state = readDestState(dest);
