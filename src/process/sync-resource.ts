@@ -43,6 +43,8 @@ export async function syncResource(
   loaded: LoadedResource,
   snapshot: KeyIndex,
   ctx: SyncContext,
+  /** dest's state, read ahead by the batch (see syncFile's `current`). */
+  current?: Promise<DestState | undefined>,
 ): Promise<ResourceResult> {
   const { resource } = loaded;
   const started = performance.now();
@@ -91,6 +93,7 @@ export async function syncResource(
           ? { guard: { rules: guard, missingRequired: missingRequired(guard.requiredKeys, snapshot) } }
           : {}),
         ...(resource.backup ? { backups: resource.backup } : {}),
+        ...(current ? { current } : {}),
       },
       ctx.logger,
     );

@@ -12,6 +12,30 @@ const KILL_GRACE_MS = 1000;
  */
 const DRAIN_MS = 200;
 const TAIL_CHARS = 2000;
+/**
+ * Commands (check, reload, verify) running at once in this process. File writes of a batch run many at a
+ * time (they wait on the disk, not the CPU); commands fork shells and run programs that do, so they take
+ * a slot each and wait for one beyond this.
+ */
+export const COMMAND_CONCURRENCY = 8;
+
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function takeSlot(): Promise<void> {
+  if (running < COMMAND_CONCURRENCY) {
+    running += 1;
+    return;
+  }
+  // The slot is handed over by the releasing command, so `running` never drops below the queue's need.
+  await new Promise<void>((resolve) => waiting.push(resolve));
+}
+
+function releaseSlot(): void {
+  const next = waiting.shift();
+  if (next) next();
+  else running -= 1;
+}
 
 /** A command that exited 0. */
 export interface CommandResult {
@@ -32,6 +56,23 @@ type StopReason = 'timeout' | 'cancel';
  * output stays out of the message (it may contain rendered secrets) and is logged at debug level only.
  */
 export async function runCommand(
+  template: string,
+  vars: { src: string; dest: string },
+  timeoutMs: number,
+  logger: Logger,
+  what: 'check' | 'reload' | 'verify',
+  signal?: AbortSignal,
+): Promise<CommandResult> {
+  await takeSlot();
+  try {
+    // The timeout counts from the command's start, not from the wait for a slot.
+    return await runCommandNow(template, vars, timeoutMs, logger, what, signal);
+  } finally {
+    releaseSlot();
+  }
+}
+
+async function runCommandNow(
   template: string,
   vars: { src: string; dest: string },
   timeoutMs: number,

@@ -156,4 +156,22 @@ describe('runBatch', () => {
     await runBatch([a, b], ctx());
     expect(await readFile(a.resource.dest, 'utf8')).to.equal('other\n');
   });
+
+  it('gives a resource sharing a dest what the one before it wrote, not the file as it was at the start', async () => {
+    const a = await loaded('a');
+    const b = await loaded('b', { dest: a.resource.dest });
+    const results = await runBatch([a, b], ctx());
+    expect(results.map((r) => r.outcome)).to.deep.equal(['updated', 'in_sync']);
+  });
+
+  it('reports a dest that cannot be read on its resource, and nowhere when the store read failed', async () => {
+    const a = await loaded('a', { dest: dir });
+    const b = await loaded('b');
+    const results = await runBatch([a, b], ctx());
+    expect(results.map((r) => r.outcome)).to.deep.equal(['failed', 'updated']);
+    expect(results[0]?.error?.message).to.contain('not a regular file');
+    store.readError = new BackendError('etcd: down', 'etcd');
+    const again = await runBatch([a], ctx());
+    expect(again.map((r) => r.reason)).to.deep.equal(['store']);
+  });
 });

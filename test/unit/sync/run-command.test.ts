@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandError } from '../../../src/errors.js';
-import { runCommand, substituteVars } from '../../../src/sync/run-command.js';
+import { COMMAND_CONCURRENCY, runCommand, substituteVars } from '../../../src/sync/run-command.js';
 import { eventually, rejection } from '../../support/async.js';
 import { RecordingLogger } from '../../support/loggers.js';
 import { allGone, isGone, killAll, readPids } from '../../support/processes.js';
@@ -214,5 +214,23 @@ describe('runCommand', () => {
     await runCommand(`sleep 30 & echo $! > ${pidFile}; echo started`, vars, 10_000, logger, 'reload');
     const [background] = await pidsFrom(pidFile, 1);
     expect(await isGone(background!)).to.equal(false);
+  });
+
+  it(`runs at most COMMAND_CONCURRENCY commands at once; the others start as slots free up`, async () => {
+    const started = join(dir, 'started');
+    const release = join(dir, 'release');
+    // Each command says it started, then holds its slot until the test creates the release file.
+    const command = `echo x >> ${started}; while [ ! -e ${release} ]; do sleep 0.01; done`;
+    const count = COMMAND_CONCURRENCY + 3;
+    const runs = Array.from({ length: count }, () => runCommand(command, vars, 10_000, logger, 'check'));
+    const startedCount = async () =>
+      (await readFile(started, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+    await eventually(async () => (await startedCount()) >= COMMAND_CONCURRENCY, 'the first commands');
+    // No slot is free until the release file exists, so no further command can have started.
+    expect(await startedCount()).to.equal(COMMAND_CONCURRENCY);
+    await writeFile(release, '');
+    const results = await Promise.all(runs);
+    expect(results.map((r) => r.exitCode)).to.deep.equal(Array.from({ length: count }, () => 0));
+    expect(await startedCount()).to.equal(count);
   });
 });
