@@ -100,7 +100,11 @@ const MAX_IN_FLIGHT = 2048;
  * waits until it is connected. The library retries forever on its own, so the connect timeout is enforced
  * here, and a failed attempt closes the client so no socket or timer keeps the process alive.
  */
-export async function openSession(options: ZkSessionOptions, logger: Logger): Promise<ZkSession> {
+export async function openSession(
+  options: ZkSessionOptions,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<ZkSession> {
   const zk = loadLibrary();
   const client = zk.createClient(options.endpoints.join(','), {
     retries: 0,
@@ -116,7 +120,7 @@ export async function openSession(options: ZkSessionOptions, logger: Logger): Pr
     throw new Error('node-zookeeper-client no longer has the connection manager this backend drives');
   frameReplies(manager);
   const session = new Session(client, zk.Exception, options, withAuth, logger, manager);
-  await session.connect();
+  await session.connect(signal);
   return session;
 }
 
@@ -194,7 +198,11 @@ class Session implements ZkSession {
     return this.lost === undefined;
   }
 
-  connect(): Promise<void> {
+  /**
+   * `signal` gives up at once (the client closing): a server that is restarting, or that accepted the
+   * socket and never answers the handshake, must not hold the caller for the whole connect timeout.
+   */
+  connect(signal?: AbortSignal): Promise<void> {
     const { endpoints, connectTimeoutMs } = this.options;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -202,9 +210,16 @@ class Session implements ZkSession {
         if (settled) return false;
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         this.client.removeListener('connected', onConnected);
         this.client.removeListener('authenticationFailed', onAuthFailed);
         return true;
+      };
+      const onAbort = (): void => {
+        if (!settle()) return;
+        const err = this.error('client closed');
+        this.markLost(err);
+        reject(err);
       };
       const onConnected = (): void => {
         if (!settle()) return;
@@ -230,6 +245,11 @@ class Session implements ZkSession {
           reject(err);
         });
       }, connectTimeoutMs);
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.client.once('connected', onConnected);
       this.client.once('authenticationFailed', onAuthFailed);
       this.client.connect();

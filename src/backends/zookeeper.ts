@@ -64,6 +64,8 @@ class ZookeeperClient implements StoreClient {
   /** One tree cache per watched prefix, released with its last holder. */
   private readonly caches: SharedWatches<ZkTreeCache>;
   private closed = false;
+  /** Aborted by close(): a session still connecting gives up at once instead of at its connect timeout. */
+  private readonly closing = new AbortController();
   /** Whether the ensemble answers addWatch, found out before the first watch is armed. */
   private mode: Promise<void> | undefined;
 
@@ -137,7 +139,7 @@ class ZookeeperClient implements StoreClient {
   private reopen(stale: Promise<LiveSession> | undefined): Promise<LiveSession> {
     if (this.current !== stale) return this.live();
     if (stale) this.logger.info('zookeeper: session lost, opening a new one');
-    const next = openSession(this.options, this.logger).then((session) => ({
+    const next = openSession(this.options, this.logger, this.closing.signal).then((session) => ({
       session,
       hub: new ZkEventHub(),
     }));
@@ -202,6 +204,7 @@ class ZookeeperClient implements StoreClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     await this.caches.closeAll(this.closedError());
     const current = this.current;
     this.current = undefined;

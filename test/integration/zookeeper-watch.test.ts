@@ -65,6 +65,8 @@ class Relay {
   /** Local ports of the connections to the server, to find them in `cons`. */
   readonly upstreamPorts: number[] = [];
   private cut = false;
+  /** Accept connections and never answer: a server that took the socket and hangs. */
+  private silent = false;
 
   private constructor(
     private readonly server: Server,
@@ -84,6 +86,12 @@ class Relay {
   private accept(socket: Socket, target: string): void {
     if (this.cut) {
       socket.destroy();
+      return;
+    }
+    if (this.silent) {
+      this.sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => this.sockets.delete(socket));
       return;
     }
     const upstream = connect(hostPort(target), () => {
@@ -111,6 +119,12 @@ class Relay {
 
   heal(): void {
     this.cut = false;
+  }
+
+  /** From now on, connections are accepted and never answered (not even the handshake). */
+  silence(): void {
+    this.cut = false;
+    this.silent = true;
   }
 
   async close(): Promise<void> {
@@ -459,13 +473,29 @@ for (const persistent of [true, false]) {
       expect(await closing.watch(root).catch((e: unknown) => e)).to.be.instanceOf(BackendError);
     });
 
+    /**
+     * fixture.setData; a fixture the restart left unusable (its session outlasted, or a request never
+     * answered) is replaced, so that no later test or hook waits on it.
+     */
+    async function fixtureWrite(key: string, value: string): Promise<void> {
+      try {
+        await fixture.setData(key, value);
+      } catch (err) {
+        if (fixture.unusable(err)) {
+          fixture.close();
+          fixture = await ZkFixture.connect(endpoint);
+        }
+        throw err;
+      }
+    }
+
     describe('when the server restarts with its data while a key changes', () => {
       /**
        * Restarts the server under a writer (which wrote before the restart and again after it), then writes
        * 'final' once the server takes writes again. Returns every value written, in order.
        */
       async function restartWhileWriting(key: string, downSeconds: number): Promise<string[]> {
-        const writer = keepWriting((value) => fixture.setData(key, value));
+        const writer = keepWriting((value) => fixtureWrite(key, value));
         try {
           await eventually(() => writer.written.length > 0, 'a write before the restart');
           ({ endpoint } = await restartStore('zookeeper', downSeconds));
@@ -476,7 +506,7 @@ for (const persistent of [true, false]) {
         }
         await eventually(
           () =>
-            fixture.setData(key, 'final').then(
+            fixtureWrite(key, 'final').then(
               () => true,
               () => false,
             ),
@@ -613,6 +643,43 @@ for (const persistent of [true, false]) {
         await fixture.setData(key, 'after expiry');
         expect((await changed).changedKeys).to.deep.equal([key]);
         expect(await cutOff.getValues([key])).to.deep.equal({ [key]: 'after expiry' });
+      });
+
+      it('closes at once while the new session waits on a server that never answers the handshake', async function () {
+        // Shorter than the connect timeout below: without close() ending the attempt, this times out.
+        this.timeout(45_000);
+        const prefix = `${root}/expiry-close`;
+        await fixture.put(`${prefix}/key`, 'before');
+        const silentRelay = await Relay.start(endpoint);
+        // The connect timeout (60 s) outlasts this test: only close() can end the attempt in time.
+        const stuck = await connectClient(
+          storeOptions([silentRelay.endpoint], { connectTimeoutMs: 60_000 }),
+          new RecordingLogger(),
+          { sessionTimeoutMs: 4000 },
+        );
+        try {
+          const watch = await stuck.watch(prefix);
+          const sid = await sessionFrom(endpoint, silentRelay.upstreamPorts);
+          silentRelay.partition();
+          await eventually(
+            async () => !(await sessionExists(endpoint, sid)),
+            'the session to expire',
+            30_000,
+          );
+          silentRelay.heal();
+          expect(await failure(watch)).to.be.instanceOf(BackendError);
+          watch.release();
+          silentRelay.silence();
+          // A new session is opened, and its handshake is never answered.
+          const arming = stuck.watch(prefix).catch((e: unknown) => e);
+          const reading = stuck.getValues([prefix]).catch((e: unknown) => e);
+          await stuck.close();
+          expect(await arming).to.be.instanceOf(BackendError);
+          expect(await reading).to.be.instanceOf(BackendError);
+        } finally {
+          await stuck.close();
+          await silentRelay.close();
+        }
       });
     });
   });
