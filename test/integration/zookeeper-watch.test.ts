@@ -535,7 +535,10 @@ for (const persistent of [true, false]) {
           const followed = await following;
           // The session survived: no new one was opened. (A change whose re-read was in flight when the
           // server went down may still fail the watch, which the follower then armed again.)
-          expect(patientLog.lines.some((line) => line.includes('opening a new one'))).to.equal(false);
+          expect(
+            patientLog.lines.some((line) => line.includes('opening a new one')),
+            patientLog.lines.join('\n'),
+          ).to.equal(false);
           expect(followed.failures.every((err) => err.message.includes('connection lost'))).to.equal(true);
           expect(followed.values.at(-1)).to.equal('final');
           expectInWriteOrder(followed.values, ['before', ...written]);
