@@ -319,7 +319,7 @@ function serverError(endpoint: string, status: number | undefined, text: string)
     if (typeof said === 'string' && said !== '') message = said;
     if (typeof body.code === 'number') code = body.code;
   } catch {
-    if (text.trim() !== '') message = `${message}: ${text.trim().slice(0, 200)}`;
+    // Not etcd's answer (a proxy's page, say): its text is not ours to repeat in an error.
   }
   return new EtcdRequestError(message, endpoint, 'server', code);
 }

@@ -4,8 +4,6 @@ import type { EventBus } from '../events/event-bus.js';
 import { KeyIndex } from '../key-index.js';
 import type { Logger } from '../logging/logger.js';
 import { failureReason } from './failure-reason.js';
-import type { DestState } from '../sync/dest-state.js';
-import { readDestState } from '../sync/dest-state.js';
 import { runReloads } from './reload-steps.js';
 import type { LoadedResource } from './load-config.js';
 import type { ResourceResult, SyncContext, SyncModes } from './sync-resource.js';
@@ -14,8 +12,9 @@ import { syncResource } from './sync-resource.js';
 /**
  * Resources rendered and synced at once; each still waits for the others sharing its dest. Writing a file
  * is mostly waiting on the disk (create, fsync, rename), so many run together: 100 files on one prefix
- * then share journal commits instead of queueing fsync behind fsync (bin/confd gives libuv 16 threads
- * for them). More than 32 showed no gain and costs memory (every render in flight is held at once).
+ * then share journal commits instead of queueing fsync behind fsync (libuv runs 4 of them at a time unless
+ * UV_THREADPOOL_SIZE says otherwise; an ES module launcher cannot raise it, the loader has started the
+ * pool by then). More than 32 showed no gain and costs memory (every render in flight is held at once).
  * check_cmd runs stay bounded by run-command.ts's COMMAND_CONCURRENCY whatever this is.
  */
 export const BATCH_CONCURRENCY = 32;
@@ -59,7 +58,6 @@ export async function runBatch(
   ctx: BatchContext,
 ): Promise<ResourceResult[]> {
   if (resources.length === 0 || ctx.signal?.aborted) return [];
-  const ahead = readDestsAhead(resources);
   const snapshot = await readSnapshot(resources, ctx);
   const results = new Map<LoadedResource, ResourceResult>();
   if (snapshot instanceof Error) {
@@ -67,7 +65,7 @@ export async function runBatch(
   } else {
     await forEachByDest(resources, async (loaded) => {
       if (ctx.signal?.aborted || ctx.cancel?.aborted) return;
-      results.set(loaded, await syncResource(loaded, snapshot, ctx, ahead.get(loaded)));
+      results.set(loaded, await syncResource(loaded, snapshot, ctx));
     });
   }
   const ordered = resources.flatMap((loaded) => results.get(loaded) ?? []);
@@ -77,32 +75,6 @@ export async function runBatch(
     ctx.events.emit(result.event);
   }
   return ordered;
-}
-
-/**
- * Starts reading the dests of the first resources to run while the store read is under way: the file
- * reads then cost no time of their own on the way from a change to the rename. Only as many as run at
- * once (BATCH_CONCURRENCY): a batch of 2,000 resources must not hold 2,000 descriptors open at a time
- * (EMFILE) nor every file's content in memory; the later ones read their dest when their turn comes. Only
- * the first resource of each dest gets one; the others sharing it must see what the one before them
- * wrote. A read that fails is reported by the resource that awaits it (or by nobody when the store read
- * failed).
- */
-function readDestsAhead(
-  resources: readonly LoadedResource[],
-): Map<LoadedResource, Promise<DestState | undefined>> {
-  const ahead = new Map<LoadedResource, Promise<DestState | undefined>>();
-  const seen = new Set<string>();
-  for (const loaded of resources) {
-    const { dest } = loaded.resource;
-    if (ahead.size === BATCH_CONCURRENCY) break;
-    if (seen.has(dest)) continue;
-    seen.add(dest);
-    const state = readDestState(dest);
-    state.catch(() => undefined);
-    ahead.set(loaded, state);
-  }
-  return ahead;
 }
 
 async function readSnapshot(

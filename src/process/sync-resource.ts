@@ -43,8 +43,6 @@ export async function syncResource(
   loaded: LoadedResource,
   snapshot: KeyIndex,
   ctx: SyncContext,
-  /** dest's state, read ahead by the batch (see syncFile's `current`). */
-  current?: Promise<DestState | undefined>,
 ): Promise<ResourceResult> {
   const { resource } = loaded;
   const started = performance.now();
@@ -93,7 +91,6 @@ export async function syncResource(
           ? { guard: { rules: guard, missingRequired: missingRequired(guard.requiredKeys, snapshot) } }
           : {}),
         ...(resource.backup ? { backups: resource.backup } : {}),
-        ...(current ? { current } : {}),
       },
       ctx.logger,
     );

@@ -53,11 +53,6 @@ export interface SyncRequest {
   guard?: { rules: GuardRules; missingRequired: readonly string[] };
   /** Keep this many previous versions beside dest (dest.bak.1 newest); 0 or absent: none. */
   backups?: number;
-  /**
-   * dest's state as read ahead by the caller (readDestState, started while the store was being read, so
-   * the two waits overlap); absent: read here.
-   */
-  current?: Promise<DestState | undefined>;
 }
 
 export type SyncOutcome =
@@ -85,7 +80,7 @@ export async function syncFile(
 ): Promise<SyncOutcome> {
   const ops: SyncFsOps = { ...DEFAULT_FS_OPS, ...fsOps };
   const { dest } = req;
-  const current = await (req.current ?? readDestState(dest));
+  const current = await readDestState(dest);
   const wanted = wantedState(req, current, process.geteuid?.() === 0);
   const difference = current && compareState(current, wanted);
   if (difference && !difference.content && difference.metadata.length === 0) return { status: 'in-sync' };
