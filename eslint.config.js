@@ -30,7 +30,16 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**', 'scripts/**/*.js', 'eslint.config.js'],
+    files: ['bin/**', 'scripts/**/*.js', 'scripts/**/*.mjs', 'eslint.config.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  // The launcher is CommonJS (bin/package.json): an ES module entry point would start Node's ESM loader.
+  {
+    files: ['bin/**'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -1,25 +1,31 @@
-// Bundles the CLI into dist/confd.mjs, the file bin/confd loads: one file to read and compile instead of
-// ~150 modules and ~400 package files, which was most of a cold start. Code splitting keeps every dynamic
-// import() a separate chunk loaded on first use (store clients, the template engines, the metrics
-// endpoint, ...). The small pure-JavaScript packages a run may need (yaml, Handlebars, smol-toml, minimatch,
-// ...) are bundled into those chunks. The store clients and the other packages in EXTERNAL stay in
-// node_modules, loaded from there on first use: they are only needed by some runs, and some find files next
-// to themselves or ship native code. tsc stays the type checker
-// (npm run build runs it first); this only transpiles.
+// Bundles the CLI into dist/confd.cjs, the file bin/confd loads (through bin/load-bundle.mjs), and writes
+// dist/confd.cache, V8's code cache for it. One file to read instead of ~150 modules and ~400 package files,
+// and code that is already compiled: those two were most of a cold start.
+//
+// CommonJS, not ES modules, because Node 20 has a code cache only for scripts (vm.Script). Each module of
+// the bundle still initialises on first use (esbuild wraps it in an init function), so a dynamic import()
+// of ours (store clients, template engines, the metrics endpoint, ...) costs nothing until it runs. The
+// small pure-JavaScript packages a run may need (yaml, Handlebars, smol-toml, minimatch, ...) are bundled.
+// The store clients and the other packages in EXTERNAL stay in node_modules, loaded from there on first use:
+// they are only needed by some runs, and some find files next to themselves or ship native code. tsc stays
+// the type checker (npm run build runs it first); this only transpiles.
 import { build } from 'esbuild';
-import { readFile, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const EXTERNAL = [
-  // Bundled, cockatiel's CommonJS build loses its named exports under import(); only daemons load it.
+  // Only daemons load it (retries and backoff).
   'cockatiel',
   'node-zookeeper-client',
-  'consul',
   'ioredis',
   'execa',
   'prom-client',
 ];
+
+/** Of EXTERNAL, the packages that are ES modules only: loaded by import(), see below. */
+const ESM_ONLY = ['execa'];
 
 /**
  * Handlebars requires source-map at load, only to map templates compiled with a srcName (confd-ts never
@@ -37,27 +43,55 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 
 await rm(join(root, 'dist'), { recursive: true, force: true });
-await build({
+await mkdir(join(root, 'dist'));
+const result = await build({
   absWorkingDir: root,
   entryPoints: { confd: 'src/cli/main.ts' },
   outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: EXTERNAL,
-  // Bundled CommonJS packages require() Node's built-ins: give the ESM chunks a require to do it with.
-  banner: {
-    js: "import { createRequire as __confdCreateRequire } from 'node:module'; const require = __confdCreateRequire(import.meta.url);",
-  },
+  // import() becomes require(), inlined for our own modules: an import() in a vm.Script needs
+  // --experimental-vm-modules, and the first one would start Node's ESM loader (~20 ms).
+  supported: { 'dynamic-import': false },
+  // ES modules are strict; bundled into one script, so is every module in it (as it was in the ESM build).
+  // The bundle's own import.meta.url is the bundle's file URL (bin/load-bundle.mjs passes __filename).
+  banner: { js: '"use strict";const __confdBundleUrl=require("node:url").pathToFileURL(__filename).href;' },
   sourcemap: true,
   minifyWhitespace: true,
   minifySyntax: true,
   // The version is fixed at build time: no package.json lookup relative to a module that has moved.
-  define: { __CONFD_VERSION__: JSON.stringify(version) },
+  define: { __CONFD_VERSION__: JSON.stringify(version), 'import.meta.url': '__confdBundleUrl' },
   plugins: [withoutSourceMap],
   logLevel: 'warning',
+  write: false,
 });
+
+// Packages that are ES modules only (execa) cannot be require()d on Node 20: their converted import() goes
+// back to being one, as a call of the importer bin/load-bundle.js passes in (`__load`), padded to the same
+// length so that the columns, and the source map, stay as esbuild wrote them.
+for (const file of result.outputFiles) {
+  let text = file.text;
+  if (file.path.endsWith('.cjs')) {
+    for (const name of ESM_ONLY) {
+      const converted = `Promise.resolve().then(()=>__toESM(require(${JSON.stringify(name)}),1))`;
+      if (!text.includes(converted)) throw new Error(`dist/confd.cjs: no import() of ${name} to restore`);
+      text = text.replaceAll(converted, `__load(${JSON.stringify(name)})`.padEnd(converted.length));
+      if (text.includes(`require(${JSON.stringify(name)})`))
+        throw new Error(`dist/confd.cjs: ${name} is an ES module only package and cannot be require()d`);
+    }
+    const left = text.match(/\bimport\s*\(/);
+    if (left)
+      throw new Error(
+        `dist/confd.cjs: an import() left in a script: ${text.slice(left.index, left.index + 60)}`,
+      );
+  }
+  await writeFile(file.path, text);
+}
+
+// The code cache, taken after a training run of the demo so that it holds the functions a run compiles
+// lazily too. A separate process: the cache must be compiled with a plain node's V8 flags.
+execFileSync(process.execPath, [join(root, 'scripts/code-cache.mjs')], { stdio: 'inherit' });

@@ -1,23 +1,38 @@
 import { BackendError, errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
+import type { ConsulEntry } from './consul-kv.js';
 
-/** The slice of the `consul` package's client this backend uses (its typings omit timeout and ctx). */
-export interface ConsulApi {
-  status: { leader(options: { timeout: number }): Promise<unknown> };
-  kv: { get(options: ConsulGetOptions): Promise<unknown> };
-  destroy(): void;
+/** One call's deadline (the whole answer, ms) and abort signal. */
+export interface ConsulCall {
+  timeoutMs: number;
+  signal?: AbortSignal;
 }
 
-export interface ConsulGetOptions {
-  key: string;
+export interface ConsulKvQuery {
   recurse?: boolean;
-  /** Blocking query: wait until the index passes this value. */
-  index?: string;
-  wait?: string;
-  /** Absolute request timeout in ms. */
-  timeout: number;
-  /** An EventEmitter: `includeResponse` makes get resolve [response, body]; emitting 'cancel' aborts. */
-  ctx?: unknown;
+  /** Blocking query: answer once the index passes this value (or `waitS` has passed). */
+  index?: number;
+  waitS?: number;
+}
+
+export interface ConsulKvAnswer {
+  /** The entries, Values decoded; undefined when there are none (404). */
+  entries: ConsulEntry[] | undefined;
+  /** X-Consul-Index (0 when absent). */
+  index: number;
+}
+
+/**
+ * The two calls of Consul's HTTP API this backend makes (ConsulHttp). Failures: Node's error for the
+ * connection (its `code`), an error with `isTimeout` at the deadline, a ConsulResponseError
+ * (`statusCode`) for an error answer, the signal's reason on abort.
+ */
+export interface ConsulApi {
+  /** GET /v1/status/leader: the leader's address, "" while the cluster has none. */
+  leader(call: ConsulCall): Promise<unknown>;
+  /** GET /v1/kv/<key>. */
+  kv(key: string, query: ConsulKvQuery, call: ConsulCall): Promise<ConsulKvAnswer>;
+  destroy(): void;
 }
 
 export interface ConsulAgent {
@@ -145,7 +160,7 @@ export class ConsulAgents {
   private async probe(agent: ConsulAgent): Promise<string | undefined> {
     let leader: unknown;
     try {
-      leader = await agent.api.status.leader({ timeout: this.connectTimeoutMs });
+      leader = await agent.api.leader({ timeoutMs: this.connectTimeoutMs });
     } catch (err) {
       return describe(err);
     }
@@ -194,16 +209,11 @@ export class ConsulAgents {
   }
 }
 
-/** papi prefixes "consul: kv.get: " (the call's name) to messages; keep only what follows. */
-export function serverMessage(message: string | undefined): string {
-  return (message ?? '').replace(/^consul: [\w.]+: /, '').trim();
-}
-
 /** One line on why a request to an agent failed. */
 function describe(err: unknown): string {
   const e = err as { code?: unknown; isTimeout?: unknown; statusCode?: unknown } | null;
   if (e?.isTimeout === true) return 'timed out';
-  const message = serverMessage(errorMessage(err));
+  const message = errorMessage(err);
   if (isTlsError(err)) {
     return `TLS error (${String(e?.code)}: ${message}); check -scheme and -client-ca-keys`;
   }

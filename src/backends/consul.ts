@@ -1,17 +1,12 @@
-import { EventEmitter } from 'node:events';
 import { BackendError, errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import {
-  ConsulAgents,
-  serverMessage,
-  type AnswerError,
-  type ConsulAgent,
-  type ConsulApi,
-} from './consul-agents.js';
+import { ConsulAgents, type AnswerError, type ConsulAgent } from './consul-agents.js';
+import { ConsulHttp } from './consul-http.js';
 import { readValues, toConsulKey, type ConsulEntry, type ConsulKvReader } from './consul-kv.js';
 import { ConsulPrefixWatch, type ConsulListing } from './consul-watch.js';
 import { resolveSrvNodes } from './srv-nodes.js';
 import { SharedWatches } from './shared-watches.js';
+import type { HttpTransport } from './http-request.js';
 import { abortReason } from './watch-event-buffer.js';
 import type { BackendOptions, KVPairs, PrefixWatch, RequestOptions, StoreClient } from './store-client.js';
 import { hasTlsFiles, loadTlsFiles, type TlsFiles } from './tls-files.js';
@@ -42,33 +37,23 @@ export async function createClient(
   logger: Logger,
   tuning: ConsulTuning = {},
 ): Promise<ConsulClient> {
-  const [{ default: Consul }, nodes, tls] = await Promise.all([
-    import('consul'),
-    resolveSrvNodes(options),
-    loadTlsFiles(options, BACKEND),
-  ]);
+  const [nodes, tls] = await Promise.all([resolveSrvNodes(options), loadTlsFiles(options, BACKEND)]);
   const token = nonEmpty(options.authToken) ?? nonEmpty(process.env.CONSUL_HTTP_TOKEN);
   const headers: Record<string, string> = {};
+  if (token) headers['x-consul-token'] = token;
   if (options.basicAuth) {
     const credentials = `${options.username ?? ''}:${options.password ?? ''}`;
     headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
   }
   const scheme = options.scheme === 'https' || hasTlsFiles(tls) ? 'https' : 'http';
-  const [http, https] = await Promise.all([import('node:http'), import('node:https')]);
-  const agents = consulEndpoints(nodes).map((endpoint): ConsulAgent => {
+  const endpoints = consulEndpoints(nodes);
+  const transport = await transports(
+    endpoints.map((endpoint) => baseUrl(endpoint, scheme)),
+    tls,
+  );
+  const agents = endpoints.map((endpoint): ConsulAgent => {
     const url = baseUrl(endpoint, scheme);
-    const Agent = url.startsWith('https:') ? https.Agent : http.Agent;
-    const make = (maxSockets: number): ConsulApi => {
-      const ctorOptions = {
-        baseUrl: `${url}/v1`,
-        headers,
-        agent: new Agent({ keepAlive: true, maxSockets }),
-        ...tlsClientOptions(tls),
-        ...(token ? { defaults: { token } } : {}),
-      };
-      // The package's typings leave out papi's baseUrl/headers/TLS options, which it does accept.
-      return new Consul(ctorOptions) as unknown as ConsulApi;
-    };
+    const make = (maxSockets: number) => new ConsulHttp(url, transport(url, maxSockets), headers);
     return { endpoint, api: make(MAX_READ_SOCKETS), watchApi: make(Infinity) };
   });
   const pool = new ConsulAgents(agents, options.connectTimeoutMs, logger);
@@ -91,6 +76,26 @@ export function consulEndpoints(nodes: readonly string[]): string[] {
 function baseUrl(endpoint: string, scheme: 'http' | 'https'): string {
   const explicit = /^(https?):\/\/(.*?)\/*$/i.exec(endpoint);
   return explicit ? `${explicit[1]?.toLowerCase()}://${explicit[2]}` : `${scheme}://${endpoint}`;
+}
+
+/**
+ * Makes the transport of one agent URL with its own keep-alive pool: node:http, or node:https (tens of ms
+ * more to load: TLS) only when an agent needs it.
+ */
+async function transports(
+  urls: readonly string[],
+  tls: TlsFiles,
+): Promise<(url: string, maxSockets: number) => HttpTransport> {
+  const http = urls.some((url) => url.startsWith('http:')) ? await import('node:http') : undefined;
+  const https = urls.some((url) => url.startsWith('https:')) ? await import('node:https') : undefined;
+  return (url, maxSockets) => {
+    if (url.startsWith('https:') && https) {
+      const agent = new https.Agent({ keepAlive: true, maxSockets, ...tlsClientOptions(tls) });
+      return { agent, request: https.request };
+    }
+    if (!http) throw new Error(`consul: no transport for ${url}`);
+    return { agent: new http.Agent({ keepAlive: true, maxSockets }), request: http.request };
+  };
 }
 
 function tlsClientOptions(tls: TlsFiles): Record<string, unknown> {
@@ -142,30 +147,22 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
    * looks like a missing one (404); a plain read of the key itself then tells "denied" (403) from "absent".
    */
   async list(consulKey: string, signal?: AbortSignal): Promise<ConsulEntry[]> {
-    const answerError = this.answerError(consulKey);
-    return withCancel(signal, async (ctx) => {
-      const body = await this.agents.run(
-        ({ api }) => api.kv.get({ key: consulKey, recurse: true, timeout: this.readTimeoutMs, ctx }),
-        answerError,
-      );
-      if (Array.isArray(body)) return body as ConsulEntry[];
-      if (consulKey !== '') {
-        await this.agents.run(
-          ({ api }) => api.kv.get({ key: consulKey, timeout: this.readTimeoutMs, ctx }),
-          answerError,
-        );
-      }
-      return [];
-    });
+    const answerError = this.answerError(consulKey, signal);
+    const call = { timeoutMs: this.readTimeoutMs, signal };
+    const { entries } = await this.agents.run(
+      ({ api }) => api.kv(consulKey, { recurse: true }, call),
+      answerError,
+    );
+    if (entries) return entries;
+    if (consulKey !== '') await this.agents.run(({ api }) => api.kv(consulKey, {}, call), answerError);
+    return [];
   }
 
   /** GET /v1/status/leader: answered by the agent, no ACL token needed. */
   async ping(options: RequestOptions = {}): Promise<void> {
     this.assertOpen();
-    const answerError = this.answerError('');
-    await withCancel(options.signal, () =>
-      this.agents.run(({ api }) => api.status.leader({ timeout: this.readTimeoutMs }), answerError),
-    );
+    const call = { timeoutMs: this.readTimeoutMs, signal: options.signal };
+    await this.agents.run(({ api }) => api.leader(call), this.answerError('', options.signal));
   }
 
   /** All holders of one prefix share its blocking-query loop (see ConsulPrefixWatch). */
@@ -180,34 +177,21 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
    * queries go over their own connection pool so that plain reads never queue behind them.
    */
   private async listing(consulKey: string, index: number, signal: AbortSignal): Promise<ConsulListing> {
-    return withCancel(signal, async (ctx) => {
-      const blocking = index > 0 ? { index: String(index), wait: `${this.watchWaitS}s` } : {};
-      // Consul adds up to wait/16 of jitter before answering.
-      const timeout =
-        index > 0 ? (this.watchWaitS * 1000 * 17) / 16 + this.readTimeoutMs : this.readTimeoutMs;
-      const result = await this.agents.run(
-        ({ watchApi }) =>
-          watchApi.kv.get({
-            key: consulKey,
-            recurse: true,
-            ...blocking,
-            timeout,
-            ctx: Object.assign(ctx, { includeResponse: true }),
-          }),
-        this.answerError(consulKey),
-      );
-      const [response, body] = result as [{ headers: Record<string, unknown> }, unknown];
-      const header = response.headers['x-consul-index'];
-      return {
-        index: typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : 0,
-        entries: Array.isArray(body) ? (body as ConsulEntry[]) : [],
-      };
-    });
+    const blocking = index > 0 ? { index, waitS: this.watchWaitS } : {};
+    // Consul adds up to wait/16 of jitter before answering.
+    const timeoutMs =
+      index > 0 ? (this.watchWaitS * 1000 * 17) / 16 + this.readTimeoutMs : this.readTimeoutMs;
+    const answer = await this.agents.run(
+      ({ watchApi }) => watchApi.kv(consulKey, { recurse: true, ...blocking }, { timeoutMs, signal }),
+      this.answerError(consulKey, signal),
+    );
+    return { index: answer.index, entries: answer.entries ?? [] };
   }
 
   /** An HTTP error answer (or a cancel) while reading `consulKey`, as a BackendError naming the agent. */
-  private answerError(consulKey: string): AnswerError {
+  private answerError(consulKey: string, signal?: AbortSignal): AnswerError {
     return (err, { endpoint }) => {
+      if (signal?.aborted) return abortReason(signal);
       const { statusCode, message } = err as HttpError;
       const where = `/${consulKey} at ${endpoint}`;
       const endpoints = this.agents.endpoints;
@@ -215,12 +199,12 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
         new BackendError(`${BACKEND}: ${text}`, BACKEND, endpoints, { cause: err });
       if (statusCode === 403) {
         return fail(
-          `permission denied (ACL) reading ${where}: ${serverMessage(message)}; check -auth-token or CONSUL_HTTP_TOKEN`,
+          `permission denied (ACL) reading ${where}: ${message ?? ''}; check -auth-token or CONSUL_HTTP_TOKEN`,
         );
       }
       if (statusCode === 401) return fail(`unauthorized reading ${where}: check -basic-auth credentials`);
       const status = statusCode ? `HTTP ${statusCode}: ` : '';
-      return fail(`reading ${where} failed: ${status}${serverMessage(message ?? errorMessage(err))}`);
+      return fail(`reading ${where} failed: ${status}${message ?? errorMessage(err)}`);
     };
   }
 
@@ -234,24 +218,5 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
     const closed = new BackendError(`${BACKEND}: client closed`, BACKEND, this.agents.endpoints);
     await this.watches.closeAll(closed);
     this.agents.destroy();
-  }
-}
-
-/**
- * Runs a request with the consul package's cancel context: aborting `signal` emits "cancel", which aborts
- * the HTTP request, so a deadline or a shutdown frees the socket instead of leaving it to run.
- */
-async function withCancel<T>(signal: AbortSignal | undefined, request: (ctx: EventEmitter) => Promise<T>) {
-  const ctx = new EventEmitter();
-  if (!signal) return request(ctx);
-  signal.throwIfAborted();
-  const onAbort = (): void => void ctx.emit('cancel');
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    return await request(ctx);
-  } catch (err) {
-    throw signal.aborted ? abortReason(signal) : err;
-  } finally {
-    signal.removeEventListener('abort', onAbort);
   }
 }

@@ -1,9 +1,14 @@
-import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { errorMessage } from '../errors.js';
 import { EndpointRotation } from './etcd-faults.js';
 import { etcdTlsOptions } from './etcd-tls.js';
+import {
+  HttpTimeoutError,
+  readBody as readResponse,
+  sendRequest,
+  type HttpTransport,
+} from './http-request.js';
 import type { TlsFiles } from './tls-files.js';
-import { abortReason } from './watch-event-buffer.js';
 
 /** gRPC status codes etcd's gateway reports in its error bodies. */
 export const GRPC_FAILED_PRECONDITION = 9;
@@ -51,12 +56,6 @@ export interface EtcdStream {
 
 type Token = string | undefined;
 
-/** node:http or node:https: the agent keeping the connections, and the request function using it. */
-interface Transport {
-  agent: Agent;
-  request(url: string, options: RequestOptions): ClientRequest;
-}
-
 /** What a caller sets on one request: its abort signal, and a deadline per try other than the default. */
 export interface EtcdCall {
   signal?: AbortSignal;
@@ -78,14 +77,14 @@ export class EtcdHttp {
 
   private constructor(
     private readonly options: EtcdHttpOptions,
-    private readonly transports: Partial<Record<'http:' | 'https:', Transport>>,
+    private readonly transports: Partial<Record<'http:' | 'https:', HttpTransport>>,
   ) {
     this.rotation = new EndpointRotation(options.endpoints);
   }
 
   /** Loads node:http, or node:https (tens of ms more: TLS) only when an endpoint needs it. */
   static async create(options: EtcdHttpOptions): Promise<EtcdHttp> {
-    const transports: Partial<Record<'http:' | 'https:', Transport>> = {};
+    const transports: Partial<Record<'http:' | 'https:', HttpTransport>> = {};
     // Keep-alive: a snapshot of many transactions, or a daemon's reads, reuse one connection.
     if (options.endpoints.some((e) => e.startsWith('https://'))) {
       const https = await import('node:https');
@@ -230,82 +229,50 @@ export class EtcdHttp {
    * One request to one endpoint, within the deadline: the whole answer of a request (read by `readBody`),
    * the headers of a stream (which then lasts as long as its holder wants).
    */
-  private send(
+  private async send(
     endpoint: string,
     path: string,
     body: string,
     token: Token,
     call: EtcdCall = {},
     stream = false,
-    retried = false,
   ): Promise<IncomingMessage> {
     const timeoutMs = call.timeoutMs ?? this.options.requestTimeoutMs;
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const headers: Record<string, string | number> = {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-      };
-      if (token !== undefined) headers.authorization = token;
-      const transport = this.transports[endpoint.startsWith('https://') ? 'https:' : 'http:'];
-      if (!transport) throw new EtcdRequestError(`no transport for ${endpoint}`, endpoint, 'server');
-      const request: ClientRequest = transport.request(`${endpoint}${path}`, {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token !== undefined) headers.authorization = token;
+    const transport = this.transports[endpoint.startsWith('https://') ? 'https:' : 'http:'];
+    if (!transport) throw new EtcdRequestError(`no transport for ${endpoint}`, endpoint, 'server');
+    try {
+      return await sendRequest(transport, `${endpoint}${path}`, {
         method: 'POST',
-        agent: transport.agent,
         headers,
+        body,
+        timeoutMs,
+        signal: call.signal,
+        stream,
       });
-      let response: IncomingMessage | undefined;
-      const stop = (err: Error): void => void (response ?? request).destroy(err);
-      const timer = setTimeout(() => {
-        const message = `deadline exceeded: no answer from ${endpoint} within ${timeoutMs} ms`;
-        stop(new EtcdRequestError(message, endpoint, 'timeout'));
-      }, timeoutMs);
-      const onAbort = (): void => stop(abortReason(call.signal as AbortSignal));
-      call.signal?.addEventListener('abort', onAbort, { once: true });
-      const settle = (): void => {
-        clearTimeout(timer);
-        call.signal?.removeEventListener('abort', onAbort);
-      };
-      request.once('response', (answer) => {
-        response = answer;
-        if (stream) settle();
-        else answer.once('close', settle);
-        resolve(answer);
-      });
-      request.once('error', (err: NodeJS.ErrnoException) => {
-        settle();
-        // A kept-alive connection the server closed meanwhile (a restart): every request here is a read,
-        // so it is sent again once, on a new connection.
-        if (!retried && response === undefined && request.reusedSocket && !call.signal?.aborted) {
-          if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
-            resolve(this.send(endpoint, path, body, token, call, stream, true));
-            return;
-          }
-        }
-        reject(
-          err instanceof EtcdRequestError || call.signal?.aborted ? err : connectionError(endpoint, err),
-        );
-      });
-      request.end(body);
-    });
+    } catch (err) {
+      throw requestError(endpoint, err, call.signal);
+    }
   }
 }
 
 /** The body of a response; a failure while reading is the endpoint's (or the deadline's, or the abort's). */
-function readBody(response: IncomingMessage, endpoint: string, signal?: AbortSignal): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    // Decoded as it arrives: a 10,000-key range is a megabyte, which chunks, their concatenation and the
-    // string held three times over at the end.
-    let text = '';
-    response.setEncoding('utf8');
-    response.on('data', (chunk: string) => (text += chunk));
-    response.once('end', () => resolve(text));
-    response.once('error', (err) =>
-      reject(err instanceof EtcdRequestError || signal?.aborted ? err : connectionError(endpoint, err)),
-    );
-  });
+async function readBody(response: IncomingMessage, endpoint: string, signal?: AbortSignal): Promise<string> {
+  try {
+    return await readResponse(response);
+  } catch (err) {
+    throw requestError(endpoint, err, signal);
+  }
 }
 
-function connectionError(endpoint: string, err: unknown): EtcdRequestError {
+/** A failed transport as an EtcdRequestError; an abort stays the signal's reason. */
+function requestError(endpoint: string, err: unknown, signal?: AbortSignal): unknown {
+  if (signal?.aborted || err instanceof EtcdRequestError) return err;
+  if (err instanceof HttpTimeoutError) {
+    const message = `deadline exceeded: no answer from ${endpoint} within ${err.timeoutMs} ms`;
+    return new EtcdRequestError(message, endpoint, 'timeout');
+  }
   return new EtcdRequestError(errorMessage(err), endpoint, 'connection', undefined, { cause: err });
 }
 

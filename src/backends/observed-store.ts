@@ -3,6 +3,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { StoreOp } from '../events/events.js';
 import type { KVPairs, PrefixWatch, RequestOptions, StoreClient } from './store-client.js';
 import { untilAborted } from './watch-event-buffer.js';
+import { monotonicMs } from '../monotonic-ms.js';
 
 export interface ObservedStoreOptions {
   backend: string;
@@ -41,13 +42,13 @@ export function observeStore(store: StoreClient, options: ObservedStoreOptions):
     }, requestTimeoutMs);
     const onAbort = (): void => controller.abort(callerSignal?.reason);
     callerSignal?.addEventListener('abort', onAbort, { once: true });
-    const started = performance.now();
+    const started = monotonicMs();
     let pending: Promise<T> | undefined;
     try {
       // Raced against the deadline: a backend whose library cannot cancel must not hold the caller.
       pending = call(controller.signal);
       const result = await untilAborted(pending, controller.signal);
-      events.emit({ type: 'store', backend, op, ok: true, durationMs: performance.now() - started });
+      events.emit({ type: 'store', backend, op, ok: true, durationMs: monotonicMs() - started });
       return result;
     } catch (err) {
       const failure: unknown = timedOut && !callerSignal?.aborted ? (controller.signal.reason as Error) : err;
@@ -59,7 +60,7 @@ export function observeStore(store: StoreClient, options: ObservedStoreOptions):
           backend,
           op,
           ok: false,
-          durationMs: performance.now() - started,
+          durationMs: monotonicMs() - started,
           error,
         });
       }

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 declare const __CONFD_VERSION__: string | undefined;
 
 /**
- * The version: fixed into the bundle at build time (dist/confd.mjs sits elsewhere than this file, so no
+ * The version: fixed into the bundle at build time (dist/confd.cjs sits elsewhere than this file, so no
  * path relative to it would hold); unbundled, read from package.json two levels above src/cli/.
  */
 export async function readPackageVersion(): Promise<string> {

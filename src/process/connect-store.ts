@@ -4,6 +4,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { RetryPolicy } from '../retry-policy.js';
 import type { WatchClock } from './watch-clock.js';
 import { systemClock } from './watch-clock.js';
+import { monotonicMs } from '../monotonic-ms.js';
 
 /**
  * Connects for a daemon (interval or watch mode): a store that is down when confd starts is retried with
@@ -26,7 +27,7 @@ export async function connectWithRetry(
   const clock = options.clock ?? systemClock;
   const pacer = policy.pacer();
   while (!signal.aborted) {
-    const started = performance.now();
+    const started = monotonicMs();
     try {
       const store = await connect();
       events.emit({
@@ -34,7 +35,7 @@ export async function connectWithRetry(
         backend,
         op: 'connect',
         ok: true,
-        durationMs: performance.now() - started,
+        durationMs: monotonicMs() - started,
       });
       return store;
     } catch (err) {
@@ -45,7 +46,7 @@ export async function connectWithRetry(
         backend,
         op: 'connect',
         ok: false,
-        durationMs: performance.now() - started,
+        durationMs: monotonicMs() - started,
         error: err,
         retryInMs,
       });

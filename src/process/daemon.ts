@@ -10,6 +10,7 @@ import { ConfigFilesWatch } from './config-files-watch.js';
 import {
   loadConfig,
   removeLeftoverStageFiles,
+  sameFingerprint,
   type LoadedConfig,
   type LoadedResource,
 } from './load-config.js';
@@ -231,7 +232,7 @@ export class Daemon {
     for (const [id, loaded] of next) {
       const before = this.current.get(id);
       if (!before) added.push(id);
-      else if (before.fingerprint !== loaded.fingerprint) changed.push(id);
+      else if (!sameFingerprint(before.fingerprint, loaded.fingerprint)) changed.push(id);
       else next.set(id, before);
     }
     for (const id of removed) this.scheduler?.forget(id);

@@ -9,6 +9,7 @@ import type { CommandResult } from '../sync/run-command.js';
 import { runCommand, substituteVars } from '../sync/run-command.js';
 import { failureReason } from './failure-reason.js';
 import type { ResourceResult } from './sync-resource.js';
+import { monotonicMs } from '../monotonic-ms.js';
 
 export interface ReloadContext {
   logger: Logger;
@@ -107,7 +108,7 @@ async function step(
   run: () => Promise<CommandResult>,
   extra: { afterRollback?: boolean; rolledBack?: ResourceResult['loaded']['ref'][] } = {},
 ): Promise<{ failure?: { error: Error; reason: FailureReason } }> {
-  const started = performance.now();
+  const started = monotonicMs();
   try {
     const result = await run();
     ctx.events.emit({ type: 'reload', step: kind, resources, ok: true, run: result, ...extra });
@@ -165,7 +166,7 @@ async function rollBack(group: readonly ResourceResult[], ctx: ReloadContext) {
 }
 
 function commandRun(err: unknown, started: number): CommandRun {
-  if (!(err instanceof CommandError)) return { durationMs: performance.now() - started };
+  if (!(err instanceof CommandError)) return { durationMs: monotonicMs() - started };
   return {
     durationMs: err.durationMs,
     timedOut: err.timedOut,

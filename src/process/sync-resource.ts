@@ -8,6 +8,7 @@ import { syncFile } from '../sync/sync-file.js';
 import { KVStore } from '../template/kv-store.js';
 import { failureReason } from './failure-reason.js';
 import type { LoadedResource } from './load-config.js';
+import { monotonicMs } from '../monotonic-ms.js';
 
 export interface SyncModes {
   noop: boolean;
@@ -45,7 +46,7 @@ export async function syncResource(
   ctx: SyncContext,
 ): Promise<ResourceResult> {
   const { resource } = loaded;
-  const started = performance.now();
+  const started = monotonicMs();
   const store = new KVStore(visibleValues(loaded, snapshot));
   let renderMs: number | undefined;
   const result = (outcome: ResourceOutcome, extra: Partial<ResourceEvent> = {}): ResourceResult => {
@@ -53,7 +54,7 @@ export async function syncResource(
       type: 'resource',
       resource: loaded.ref,
       outcome,
-      durationMs: performance.now() - started,
+      durationMs: monotonicMs() - started,
       // As the store names them: the template saw them relative to the resource prefix.
       missingKeys: store.missingKeys().map((key) => joinKey(resource.prefix, key)),
       ...(renderMs === undefined ? {} : { renderMs }),
@@ -72,7 +73,7 @@ export async function syncResource(
       store,
       ctx.lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs: ctx.lookupTimeoutMs },
     );
-    renderMs = performance.now() - started;
+    renderMs = monotonicMs() - started;
     const { guard } = resource;
     const outcome = await syncFile(
       {

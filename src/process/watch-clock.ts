@@ -1,3 +1,5 @@
+import { monotonicMs } from '../monotonic-ms.js';
+
 /** Time as the watch processor sees it, injectable so tests drive debounce and backoff without waiting. */
 export interface WatchClock {
   /** Milliseconds on a monotonic scale (only differences matter). */
@@ -10,7 +12,7 @@ export interface WatchClock {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const systemClock: WatchClock = {
-  now: () => performance.now(),
+  now: monotonicMs,
   sleep: (ms, signal) =>
     new Promise<void>((resolve) => {
       if (signal.aborted) {

@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import type { NativeReload, VerifyStep } from '../resources/template-resource.js';
 import type { CommandResult } from './run-command.js';
 import { runCommand } from './run-command.js';
+import { monotonicMs } from '../monotonic-ms.js';
 
 /** The part of an HTTP answer's body logged at debug level (it may quote the rendered file). */
 const BODY_LOGGED = 2000;
@@ -18,10 +19,10 @@ export async function runNativeReload(
   logger: Logger,
   cancel?: AbortSignal,
 ): Promise<CommandResult> {
-  const started = performance.now();
+  const started = monotonicMs();
   if (step.kind === 'http') {
     await httpRequest(step, 'reload', logger, cancel, started);
-    return { exitCode: 0, durationMs: performance.now() - started };
+    return { exitCode: 0, durationMs: monotonicMs() - started };
   }
   const template = `${step.signal} to the process in ${step.pidFile}`;
   let pid: number;
@@ -45,7 +46,7 @@ export async function runNativeReload(
     );
   }
   logger.debug(`reload: sent ${step.signal} to pid ${pid}`);
-  return { exitCode: 0, durationMs: performance.now() - started };
+  return { exitCode: 0, durationMs: monotonicMs() - started };
 }
 
 /**
@@ -58,7 +59,7 @@ export async function runVerify(
   logger: Logger,
   cancel?: AbortSignal,
 ): Promise<CommandResult> {
-  const started = performance.now();
+  const started = monotonicMs();
   if (step.kind === 'cmd')
     return runCommand(step.command, { src: dest, dest }, step.timeoutMs, logger, 'verify', cancel);
   const body = await httpRequest(step, 'verify', logger, cancel, started);
@@ -80,7 +81,7 @@ export async function runVerify(
       );
     }
   }
-  return { exitCode: 0, durationMs: performance.now() - started };
+  return { exitCode: 0, durationMs: monotonicMs() - started };
 }
 
 async function httpRequest(
@@ -133,7 +134,7 @@ function failed(
   return new CommandError(message, {
     template,
     command: template,
-    durationMs: performance.now() - started,
+    durationMs: monotonicMs() - started,
     ...extra,
   });
 }

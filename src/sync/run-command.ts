@@ -1,6 +1,7 @@
 import { CommandError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { substituteVars } from './shell-substitute.js';
+import { monotonicMs } from '../monotonic-ms.js';
 
 export { substituteVars };
 
@@ -91,7 +92,7 @@ async function runCommandNow(
   }
   logger.debug(`running ${what} command: ${command}`);
   const { execa } = await import('execa');
-  const started = performance.now();
+  const started = monotonicMs();
   const subprocess = execa('/bin/sh', ['-c', command], {
     detached: true,
     stdin: 'ignore',
@@ -118,7 +119,7 @@ async function runCommandNow(
   subprocess.once('exit', () => {
     // The command itself has finished: only the output is still outstanding, and that never times out.
     // A background child it left running is not ours to stop any more, so a later abort leaves it alone.
-    exitedAt = performance.now();
+    exitedAt = monotonicMs();
     clearTimeout(timeoutTimer);
     signal?.removeEventListener('abort', onAbort);
     drainTimer = setTimeout(() => {
@@ -137,7 +138,7 @@ async function runCommandNow(
     clearTimeout(killTimer);
     signalGroup(subprocess.pid, 'SIGKILL');
   }
-  const durationMs = Math.round((exitedAt ?? performance.now()) - started);
+  const durationMs = Math.round((exitedAt ?? monotonicMs()) - started);
 
   const output = String(result.all ?? '');
   if (output.trim()) logger.debug(`${what} command output:\n${tail(output, 16_000)}`);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errorMessage } from '../errors.js';
@@ -19,21 +18,20 @@ export function stagePathFor(dest: string): string {
 }
 
 /**
- * RANDOM_BYTES fresh random bytes in hex, taken from a pool filled 256 names at a time: one randomBytes
- * call per stage file cost ~12 µs, a noticeable part of writing 100 files on one change.
+ * RANDOM_BYTES random bytes in hex. The stage file is created exclusively (O_CREAT|O_EXCL, which also
+ * refuses a symlink in its place), so its name only has to be unlikely to collide, not unguessable: Go's
+ * os.CreateTemp names its files the same way. Math.random, not node:crypto, whose load alone (~4 ms) was
+ * a visible part of a onetime run.
  */
 function randomHex(): string {
-  if (poolOffset + RANDOM_BYTES > pool.length) {
-    pool = randomBytes(RANDOM_BYTES * 256);
-    poolOffset = 0;
+  let hex = '';
+  for (let i = 0; i < RANDOM_BYTES; i++) {
+    hex += Math.floor(Math.random() * 256)
+      .toString(16)
+      .padStart(2, '0');
   }
-  const hex = pool.toString('hex', poolOffset, poolOffset + RANDOM_BYTES);
-  poolOffset += RANDOM_BYTES;
   return hex;
 }
-
-let pool = Buffer.alloc(0);
-let poolOffset = 0;
 
 /** Whether `name` (a directory entry) is one of this tool's stage files for a dest named `destBase`. */
 export function isStageFileName(name: string, destBase: string): boolean {

@@ -1,4 +1,4 @@
-import { lookup, Resolver } from 'node:dns/promises';
+import type * as Dns from 'node:dns/promises';
 import { DEFAULT_LOOKUP_TIMEOUT_MS } from './dns-lookups.js';
 import type { DnsResolver, SrvRecord } from './dns-lookups.js';
 
@@ -22,10 +22,12 @@ export function systemResolver(options: SystemResolverOptions = {}): DnsResolver
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOOKUP_TIMEOUT_MS;
   return {
     async lookupIP(host) {
+      const { lookup } = await loadDns();
       const addresses = await lookup(host, { all: true, verbatim: true });
       return addresses.map((a) => a.address);
     },
     async lookupSRV(service, proto, name, signal) {
+      const { Resolver } = await loadDns();
       // One resolver per query, so cancelling it at the deadline cancels nothing else.
       const resolver = new Resolver({
         timeout: Math.max(1, Math.floor(timeoutMs / (2 ** SRV_TRIES - 1))),
@@ -49,4 +51,9 @@ export function systemResolver(options: SystemResolverOptions = {}): DnsResolver
       }
     },
   };
+}
+
+/** Loaded on the first lookup: most templates make none, and the module is ~1 ms of a cold start. */
+function loadDns(): Promise<typeof Dns> {
+  return import('node:dns/promises');
 }

@@ -34,8 +34,8 @@ function hermetic(args: string[]): string[] {
 }
 
 function assertBuilt(): void {
-  if (!existsSync(join(repoRoot, 'dist/confd.mjs'))) {
-    throw new Error('dist/confd.mjs is missing: run `npm run build` before the end-to-end tests');
+  if (!existsSync(join(repoRoot, 'dist/confd.cjs'))) {
+    throw new Error('dist/confd.cjs is missing: run `npm run build` before the end-to-end tests');
   }
 }
 

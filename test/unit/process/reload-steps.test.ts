@@ -85,7 +85,7 @@ describe('reload, verify and rollback (runBatch)', () => {
       resource,
       template: await compileTemplate(resource.src),
       keys,
-      fingerprint: name,
+      fingerprint: { definition: name, templateText: '' },
       ref: { id: resource.file, src: resource.src, dest: resource.dest, keys },
     };
   }

@@ -46,7 +46,7 @@ describe('runBatch', () => {
       resource,
       template: await compileTemplate(resource.src),
       keys,
-      fingerprint: name,
+      fingerprint: { definition: name, templateText: '' },
       ref: { id: resource.file, src: resource.src, dest: resource.dest, keys },
     };
   }

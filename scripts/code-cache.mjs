@@ -1,0 +1,41 @@
+// Writes dist/confd.cache: V8's code cache of dist/confd.cjs, taken after a training run so that it holds
+// the functions a run compiles lazily as well as the bundle's top level. Run by scripts/bundle.mjs.
+//
+// The training is the bundled example (file backend, YAML data, the Handlebars and the Go template of
+// conf.d/prometheus.toml) rendered twice into a throwaway directory: once written, once found in sync. What
+// it does not reach (the store clients, watch mode) compiles lazily at run time, as without a cache.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+// bin/ is CommonJS (bin/package.json): the launcher must not start Node's ESM loader.
+const { codeCacheFile, loadBundle } = createRequire(import.meta.url)('../bin/load-bundle.js');
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const work = mkdtempSync(join(tmpdir(), 'confd-code-cache-'));
+try {
+  mkdirSync(join(work, 'conf.d'));
+  mkdirSync(join(work, 'templates'));
+  for (const name of ['prometheus.yml.hbs', 'prometheus.yml.tmpl']) {
+    copyFileSync(join(root, 'templates', name), join(work, 'templates', name));
+  }
+  for (const [name, src] of [
+    ['hbs', 'prometheus.yml.hbs'],
+    ['go', 'prometheus.yml.tmpl'],
+  ]) {
+    const resource = `[template]\nsrc = "${src}"\ndest = "${join(work, `out-${name}.yml`)}"\nprefix = "/prometheus"\nkeys = ["/global", "/jobs"]\nmode = "0644"\n`;
+    writeFileSync(join(work, 'conf.d', `${name}.toml`), resource);
+  }
+  const args = ['-onetime', '-backend', 'file', '-file', join(root, 'example/data.yaml'), '-confdir', work];
+  args.push('-config-file', '', '-log-level', 'error');
+
+  const { exports, script } = loadBundle({ useCache: false });
+  for (let run = 0; run < 2; run += 1) {
+    const code = await exports.main(args);
+    if (code !== 0) throw new Error(`code cache: the training run exited with ${code}`);
+  }
+  writeFileSync(codeCacheFile, script.createCachedData());
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
