@@ -7,10 +7,11 @@
 // and a CommonJS launcher (bin/package.json): an ES module entry point would start Node's ESM loader,
 // ~20 ms, before the first line of confd runs.
 //
-// The cache is only ever read here: a cache V8 rejects (another Node.js, other V8 flags) costs the compile
-// it would have saved, nothing else, and the installed tree is never written at run time.
+// A run only reads the cache (writeCodeCache is the build's, scripts/code-cache.mjs), so the installed tree
+// is never written at run time. A cache that does not fit (another bundle, another Node.js, other V8
+// flags) costs the compile it would have saved, nothing else.
 'use strict';
-const { readFileSync } = require('node:fs');
+const { closeSync, fstatSync, openSync, readFileSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
@@ -26,19 +27,50 @@ const codeCacheFile = join(__dirname, '../dist/confd.cache');
 const importFromPackage = (specifier) => import(specifier);
 
 /**
- * Runs the bundle and returns its exports ({ main }) and the compiled script (the build asks it for its
- * code cache). `useCache: false` compiles from source.
+ * The cache file: one header line naming the bundle it was made from (its size and modification time, as
+ * Python's .pyc files do), then V8's data. V8 itself checks only the source's length (and its own version
+ * and flags), so a bundle rebuilt or edited to the same length would otherwise run with the old code.
+ */
+const HEADER = 'confd-ts code cache v1';
+
+function bundleStamp(fd) {
+  const st = fstatSync(fd);
+  // Whole seconds, as .pyc files: a copy that keeps timestamps (cp -p) may round below the millisecond.
+  return `${HEADER} ${st.size} ${Math.floor(st.mtimeMs / 1000)}\n`;
+}
+
+/** V8's data from the cache file, or undefined when there is none or it was made from another bundle. */
+function readCodeCache(stamp) {
+  let data;
+  try {
+    data = readFileSync(codeCacheFile);
+  } catch {
+    return undefined; // No cache (a build that could not write one): compile from source.
+  }
+  const header = Buffer.from(stamp);
+  return data.subarray(0, header.length).equals(header) ? data.subarray(header.length) : undefined;
+}
+
+/** Writes the cache of `script` for the bundle `loadBundle` read (the build's last step). */
+function writeCodeCache({ script, stamp }) {
+  writeFileSync(codeCacheFile, Buffer.concat([Buffer.from(stamp), script.createCachedData()]));
+}
+
+/**
+ * Runs the bundle and returns its exports ({ main }), whether V8 took the cache (`cached`) and what
+ * writeCodeCache needs. `useCache: false` compiles from source.
  */
 function loadBundle({ useCache = true } = {}) {
-  const source = readFileSync(bundleFile, 'utf8');
-  let cachedData;
-  if (useCache) {
-    try {
-      cachedData = readFileSync(codeCacheFile);
-    } catch {
-      // No cache (a build that could not write one): compile from source.
-    }
+  const fd = openSync(bundleFile, 'r');
+  let source;
+  let stamp;
+  try {
+    stamp = bundleStamp(fd);
+    source = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
+  const cachedData = useCache ? readCodeCache(stamp) : undefined;
   // The wrapper sits on a line of its own so that line numbers in stack traces are the bundle's.
   const script = new Script(
     `(function (exports, require, module, __filename, __dirname, __load) {\n${source}\n})`,
@@ -53,7 +85,8 @@ function loadBundle({ useCache = true } = {}) {
     dirname(bundleFile),
     importFromPackage,
   );
-  return { exports: bundle.exports, script };
+  const cached = cachedData !== undefined && !script.cachedDataRejected;
+  return { exports: bundle.exports, cached, script, stamp };
 }
 
-module.exports = { bundleFile, codeCacheFile, loadBundle };
+module.exports = { bundleFile, codeCacheFile, loadBundle, writeCodeCache };

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
 // bin/ is CommonJS (bin/package.json): the launcher must not start Node's ESM loader.
-const { codeCacheFile, loadBundle } = createRequire(import.meta.url)('../bin/load-bundle.js');
+const { loadBundle, writeCodeCache } = createRequire(import.meta.url)('../bin/load-bundle.js');
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const work = mkdtempSync(join(tmpdir(), 'confd-code-cache-'));
 try {
@@ -30,12 +30,12 @@ try {
   const args = ['-onetime', '-backend', 'file', '-file', join(root, 'example/data.yaml'), '-confdir', work];
   args.push('-config-file', '', '-log-level', 'error');
 
-  const { exports, script } = loadBundle({ useCache: false });
+  const loaded = loadBundle({ useCache: false });
   for (let run = 0; run < 2; run += 1) {
-    const code = await exports.main(args);
+    const code = await loaded.exports.main(args);
     if (code !== 0) throw new Error(`code cache: the training run exited with ${code}`);
   }
-  writeFileSync(codeCacheFile, script.createCachedData());
+  writeCodeCache(loaded);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

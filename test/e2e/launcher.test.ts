@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,37 +8,83 @@ import { repoRoot } from './support/confd-process.js';
 
 interface LoadedBundle {
   exports: { main: unknown };
-  script: { cachedDataRejected?: boolean };
+  cached: boolean;
 }
-const { loadBundle } = createRequire(import.meta.url)(join(repoRoot, 'bin/load-bundle.js')) as {
-  loadBundle: () => LoadedBundle;
-};
+type LoadBundle = (options?: { useCache?: boolean }) => LoadedBundle;
+const requireHere = createRequire(import.meta.url);
 
-// The bundle's rewritten import() calls (execa, the store clients) are exercised by every end-to-end test that
-// runs a command or talks to a store through bin/confd.
+/** A copy of bin/ and dist/ (node_modules is not needed for -version), removed afterwards. */
+async function withCopy(run: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'confd-launcher-'));
+  try {
+    await cp(join(repoRoot, 'bin'), join(dir, 'bin'), { recursive: true });
+    await cp(join(repoRoot, 'dist'), join(dir, 'dist'), { recursive: true, preserveTimestamps: true });
+    await run(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Loads the bundle of `dir` in a child (a module loads once per process) and says whether V8 used the cache. */
+function cacheUsed(dir: string): boolean {
+  const script = `const { loadBundle } = require(${JSON.stringify(join(dir, 'bin/load-bundle.js'))});
+    process.stdout.write(String(loadBundle().cached));`;
+  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  expect(run.status, run.stderr).to.equal(0);
+  return run.stdout === 'true';
+}
+
+function version(dir: string): string {
+  const run = spawnSync(process.execPath, [join(dir, 'bin/confd'), '-version'], { encoding: 'utf8' });
+  expect(run.status, run.stderr).to.equal(0);
+  expect(run.stdout).to.match(/^confd \d+\.\d+\.\d+ \(confd-ts/);
+  return run.stdout;
+}
+
+// The bundle's import() of execa and its require() of the store clients are exercised by every end-to-end
+// test that runs a command or talks to a store through bin/confd.
 describe('launcher (bin/confd, bin/load-bundle.js)', () => {
-  it('runs the bundle through a code cache this Node.js accepts', () => {
+  it('runs the bundle through the code cache the build wrote, which this Node.js accepts', () => {
     // A cache V8 rejects is recompiled silently: this is what shows that the build's cache is the one used.
-    const { exports, script } = loadBundle();
+    const { loadBundle } = requireHere(join(repoRoot, 'bin/load-bundle.js')) as { loadBundle: LoadBundle };
+    const { exports, cached } = loadBundle();
     expect(exports.main).to.be.a('function');
-    expect(script.cachedDataRejected).to.equal(false);
+    expect(cached).to.equal(true);
   });
 
-  it('still runs when the code cache is corrupt, or missing', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'confd-launcher-'));
-    try {
-      await cp(join(repoRoot, 'bin'), join(dir, 'bin'), { recursive: true });
-      await cp(join(repoRoot, 'dist'), join(dir, 'dist'), { recursive: true });
+  it('ignores a cache made from another bundle, even one of the same length', () =>
+    withCopy(async (dir) => {
+      expect(cacheUsed(dir)).to.equal(true);
+      const expected = version(dir);
+      // Same length, other content: V8 alone would take the old cache for it. Modified a few seconds after
+      // the build, as any edit or rebuild is (the stamp has whole seconds).
+      const bundle = join(dir, 'dist/confd.cjs');
+      const built = (await stat(bundle)).mtime;
+      const text = await readFile(bundle, 'utf8');
+      await writeFile(bundle, `${text.slice(0, -1)} `);
+      const later = new Date(built.getTime() + 3000);
+      await utimes(bundle, later, later);
+      expect(cacheUsed(dir)).to.equal(false);
+      expect(version(dir)).to.equal(expected);
+    }));
+
+  it('still runs when the code cache is corrupt, or missing', () =>
+    withCopy(async (dir) => {
+      const expected = version(dir);
       await writeFile(join(dir, 'dist/confd.cache'), Buffer.alloc(4096, 0x5a));
-      const corrupt = spawnSync(process.execPath, [join(dir, 'bin/confd'), '-version'], { encoding: 'utf8' });
-      expect(corrupt.status, corrupt.stderr).to.equal(0);
-      expect(corrupt.stdout).to.match(/^confd \d+\.\d+\.\d+ \(confd-ts/);
+      expect(cacheUsed(dir)).to.equal(false);
+      expect(version(dir)).to.equal(expected);
       await rm(join(dir, 'dist/confd.cache'));
-      const missing = spawnSync(process.execPath, [join(dir, 'bin/confd'), '-version'], { encoding: 'utf8' });
-      expect(missing.status, missing.stderr).to.equal(0);
-      expect(missing.stdout).to.equal(corrupt.stdout);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+      expect(cacheUsed(dir)).to.equal(false);
+      expect(version(dir)).to.equal(expected);
+    }));
+
+  it('still runs when V8 rejects the cache (other V8 flags)', () =>
+    withCopy(async (dir) => {
+      const run = spawnSync(process.execPath, ['--stack-size=2000', join(dir, 'bin/confd'), '-version'], {
+        encoding: 'utf8',
+      });
+      expect(run.status, run.stderr).to.equal(0);
+      expect(run.stdout).to.equal(version(dir));
+    }));
 });
