@@ -66,16 +66,15 @@ function loadBundle({ useCache = true } = {}) {
   let stamp;
   try {
     stamp = bundleStamp(fd);
-    source = readFileSync(fd, 'utf8');
+    // ASCII, which scripts/bundle.mjs checks: Latin-1 reads it as UTF-8 would, as a copy instead of a decode.
+    source = readFileSync(fd, 'latin1');
   } finally {
     closeSync(fd);
   }
   const cachedData = useCache ? readCodeCache(stamp) : undefined;
-  // The wrapper sits on a line of its own so that line numbers in stack traces are the bundle's.
-  const script = new Script(
-    `(function (exports, require, module, __filename, __dirname, __load) {\n${source}\n})`,
-    { filename: bundleFile, lineOffset: -1, cachedData },
-  );
+  // The bundle is one function expression (scripts/bundle.mjs writes its first and last lines), compiled as
+  // read: a wrapper joined to it here would be a second copy of the whole source in the heap.
+  const script = new Script(source, { filename: bundleFile, cachedData });
   const bundle = { exports: {} };
   script.runInThisContext()(
     bundle.exports,

@@ -59,7 +59,12 @@ const result = await build({
   supported: { 'dynamic-import': false },
   // ES modules are strict; bundled into one script, so is every module in it (as it was in the ESM build).
   // The bundle's own import.meta.url is the bundle's file URL (bin/load-bundle.mjs passes __filename).
-  banner: { js: '"use strict";const __confdBundleUrl=require("node:url").pathToFileURL(__filename).href;' },
+  // The file is one function expression, called by bin/load-bundle.js with what a CommonJS module gets (and
+  // the importer of ES-module-only packages): compiled as it is read, with no wrapper joined to a copy of it.
+  banner: {
+    js: '(function (exports, require, module, __filename, __dirname, __load) {"use strict";const __confdBundleUrl=require("node:url").pathToFileURL(__filename).href;',
+  },
+  footer: { js: '})' },
   sourcemap: true,
   minifyWhitespace: true,
   minifySyntax: true,
@@ -83,6 +88,15 @@ for (const file of result.outputFiles) {
       if (text.includes(`require(${JSON.stringify(name)})`))
         throw new Error(`dist/confd.cjs: ${name} is an ES module only package and cannot be require()d`);
     }
+    // ASCII only: bin/load-bundle.js reads the file as Latin-1 (a copy, where UTF-8 is a decode), and V8
+    // holds a script with one character above U+00FF as a two-byte string, twice the memory of the whole
+    // source for the life of the process. esbuild escapes string literals itself; what it cannot escape
+    // (a String.raw template, a regular expression literal) must be written with \u escapes.
+    const wide = text.match(/[\u0080-\uffff]/);
+    if (wide)
+      throw new Error(
+        `dist/confd.cjs: a character outside ASCII (write it as a \\u escape): ${text.slice(Math.max(0, wide.index - 40), wide.index + 20)}`,
+      );
     const left = text.match(/\bimport\s*\(/);
     if (left)
       throw new Error(

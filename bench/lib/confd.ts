@@ -85,7 +85,16 @@ let daemons = 0;
 export async function startConfd(args: readonly string[], cwd: string): Promise<Daemon> {
   const log = createWriteStream(join(cwd, `confd-${(daemons += 1)}.log`));
   await new Promise((ok) => log.once('open', ok));
-  const child = spawn(confdBin, args, { cwd, env: childEnv(), stdio: ['ignore', 'ignore', log] });
+  // BENCH_CPU_PROF=<dir>: every daemon writes a V8 CPU profile there when it stops (summarise one with
+  // bench/cpu-profile.ts). Node refuses --cpu-prof in NODE_OPTIONS, so it goes on the command line.
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const child = profileDir
+    ? spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir), confdBin, ...args], {
+        cwd,
+        env: childEnv(),
+        stdio: ['ignore', 'ignore', log],
+      })
+    : spawn(confdBin, args, { cwd, env: childEnv(), stdio: ['ignore', 'ignore', log] });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`cannot start ${commandLine(confdBin, args)}`);
   running.add(child);

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startConfd, Workspace, type Daemon } from './confd.js';
 import { DestWatch } from './dest-watch.js';
+import { DiskFloor } from './disk-floor.js';
 import { median, msSince } from './stats.js';
 import type { BenchStore, StoreLoad } from './stores.js';
 
@@ -24,6 +25,8 @@ export interface ChangeSeries {
   commandsPerChange?: number;
   /** Watches the store holds for the fleet (above what it held before the fleet started). */
   watches: number;
+  /** With `diskFloor`: the disk floor (disk-floor.ts) for the same files, one round before each change. */
+  floorSamples?: number[];
 }
 
 export interface PrefixFleet {
@@ -37,7 +40,7 @@ export interface PrefixFleet {
 export async function prefixFleet(
   store: BenchStore,
   prefix: string,
-  opts: { instances: number; resources: number; counted?: boolean },
+  opts: { instances: number; resources: number; counted?: boolean; diskFloor?: boolean },
 ): Promise<PrefixFleet> {
   const key = `${prefix}/value`;
   await store.load(
@@ -85,11 +88,15 @@ export async function prefixFleet(
       daemons,
       command: daemons[0]?.command ?? '',
       async changes(count, tag) {
+        // Beside the instances' out/ directories, so on the same filesystem.
+        const floor = opts.diskFloor ? await DiskFloor.create(`${spaces[0]?.root ?? ''}-floor`) : undefined;
+        const floorSamples: number[] = [];
         await sleep(settleMs);
         const start = await store.usage();
         const samples: number[] = [];
         for (let c = 0; c < count; c++) {
           const value = `${tag}-${c}`;
+          if (floor) floorSamples.push(await floor.replaceFiles(opts.resources, value.length + 1));
           const seen = expectAll(value, 60_000);
           const t0 = process.hrtime.bigint();
           await store.set(key, value);
@@ -98,7 +105,9 @@ export async function prefixFleet(
         }
         await sleep(settleMs);
         const end: StoreLoad = await store.usage();
+        await floor?.remove();
         return {
+          ...(floor ? { floorSamples } : {}),
           samples,
           p50: median(samples),
           readsPerChange: (end.reads - start.reads) / count,

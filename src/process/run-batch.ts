@@ -12,9 +12,9 @@ import { syncResource } from './sync-resource.js';
 /**
  * Resources rendered and synced at once; each still waits for the others sharing its dest. Writing a file
  * is mostly waiting on the disk (create, fsync, rename), so many run together: 100 files on one prefix
- * then share journal commits instead of queueing fsync behind fsync (libuv runs 4 of them at a time unless
- * UV_THREADPOOL_SIZE says otherwise; an ES module launcher cannot raise it, the loader has started the
- * pool by then). More than 32 showed no gain and costs memory (every render in flight is held at once).
+ * then share journal commits instead of queueing fsync behind fsync (libuv runs 4 calls at a time; a
+ * larger UV_THREADPOOL_SIZE measured no faster for 100 files). More than 32 showed no gain and costs
+ * memory (every render in flight is held at once).
  * check_cmd runs stay bounded by run-command.ts's COMMAND_CONCURRENCY whatever this is.
  */
 export const BATCH_CONCURRENCY = 32;
