@@ -4,7 +4,9 @@ import type { Logger } from '../logging/logger.js';
 import { pacerOf, retryBackoff, RETRY_INITIAL_MS, type RetryPacer } from '../retry-policy.js';
 import { etcdBackendError, type EtcdErrorContext } from './etcd-errors.js';
 import type { EtcdHttp, EtcdStream } from './etcd-http.js';
+import type { KVPairs } from './store-client.js';
 import { WatchEventBuffer, type WatchChange } from './watch-event-buffer.js';
+import type { WatchedCopy } from './watched-copy.js';
 
 export interface EtcdWatchSettings {
   http: EtcdHttp;
@@ -27,7 +29,8 @@ interface WatchResponse {
   canceled?: boolean;
   cancel_reason?: string;
   compact_revision?: string;
-  events?: Array<{ kv?: { key?: string; mod_revision?: string } }>;
+  /** `type` is left out for a PUT (the enum's default); a missing value is the empty string. */
+  events?: Array<{ type?: string; kv?: { key?: string; value?: string; mod_revision?: string } }>;
 }
 
 /** The server ended the watch: refused it (auth, permission) or cancelled it (its revision compacted). */
@@ -68,6 +71,8 @@ export class EtcdPrefixWatch {
     startAfter: number,
     private readonly settings: EtcdWatchSettings,
     private readonly onEnd: (err: unknown) => void,
+    /** The prefix as of `startAfter`, kept in step by the events; dropped when a compaction skips some. */
+    private copy: WatchedCopy | undefined,
   ) {
     this.changes = new WatchEventBuffer(startAfter);
     this.nextRevision = startAfter + 1;
@@ -75,15 +80,17 @@ export class EtcdPrefixWatch {
 
   /**
    * Starts the watch on `root` (a clean key) for every change after revision `startAfter` and resolves once
-   * the server accepted it. `onEnd` runs when the watch ends for good (failure or close).
+   * the server accepted it. `onEnd` runs when the watch ends for good (failure or close). `copy`, the
+   * values under `root` at `startAfter`, is kept in step with the events for valuesUnder.
    */
   static async open(
     root: string,
     startAfter: number,
     settings: EtcdWatchSettings,
     onEnd: (err: unknown) => void,
+    copy?: WatchedCopy,
   ): Promise<EtcdPrefixWatch> {
-    const watch = new EtcdPrefixWatch(root, startAfter, settings, onEnd);
+    const watch = new EtcdPrefixWatch(root, startAfter, settings, onEnd, copy);
     try {
       await watch.connect(startAfter + 1);
     } catch (err) {
@@ -92,6 +99,17 @@ export class EtcdPrefixWatch {
       throw failure;
     }
     return watch;
+  }
+
+  /**
+   * The values of `base` and the keys under it from the watch's copy of its prefix, or undefined when the
+   * copy cannot answer for the store: `base` outside the prefix, no copy (dropped after a compaction), or
+   * the stream down (changes made meanwhile have not arrived). Every change this watch reported to a
+   * waiter is in it: events are applied before they are recorded.
+   */
+  valuesUnder(base: string): KVPairs | undefined {
+    if (this.ended || this.stream === undefined || this.disconnectedSince !== undefined) return undefined;
+    return this.copy?.valuesUnder(base);
   }
 
   /** Ends the watch: waiters reject with `err`, the stream is closed (the server drops the watch with it). */
@@ -183,9 +201,12 @@ export class EtcdPrefixWatch {
       const revision = Number(event.kv?.mod_revision ?? 0);
       if (revision < resumeFrom) continue;
       last = Math.max(last, revision);
-      const key = Buffer.from(event.kv?.key ?? '', 'base64').toString('utf8');
+      const key = decode(event.kv?.key);
       // The watched range is [root, root + '0'): it includes /app/db-x and /app/db.x, which are not under /app/db.
-      if (keyIsUnder(key, this.root)) batch.push({ index: revision, key });
+      if (!keyIsUnder(key, this.root)) continue;
+      if (event.type === 'DELETE') this.copy?.delete(key);
+      else this.copy?.put(key, decode(event.kv?.value));
+      batch.push({ index: revision, key });
     }
     const headerRevision = Number(res.header?.revision ?? 0);
     this.observedRevision = Math.max(this.observedRevision, headerRevision);
@@ -289,6 +310,9 @@ export class EtcdPrefixWatch {
     this.settings.logger.warn(
       `${this.context.backend}: watch on ${this.root} was cancelled by the server (${errorMessage(cause) || 'revision compacted'}); restarting at revision ${current + 1} and reading everything again`,
     );
+    // Changes between the compacted revision and `current` were never seen: the copy is wrong from here
+    // on, and reads of this prefix go to the store.
+    this.copy = undefined;
     // Recorded first: events of the new watch (above `current`) may arrive before connect() returns.
     this.changes.record([{ index: current, key: undefined }]);
     await this.connect(current + 1);
@@ -371,6 +395,11 @@ function readLines(stream: EtcdStream, onLine: (line: string) => void, onEnd: (e
   });
   stream.response.once('error', (err) => finish(err));
   stream.response.once('close', () => finish());
+}
+
+/** etcd's gateway leaves out empty fields: a missing key or value is the empty string. */
+function decode(base64: string | undefined): string {
+  return base64 === undefined ? '' : Buffer.from(base64, 'base64').toString('utf8');
 }
 
 function base64(text: string): string {

@@ -17,6 +17,7 @@ import type {
 } from './store-client.js';
 import { hasTlsFiles, loadTlsFiles } from './tls-files.js';
 import { concerning, untilAborted } from './watch-event-buffer.js';
+import { WatchedCopy } from './watched-copy.js';
 
 /** etcd's default --max-txn-ops: no transaction may carry more operations. */
 export const ETCD_MAX_TXN_OPS = 128;
@@ -89,7 +90,7 @@ export class EtcdStoreClient implements StoreClient {
     private readonly hooks: EtcdClientHooks = {},
   ) {
     this.watches = new SharedWatches(
-      (root) => new EtcdWatchSource(root, this.watchSettings(), (prefix) => this.currentRevision(prefix)),
+      (root) => new EtcdWatchSource(root, this.watchSettings(), (prefix) => this.readPrefix(prefix)),
       context,
     );
   }
@@ -99,10 +100,32 @@ export class EtcdStoreClient implements StoreClient {
     return this.revision;
   }
 
+  /**
+   * Keys under a watched prefix are answered from the copy its watch keeps in step (see watched-copy.ts),
+   * as ZooKeeper's tree cache does; the rest are read in one snapshot.
+   */
   async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
     if (keys.length === 0) return {};
-    const { signal } = options;
-    const bases = [...new Set(keys.map(cleanKey))];
+    const copied: KVPairs = {};
+    const bases: string[] = [];
+    for (const base of new Set(keys.map(cleanKey))) {
+      const values = this.copiedValues(base);
+      if (values) Object.assign(copied, values);
+      else bases.push(base);
+    }
+    if (bases.length === 0) return copied;
+    return Object.assign(await this.readValues(bases, options.signal), copied);
+  }
+
+  private copiedValues(base: string): KVPairs | undefined {
+    for (const source of this.watches.sources()) {
+      const values = source.valuesUnder(base);
+      if (values) return values;
+    }
+    return undefined;
+  }
+
+  private async readValues(bases: readonly string[], signal: AbortSignal | undefined): Promise<KVPairs> {
     const doing = `reading ${describeKeys(bases)}`;
     try {
       return await this.readSnapshot(bases, signal);
@@ -168,8 +191,8 @@ export class EtcdStoreClient implements StoreClient {
 
   /**
    * One long-lived etcd watch per prefix, shared by every holder (see EtcdPrefixWatch). Arming reads the
-   * current revision over the watched range (so a user who may not read it is told so now) and starts the
-   * watch from the next one.
+   * watched range (so a user who may not read it is told so now, and the watch has its copy of the
+   * prefix) and starts the watch from the revision after that read.
    */
   watch(prefix: string, options: RequestOptions = {}): Promise<PrefixWatch> {
     if (this.closed) return Promise.reject(this.closedError());
@@ -194,6 +217,22 @@ export class EtcdStoreClient implements StoreClient {
       this.context.backend,
       this.context.endpoints,
     );
+  }
+
+  /** The values under `prefix` and the revision they were read at: where its watch starts from. */
+  private async readPrefix(prefix: string): Promise<{ revision: number; copy: WatchedCopy }> {
+    try {
+      const { start, end } = watchRange(prefix);
+      const response = await this.http.post<RangeResponse>('/v3/kv/range', {
+        key: encode(start),
+        range_end: encode(end),
+      });
+      const copy = new WatchedCopy(prefix);
+      for (const kv of response.kvs ?? []) copy.put(decode(kv.key), decode(kv.value));
+      return { revision: Number(response.header?.revision ?? 0), copy };
+    } catch (err) {
+      throw etcdBackendError(err, this.context, `reading ${prefix}`);
+    }
   }
 
   private async currentRevision(prefix: string): Promise<number> {
@@ -226,6 +265,11 @@ export class EtcdStoreClient implements StoreClient {
 /** One operation of a transaction, as etcd's gateway takes it: keys base64, int64 fields as strings. */
 interface RangeOp {
   request_range: { key: string; range_end?: string; revision?: string };
+}
+
+interface RangeResponse {
+  header?: { revision?: string };
+  kvs?: Array<{ key?: string; value?: string }>;
 }
 
 interface TxnResponse {
@@ -272,17 +316,27 @@ class EtcdWatchSource implements WatchSource {
   constructor(
     private readonly root: string,
     private readonly settings: EtcdWatchSettings,
-    private readonly currentRevision: (prefix: string) => Promise<number>,
+    private readonly readPrefix: (prefix: string) => Promise<{ revision: number; copy: WatchedCopy }>,
   ) {}
+
+  /** The watch, once open: what valuesUnder asks. */
+  private opened: EtcdPrefixWatch | undefined;
+  /** The read that armed the watch: its copy goes to the watch, which starts after its revision. */
+  private armedWith: WatchedCopy | undefined;
 
   get failed(): boolean {
     return this.failure !== undefined;
   }
 
   async arm(signal: AbortSignal): Promise<number> {
-    const current = await untilAborted(this.currentRevision(this.root), signal);
-    await untilAborted(this.open(current), signal);
-    return current;
+    const { revision, copy } = await untilAborted(this.readPrefix(this.root), signal);
+    this.armedWith ??= copy;
+    await untilAborted(this.open(revision), signal);
+    return revision;
+  }
+
+  valuesUnder(base: string): KVPairs | undefined {
+    return this.failure === undefined ? this.opened?.valuesUnder(base) : undefined;
   }
 
   async wait(afterIndex: number, keys: readonly string[], signal: AbortSignal): Promise<WatchResult> {
@@ -297,9 +351,19 @@ class EtcdWatchSource implements WatchSource {
   }
 
   private open(startAfter: number): Promise<EtcdPrefixWatch> {
-    this.opening ??= EtcdPrefixWatch.open(this.root, startAfter, this.settings, (err) => {
-      this.failure ??= toError(err);
-    });
+    this.opening ??= EtcdPrefixWatch.open(
+      this.root,
+      startAfter,
+      this.settings,
+      (err) => {
+        this.failure ??= toError(err);
+      },
+      this.armedWith,
+    );
+    this.opening.then(
+      (watch) => (this.opened = watch),
+      () => undefined,
+    );
     this.opening.catch((err: unknown) => {
       this.failure ??= toError(err);
     });

@@ -2,7 +2,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { errorMessage, SyncError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { DestState } from './dest-state.js';
-import type { WriteFn } from './write-file-handle.js';
+import type { WriteFn } from './write-descriptor.js';
 import { writeAtomically } from './write-atomically.js';
 
 /** `dest.bak.1` is the newest backup, `dest.bak.N` the oldest kept. */

@@ -1,5 +1,4 @@
-import { closeSync, constants, fstatSync, open, read } from 'node:fs';
-import { promisify } from 'node:util';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { SyncError } from '../errors.js';
 import { formatFileMode as octal } from '../resources/file-mode.js';
 
@@ -21,12 +20,17 @@ export interface WantedState {
 
 const NEW_FILE_MODE = 0o644;
 
-/** dest's current state, undefined when it does not exist. */
-export async function readDestState(dest: string): Promise<DestState | undefined> {
+/**
+ * dest's current state, undefined when it does not exist. Synchronous, as the writes are (see
+ * write-descriptor.ts): reading a config file from the page cache takes microseconds, each asynchronous
+ * call a round trip through the thread pool. One descriptor for fstat and the reads: they see one file,
+ * where stat then readFile could see two.
+ */
+export function readDestState(dest: string): DestState | undefined {
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO at dest must not hang the read (it is refused below as not a regular file).
-    fd = await openAsync(dest, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(dest, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new SyncError(`cannot read ${dest}: ${(err as Error).message}`, dest, { cause: err });
@@ -34,7 +38,7 @@ export async function readDestState(dest: string): Promise<DestState | undefined
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new SyncError(`${dest} exists and is not a regular file`, dest);
-    return { content: await readAll(fd, st.size), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    return { content: readAll(fd, st.size), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
   } catch (err) {
     if (err instanceof SyncError) throw err;
     throw new SyncError(`cannot read ${dest}: ${(err as Error).message}`, dest, { cause: err });
@@ -47,18 +51,8 @@ export async function readDestState(dest: string): Promise<DestState | undefined
   }
 }
 
-/*
- * The callback API, promisified: every dest is read on each pass, and fs/promises' FileHandle costs about
- * twice as much per call (2,000 in-sync dests took ~200 ms through readFile and stat, ~60 ms this way).
- * open, fstat and the reads on one descriptor also see one file, where stat then readFile could see two.
- * fstat and close are synchronous: they touch the open inode only (see write-file-handle.ts), and an
- * asynchronous call each would cost the main thread more than the call itself.
- */
-const openAsync = promisify(open);
-const readAsync = promisify(read);
-
 /** The whole file: `size` bytes as fstat saw them, and more if it grew meanwhile (read until end of file). */
-async function readAll(fd: number, size: number): Promise<Buffer> {
+function readAll(fd: number, size: number): Buffer {
   // One byte more than expected: a short read is the end of the file, so a file that did not grow is
   // read in one call.
   let buffer = Buffer.allocUnsafe(size + 1);
@@ -69,7 +63,7 @@ async function readAll(fd: number, size: number): Promise<Buffer> {
       buffer.copy(bigger, 0, 0, length);
       buffer = bigger;
     }
-    const { bytesRead } = await readAsync(fd, buffer, length, buffer.length - length, length);
+    const bytesRead = readSync(fd, buffer, length, buffer.length - length, length);
     if (bytesRead === 0) break;
     length += bytesRead;
     if (length < buffer.length && length >= size) break;

@@ -17,7 +17,8 @@
  * - with `backups`, the content dest had is kept as dest.bak.1 (older ones shift) right before the swap.
  * - reload_cmd is the caller's: it runs once per pass for all resources that share it.
  */
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { openSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfdError, errorMessage, GuardError, SyncError } from '../errors.js';
 import type { GuardRules } from '../resources/template-resource.js';
@@ -30,8 +31,8 @@ import { noopDiff } from './noop-diff.js';
 import type { CommandResult } from './run-command.js';
 import { runCommand } from './run-command.js';
 import { stagePathFor } from './stage-file.js';
-import type { WriteFn } from './write-file-handle.js';
-import { writeFileHandle, writeOnce } from './write-file-handle.js';
+import type { WriteFn } from './write-descriptor.js';
+import { closeOnce, writeDescriptor, writeOnce } from './write-descriptor.js';
 import { fsyncDirectory, writeStageFile } from './write-atomically.js';
 
 export interface SyncRequest {
@@ -80,7 +81,7 @@ export async function syncFile(
 ): Promise<SyncOutcome> {
   const ops: SyncFsOps = { ...DEFAULT_FS_OPS, ...fsOps };
   const { dest } = req;
-  const current = await readDestState(dest);
+  const current = readDestState(dest);
   const wanted = wantedState(req, current, process.geteuid?.() === 0);
   const difference = current && compareState(current, wanted);
   if (difference && !difference.content && difference.metadata.length === 0) return { status: 'in-sync' };
@@ -183,14 +184,14 @@ async function writeInPlace(
   current: DestState | undefined,
   write: WriteFn,
 ): Promise<void> {
-  const fh = await open(dest, 'r+');
+  const close = closeOnce(openSync(dest, 'r+'));
   try {
-    await writeFileHandle(fh, wanted, write);
+    await writeDescriptor(close.fd, wanted, write);
   } catch (err) {
     if (!current) throw err;
     const previous: WantedState = { ...current };
     // Truncating first frees the failed write's blocks, so on a full disk the old content fits again.
-    const restoreError = await writeFileHandle(fh, previous, write).then(
+    const restoreError = await writeDescriptor(close.fd, previous, write).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -201,7 +202,11 @@ async function writeInPlace(
       { cause: err },
     );
   } finally {
-    await fh.close().catch(() => undefined);
+    try {
+      close();
+    } catch {
+      // Everything written was fsynced, or the error above says what is missing.
+    }
   }
 }
 

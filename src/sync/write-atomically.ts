@@ -1,11 +1,13 @@
-import { open, rename, rm } from 'node:fs/promises';
+import { fsync, openSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { dirname } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { WantedState } from './dest-state.js';
 import { stagePathFor } from './stage-file.js';
-import type { WriteFn } from './write-file-handle.js';
-import { writeFileHandle } from './write-file-handle.js';
+import type { WriteFn } from './write-descriptor.js';
+import { closeOnce, writeDescriptor } from './write-descriptor.js';
 
 /**
  * Creates the stage file and fills it. It is created empty, exclusively and 0600, and gets its final
@@ -13,13 +15,20 @@ import { writeFileHandle } from './write-file-handle.js';
  * partial and nobody may ever check or keep it.
  */
 export async function writeStageFile(stagePath: string, wanted: WantedState, write: WriteFn): Promise<void> {
-  const fh = await open(stagePath, 'wx', 0o600);
+  let close: ReturnType<typeof closeOnce> | undefined;
   try {
-    await writeFileHandle(fh, wanted, write, { empty: true });
-    await fh.close();
+    // Synchronous, as the calls of write-descriptor.ts: creating an entry in dest's directory does not
+    // wait for the disk.
+    close = closeOnce(openSync(stagePath, 'wx', 0o600));
+    await writeDescriptor(close.fd, wanted, write, { empty: true });
+    close();
   } catch (err) {
-    await fh.close().catch(() => undefined);
-    await rm(stagePath, { force: true }).catch(() => undefined);
+    try {
+      close?.();
+    } catch {
+      // The stage file is removed below; a failed close of it loses nothing.
+    }
+    if (close) await rm(stagePath, { force: true }).catch(() => undefined);
     throw new Error(`staging ${stagePath}: ${errorMessage(err)}`, { cause: err });
   }
 }
@@ -60,13 +69,15 @@ function startDirectorySync(dir: string, state: DirectorySync, logger: Logger): 
   return running;
 }
 
+const fsyncAsync = promisify(fsync);
+
 async function syncDirectoryNow(dir: string, logger: Logger): Promise<void> {
   try {
-    const fh = await open(dir, 'r');
+    const close = closeOnce(openSync(dir, 'r'));
     try {
-      await fh.sync();
+      await fsyncAsync(close.fd);
     } finally {
-      await fh.close();
+      close();
     }
   } catch (err) {
     logger.debug(`cannot fsync directory ${dir}: ${errorMessage(err)}`);

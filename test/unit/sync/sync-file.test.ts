@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import type { Stats } from 'node:fs';
-import { statSync } from 'node:fs';
+import { fstatSync, statSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandError, SyncError } from '../../../src/errors.js';
 import type { SyncFsOps, SyncRequest } from '../../../src/sync/sync-file.js';
 import { syncFile } from '../../../src/sync/sync-file.js';
-import type { WriteFn } from '../../../src/sync/write-file-handle.js';
-import { writeOnce } from '../../../src/sync/write-file-handle.js';
+import type { WriteFn } from '../../../src/sync/write-descriptor.js';
+import { writeOnce } from '../../../src/sync/write-descriptor.js';
 import { eventually, rejection } from '../../support/async.js';
 import { RecordingLogger } from '../../support/loggers.js';
 import { allGone, killAll, readPids } from '../../support/processes.js';
@@ -61,8 +61,8 @@ describe('syncFile', () => {
   function observingWrites(chunk = Number.MAX_SAFE_INTEGER) {
     const firstWrites: { path: string; mode: number; uid: number; gid: number; size: number }[] = [];
     const seen = new Set<number>();
-    const write: WriteFn = async (fh, buffer, offset, length, position) => {
-      const st = await fh.stat();
+    const write: WriteFn = async (fd, buffer, offset, length, position) => {
+      const st = fstatSync(fd);
       if (!seen.has(st.ino)) {
         seen.add(st.ino);
         const path = (await readdir(dir))
@@ -76,7 +76,7 @@ describe('syncFile', () => {
           size: st.size,
         });
       }
-      return writeOnce(fh, buffer, offset, Math.min(length, chunk), position);
+      return writeOnce(fd, buffer, offset, Math.min(length, chunk), position);
     };
     return { firstWrites, ops: { write } };
   }
@@ -365,8 +365,8 @@ describe('syncFile', () => {
     it('writes the rest after a short count', async () => {
       await existingDest();
       let calls = 0;
-      const shortOnce: WriteFn = (fh, buffer, offset, length, position) =>
-        writeOnce(fh, buffer, offset, calls++ === 0 ? Math.min(length, 5) : length, position);
+      const shortOnce: WriteFn = (fd, buffer, offset, length, position) =>
+        writeOnce(fd, buffer, offset, calls++ === 0 ? Math.min(length, 5) : length, position);
       expect(await syncFile(request({ content }), logger, { write: shortOnce })).to.deep.include({
         status: 'updated',
       });
@@ -377,9 +377,9 @@ describe('syncFile', () => {
     it('writes everything when every call is short', async () => {
       await existingDest();
       const calls: number[] = [];
-      const threeAtATime: WriteFn = (fh, buffer, offset, length, position) => {
+      const threeAtATime: WriteFn = (fd, buffer, offset, length, position) => {
         calls.push(offset);
-        return writeOnce(fh, buffer, offset, Math.min(length, 3), position);
+        return writeOnce(fd, buffer, offset, Math.min(length, 3), position);
       };
       await syncFile(request({ content }), logger, { write: threeAtATime });
       expect(await readFile(dest, 'utf8')).to.equal(content);
@@ -389,8 +389,8 @@ describe('syncFile', () => {
     it('fails naming dest, dest untouched and no stage file, when a write makes no progress', async () => {
       const before = await existingDest();
       let calls = 0;
-      const stalls: WriteFn = (fh, buffer, offset, length, position) =>
-        calls++ === 0 ? writeOnce(fh, buffer, offset, 4, position) : Promise.resolve(0);
+      const stalls: WriteFn = (fd, buffer, offset, length, position) =>
+        calls++ === 0 ? writeOnce(fd, buffer, offset, 4, position) : Promise.resolve(0);
       const err = await rejection(syncFile(request({ content }), logger, { write: stalls }));
       expect(err).to.be.instanceOf(SyncError);
       expect((err as SyncError).dest).to.equal(dest);
@@ -400,8 +400,8 @@ describe('syncFile', () => {
 
     it('fails the size check, dest untouched, when a write claims more than it wrote', async () => {
       const before = await existingDest();
-      const liar: WriteFn = async (fh, buffer, offset, length, position) => {
-        await writeOnce(fh, buffer, offset, Math.ceil(length / 2), position);
+      const liar: WriteFn = async (fd, buffer, offset, length, position) => {
+        await writeOnce(fd, buffer, offset, Math.ceil(length / 2), position);
         return length;
       };
       const err = await rejection(syncFile(request({ content }), logger, { write: liar }));
@@ -470,13 +470,13 @@ describe('syncFile', () => {
       await existingDest(old, 0o644);
       const newContent = 'x'.repeat(1000);
       // The new content fails after its first chunk (a disk filling up); the restore sees short counts.
-      const write: WriteFn = async (fh, buffer, offset, length, position) => {
-        if (buffer.toString() === newContent && (await fh.stat()).ino === (await stat(dest)).ino) {
+      const write: WriteFn = async (fd, buffer, offset, length, position) => {
+        if (buffer.toString() === newContent && fstatSync(fd).ino === (await stat(dest)).ino) {
           if (offset > 0)
             throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-          return writeOnce(fh, buffer, offset, 100, position);
+          return writeOnce(fd, buffer, offset, 100, position);
         }
-        return writeOnce(fh, buffer, offset, Math.min(length, 9), position);
+        return writeOnce(fd, buffer, offset, Math.min(length, 9), position);
       };
       const err = await rejection(
         syncFile(request({ content: newContent, mode: 0o600 }), logger, { ...failingRename('EXDEV'), write }),
@@ -490,10 +490,8 @@ describe('syncFile', () => {
 
     it('says dest may be incomplete when even the restore fails', async () => {
       await existingDest('old\n', 0o644);
-      const write: WriteFn = async (fh, buffer, offset, length, position) =>
-        (await fh.stat()).ino === (await stat(dest)).ino
-          ? 0
-          : writeOnce(fh, buffer, offset, length, position);
+      const write: WriteFn = async (fd, buffer, offset, length, position) =>
+        fstatSync(fd).ino === (await stat(dest)).ino ? 0 : writeOnce(fd, buffer, offset, length, position);
       const err = await rejection(syncFile(request(), logger, { ...failingRename('EBUSY'), write }));
       expect(err).to.be.instanceOf(SyncError);
       expect(err.message)
