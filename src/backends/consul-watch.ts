@@ -1,4 +1,5 @@
 import { errorMessage } from '../errors.js';
+import { cleanKey, keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { changedKeys } from './changed-keys.js';
 import { entryValues, type ConsulEntry } from './consul-kv.js';
@@ -73,6 +74,20 @@ export class ConsulPrefixWatch implements WatchSource {
     return this.feed.latest;
   }
 
+  /**
+   * The values of `base` and the keys under it from the latest answer, which is the whole prefix: a read
+   * after a change needs no request of its own. Undefined when this loop cannot answer for the store:
+   * `base` outside the prefix, no answer yet, the loop failed, or the index went back (a re-read is due).
+   */
+  valuesUnder(base: string): KVPairs | undefined {
+    const key = cleanKey(base);
+    if (this.failure || this.values === undefined || this.unknownChanges || !keyIsUnder(key, this.prefix))
+      return undefined;
+    const found: KVPairs = {};
+    for (const [k, v] of Object.entries(this.values)) if (keyIsUnder(k, key)) found[k] = v;
+    return found;
+  }
+
   wait(afterIndex: number, keys: readonly string[], signal: AbortSignal): Promise<WatchResult> {
     return this.feed.wait(afterIndex, signal, concerning(keys));
   }
@@ -120,13 +135,15 @@ export class ConsulPrefixWatch implements WatchSource {
       return;
     }
     this.consulIndex = Math.max(index, 1);
-    const next = entryValues(this.prefix, entries);
-    if (this.values !== undefined) {
-      const changed = changedKeys(this.values, next);
-      if (changed.length > 0) this.feed.record(countedChanges(this.unknownChanges ? undefined : changed));
-    }
-    this.values = next;
+    const previous = this.values;
+    const unknown = this.unknownChanges;
+    // The new values first: a holder woken by the change reads them (valuesUnder).
+    this.values = entryValues(this.prefix, entries);
     this.unknownChanges = false;
+    if (previous !== undefined) {
+      const changed = changedKeys(previous, this.values);
+      if (changed.length > 0) this.feed.record(countedChanges(unknown ? undefined : changed));
+    }
   }
 
   private pause(ms: number): Promise<void> {

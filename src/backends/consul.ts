@@ -137,9 +137,28 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
     );
   }
 
+  /**
+   * Keys under a watched prefix are answered from its blocking query's latest answer (the whole prefix,
+   * see ConsulPrefixWatch.valuesUnder), as etcd's and ZooKeeper's watches keep theirs; the rest are read.
+   */
   async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
     this.assertOpen();
-    return readValues(this, keys, options.signal);
+    const copied: KVPairs = {};
+    const toRead = keys.filter((key) => {
+      const values = this.copiedValues(key);
+      if (values) Object.assign(copied, values);
+      return values === undefined;
+    });
+    if (toRead.length === 0) return copied;
+    return Object.assign(await readValues(this, toRead, options.signal), copied);
+  }
+
+  private copiedValues(key: string): KVPairs | undefined {
+    for (const watch of this.watches.sources()) {
+      const values = watch.valuesUnder(key);
+      if (values) return values;
+    }
+    return undefined;
   }
 
   /**

@@ -36,6 +36,8 @@ class CountingProxy {
   private readonly peak = new Map<string, number>();
   private readonly failing = new Set<string>();
   readonly queries: BlockingQuery[] = [];
+  /** KV paths of the requests without `index=` (plain reads), in the order sent. */
+  readonly reads: string[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -80,6 +82,8 @@ class CountingProxy {
   private forward(req: IncomingMessage, res: ServerResponse, target: string): void {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const index = url.searchParams.get('index');
+    if (index === null && url.pathname.startsWith('/v1/kv/'))
+      this.reads.push(decodeURIComponent(url.pathname));
     if (index !== null) {
       const path = decodeURIComponent(url.pathname);
       this.queries.push({ path, index: Number(index) });
@@ -271,6 +275,31 @@ describe('consul watch: one blocking query per prefix (real agent)', function ()
     expect((await deleted).changedKeys).to.deep.equal([key]);
     expect(await client.getValues([prefix])).to.deep.equal({});
     watch.release();
+  });
+
+  it("answers reads under a watched prefix from its blocking query's answer, without a request; others are read", async () => {
+    const prefix = `${root}/copied`;
+    await kv.kv.set(`${top}/copied/a`, '1');
+    await kv.kv.set(`${top}/copied/b`, '2');
+    const watch = await client.watch(prefix);
+    const plainReads = proxy.reads.length;
+    expect(await client.getValues([prefix])).to.deep.equal({ [`${prefix}/a`]: '1', [`${prefix}/b`]: '2' });
+    const changed = next(watch);
+    await kv.kv.set(`${top}/copied/a`, 'one');
+    const result = await changed;
+    const deleted = next(watch, result.index);
+    await kv.kv.del(`${top}/copied/b`);
+    await deleted;
+    expect(await client.getValues([prefix, `${prefix}/a`])).to.deep.equal({ [`${prefix}/a`]: 'one' });
+    expect(proxy.reads.length).to.equal(plainReads);
+    // A key outside every watched prefix is read from the agent.
+    await kv.kv.set(`${top}/outside/k`, 'v');
+    expect(await client.getValues([`${root}/outside`])).to.deep.equal({ [`${root}/outside/k`]: 'v' });
+    expect(proxy.reads.slice(plainReads)).to.have.length(1);
+    watch.release();
+    // Released: the prefix is read from the agent again.
+    expect(await client.getValues([prefix])).to.deep.equal({ [`${prefix}/a`]: 'one' });
+    expect(proxy.reads.slice(plainReads)).to.have.length(2);
   });
 
   it('loses none of 200 rapid updates to one key: a follower ends on the last value, read in order', async () => {
