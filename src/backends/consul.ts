@@ -145,7 +145,7 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
     this.assertOpen();
     const copied: KVPairs = {};
     const toRead = keys.filter((key) => {
-      const values = this.copiedValues(key);
+      const values = options.fresh ? undefined : this.copiedValues(key);
       if (values) Object.assign(copied, values);
       return values === undefined;
     });

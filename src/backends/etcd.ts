@@ -109,7 +109,7 @@ export class EtcdStoreClient implements StoreClient {
     const copied: KVPairs = {};
     const bases: string[] = [];
     for (const base of new Set(keys.map(cleanKey))) {
-      const values = this.copiedValues(base);
+      const values = options.fresh ? undefined : this.copiedValues(base);
       if (values) Object.assign(copied, values);
       else bases.push(base);
     }

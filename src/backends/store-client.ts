@@ -12,6 +12,12 @@ export interface RequestOptions {
    * (AbortSignal.timeout), so a backend has one thing to honour.
    */
   signal?: AbortSignal;
+  /**
+   * Ask the store itself, even for keys under a watched prefix whose watch keeps a copy (etcd, Consul,
+   * ZooKeeper answer those from it). The watch-mode safety-net resync asks for it: a copy kept by a watch
+   * cannot repair what that watch missed.
+   */
+  fresh?: boolean;
 }
 
 export interface WatchResult {

@@ -162,7 +162,7 @@ class ZookeeperClient implements StoreClient {
     const toRead: string[] = [];
     for (const key of keys) {
       const path = zkPath(key);
-      const cached = this.cachedValues(path);
+      const cached = options.fresh ? undefined : this.cachedValues(path);
       if (cached) Object.assign(values, cached);
       else toRead.push(path);
     }

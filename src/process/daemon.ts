@@ -85,6 +85,8 @@ export class Daemon {
   private scheduler: Scheduler | undefined;
   private registry: WatchRegistry | undefined;
   private batches = 0;
+  /** The safety-net resync marked every resource: the next batch reads from the store, not from copies. */
+  private resyncDue = false;
   private reloading: Promise<void> = Promise.resolve();
   private inflight: Promise<void> = Promise.resolve();
   private stopSignal: AbortSignal | undefined;
@@ -276,7 +278,10 @@ export class Daemon {
       await this.clock.sleep(this.options.intervalMs, signal);
       if (signal.aborted) return;
       if (this.options.mode === 'interval') await this.reload('interval');
-      else this.options.logger.debug('watch: periodic resync of every resource');
+      else {
+        this.options.logger.debug('watch: periodic resync of every resource, read from the store');
+        this.resyncDue = true;
+      }
       this.markAll();
     }
   }
@@ -295,6 +300,9 @@ export class Daemon {
   private async render(ids: readonly string[]): Promise<void> {
     const batch = ids.flatMap((id) => this.current.get(id) ?? []);
     if (batch.length === 0) return;
+    // The batch after a safety-net resync marked everything: its read goes to the store itself.
+    const freshRead = this.resyncDue;
+    this.resyncDue = false;
     const { events, logger, modes, mode } = this.options;
     const scheduler = this.scheduler;
     const run = (async () => {
@@ -309,6 +317,7 @@ export class Daemon {
           ? {}
           : { lookupTimeoutMs: this.options.lookupTimeoutMs }),
         pendingReloads: this.pendingReloads,
+        freshRead,
         onResult: (result) => {
           if (result.outcome === 'failed') result.event.retryInMs = scheduler?.failed(result.loaded.id);
           else scheduler?.succeeded(result.loaded.id);

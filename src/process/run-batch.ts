@@ -40,6 +40,8 @@ export interface BatchContext extends Pick<SyncContext, 'lookupTimeoutMs'> {
    * are already written, so a retry finds them in sync; the reload must still run until it succeeds.
    */
   pendingReloads?: Set<string>;
+  /** Read every key from the store itself, not from the copies watches keep (the safety-net resync). */
+  freshRead?: boolean;
   /** Sees each final result before its event is emitted (a daemon adds the retry delay of a failure). */
   onResult?(result: ResourceResult): void;
 }
@@ -83,7 +85,12 @@ async function readSnapshot(
 ): Promise<KeyIndex | Error> {
   const keys = [...new Set(resources.flatMap((loaded) => loaded.keys))].sort();
   try {
-    return new KeyIndex(await ctx.store.getValues(keys, ctx.cancel ? { signal: ctx.cancel } : {}));
+    return new KeyIndex(
+      await ctx.store.getValues(keys, {
+        ...(ctx.cancel ? { signal: ctx.cancel } : {}),
+        ...(ctx.freshRead ? { fresh: true } : {}),
+      }),
+    );
   } catch (err) {
     return err instanceof Error ? err : new Error(errorMessage(err));
   }

@@ -42,6 +42,23 @@ describe('daemon (watch mode, fake store and clock)', () => {
     });
   });
 
+  it('reads the safety-net resync from the store itself, past the copies watches keep; changes from them', async () => {
+    await f.resource('a', { prefix: '/app', keys: ['/db'] });
+    f.start({ intervalMs: 1000 });
+    await f.started();
+    let mark = f.events.mark();
+    f.store.change({ '/app/db': '1' });
+    await f.events.batches(mark);
+    mark = f.events.mark();
+    f.clock.advance(1000);
+    await f.events.batches(mark);
+    mark = f.events.mark();
+    f.store.change({ '/app/db': '2' });
+    await f.events.batches(mark);
+    expect(f.store.freshReads).to.deep.equal([false, false, true, false]);
+    expect(await f.read('a')).to.equal('/db=2\n');
+  });
+
   it('re-renders only the resources a change affects', async () => {
     await f.resource('a', { prefix: '/app', keys: ['/db'] });
     await f.resource('b', { prefix: '/app', keys: ['/web'] });

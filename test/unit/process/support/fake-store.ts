@@ -33,6 +33,8 @@ export class FakeStore implements StoreClient {
   readonly releases: string[] = [];
   /** Every getValues call's keys. */
   readonly reads: (readonly string[])[] = [];
+  /** Whether each getValues call asked for a fresh read (past any watch's copy), in order. */
+  readonly freshReads: boolean[] = [];
   closed = false;
   private index = 10;
   private readonly events: { index: number; keys: string[] | undefined }[] = [];
@@ -45,8 +47,12 @@ export class FakeStore implements StoreClient {
   /** Called on every getValues, before it answers (a test may change data or wait). */
   onRead: (() => Promise<void> | void) | undefined;
 
-  async getValues(keys: readonly string[], options: { signal?: AbortSignal } = {}): Promise<KVPairs> {
+  async getValues(
+    keys: readonly string[],
+    options: { signal?: AbortSignal; fresh?: boolean } = {},
+  ): Promise<KVPairs> {
     this.reads.push([...keys]);
+    this.freshReads.push(options.fresh === true);
     await this.onRead?.();
     options.signal?.throwIfAborted();
     if (this.readError) throw this.readError;
