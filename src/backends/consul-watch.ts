@@ -12,6 +12,7 @@ import {
   untilAborted,
   WatchEventBuffer,
 } from './watch-event-buffer.js';
+import { selectUnder } from './watched-copy.js';
 
 /** A recursive read of the prefix and the X-Consul-Index it answered with. */
 export interface ConsulListing {
@@ -83,9 +84,7 @@ export class ConsulPrefixWatch implements WatchSource {
     const key = cleanKey(base);
     if (this.failure || this.values === undefined || this.unknownChanges || !keyIsUnder(key, this.prefix))
       return undefined;
-    const found: KVPairs = {};
-    for (const [k, v] of Object.entries(this.values)) if (keyIsUnder(k, key)) found[k] = v;
-    return found;
+    return selectUnder(Object.entries(this.values), key);
   }
 
   wait(afterIndex: number, keys: readonly string[], signal: AbortSignal): Promise<WatchResult> {

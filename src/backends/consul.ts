@@ -140,14 +140,17 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
   /**
    * Keys under a watched prefix are answered from its blocking query's latest answer (the whole prefix,
    * see ConsulPrefixWatch.valuesUnder), as etcd's and ZooKeeper's watches keep theirs; the rest are read.
+   * A key with nothing under it in the answer is read all the same: with ACLs the listing silently leaves
+   * out what the token may not read, and only a read of its own tells "denied" from "absent" (see list).
    */
   async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
     this.assertOpen();
     const copied: KVPairs = {};
     const toRead = keys.filter((key) => {
       const values = options.fresh ? undefined : this.copiedValues(key);
-      if (values) Object.assign(copied, values);
-      return values === undefined;
+      const answered = values !== undefined && Object.keys(values).length > 0;
+      if (answered) Object.assign(copied, values);
+      return !answered;
     });
     if (toRead.length === 0) return copied;
     return Object.assign(await readValues(this, toRead, options.signal), copied);

@@ -240,6 +240,10 @@ export class EtcdHttp {
     const timeoutMs = call.timeoutMs ?? this.options.requestTimeoutMs;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (token !== undefined) headers.authorization = token;
+    // A watch on a member cut off from its cluster would stay open and silent: asking for a leader
+    // (etcd's WithRequireLeader, passed by the gateway as gRPC metadata) makes etcd cancel it instead,
+    // and the watch is opened again on a member that has one.
+    if (stream) headers['grpc-metadata-hasleader'] = 'true';
     const transport = this.transports[endpoint.startsWith('https://') ? 'https:' : 'http:'];
     if (!transport) throw new EtcdRequestError(`no transport for ${endpoint}`, endpoint, 'server');
     try {

@@ -65,6 +65,12 @@ export class EtcdPrefixWatch {
   /** Why the stream (or the latest attempt to reopen it) failed: what the grace's error names. */
   private lastDrop: Error | undefined;
   private ended = false;
+  /**
+   * After a reconnect, the store revision etcd answered the new watch at: reads made while the stream was
+   * down went to etcd and may have seen changes up to it, so the copy stays unused until the replay has
+   * reached it (a render from the older copy would put an older file back).
+   */
+  private catchUpTo = 0;
 
   private constructor(
     private readonly root: string,
@@ -109,7 +115,22 @@ export class EtcdPrefixWatch {
    */
   valuesUnder(base: string): KVPairs | undefined {
     if (this.ended || this.stream === undefined || this.disconnectedSince !== undefined) return undefined;
+    if (this.nextRevision <= this.catchUpTo) return undefined;
     return this.copy?.valuesUnder(base);
+  }
+
+  /** The revision the copy holds the prefix at (every change up to it applied); undefined without a copy. */
+  get copyRevision(): number | undefined {
+    return this.copy && this.nextRevision - 1;
+  }
+
+  /** The store answered differently than the copy (see EtcdStoreClient): reads of the prefix go to etcd. */
+  dropCopy(): void {
+    if (!this.copy) return;
+    this.copy = undefined;
+    this.settings.logger.info(
+      `${this.context.backend}: the watch's copy of ${this.root} differed from a read of the store; reading ${this.root} from etcd from now on`,
+    );
   }
 
   /** Ends the watch: waiters reject with `err`, the stream is closed (the server drops the watch with it). */
@@ -223,6 +244,7 @@ export class EtcdPrefixWatch {
       this.pacer?.reset();
       const down = Date.now() - this.disconnectedSince;
       this.disconnectedSince = undefined;
+      this.catchUpTo = headerRevision;
       if (headerRevision < this.observedRevision) {
         void this.end(
           new BackendError(

@@ -17,7 +17,7 @@ import type {
 } from './store-client.js';
 import { hasTlsFiles, loadTlsFiles } from './tls-files.js';
 import { concerning, untilAborted } from './watch-event-buffer.js';
-import { WatchedCopy } from './watched-copy.js';
+import { sameValues, selectUnder, WatchedCopy } from './watched-copy.js';
 
 /** etcd's default --max-txn-ops: no transaction may carry more operations. */
 export const ETCD_MAX_TXN_OPS = 128;
@@ -101,28 +101,47 @@ export class EtcdStoreClient implements StoreClient {
   }
 
   /**
-   * Keys under a watched prefix are answered from the copy its watch keeps in step (see watched-copy.ts),
-   * as ZooKeeper's tree cache does; the rest are read in one snapshot.
+   * When one watched prefix covers every key, the answer comes from the copy its watch keeps in step (see
+   * watched-copy.ts): one revision, like a read. Otherwise everything is read in one snapshot; a copy is
+   * never mixed with a read, nor two copies (each is at the revision its own stream has reached). A
+   * `fresh` read that finds a copy wrong drops it (a stream that stopped delivering, say).
    */
   async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
     if (keys.length === 0) return {};
-    const copied: KVPairs = {};
-    const bases: string[] = [];
-    for (const base of new Set(keys.map(cleanKey))) {
-      const values = options.fresh ? undefined : this.copiedValues(base);
-      if (values) Object.assign(copied, values);
-      else bases.push(base);
+    const bases = [...new Set(keys.map(cleanKey))];
+    if (!options.fresh) {
+      const copied = this.fromOneCopy(bases);
+      if (copied) return copied;
     }
-    if (bases.length === 0) return copied;
-    return Object.assign(await this.readValues(bases, options.signal), copied);
+    const values = await this.readValues(bases, options.signal);
+    if (options.fresh) this.checkCopies(bases, values);
+    return values;
   }
 
-  private copiedValues(base: string): KVPairs | undefined {
+  private fromOneCopy(bases: readonly string[]): KVPairs | undefined {
     for (const source of this.watches.sources()) {
-      const values = source.valuesUnder(base);
-      if (values) return values;
+      const copied: KVPairs = {};
+      const complete = bases.every((base) => {
+        const values = source.valuesUnder(base);
+        if (values) Object.assign(copied, values);
+        return values !== undefined;
+      });
+      if (complete) return copied;
     }
     return undefined;
+  }
+
+  /** Drops the copy of every watch whose values for `bases` differ from what the store just answered. */
+  private checkCopies(bases: readonly string[], read: KVPairs): void {
+    for (const source of this.watches.sources()) {
+      for (const base of bases) {
+        const copied = source.valuesUnder(base);
+        if (copied && !sameValues(copied, selectUnder(Object.entries(read), base))) {
+          source.dropCopy();
+          break;
+        }
+      }
+    }
   }
 
   private async readValues(bases: readonly string[], signal: AbortSignal | undefined): Promise<KVPairs> {
@@ -328,15 +347,24 @@ class EtcdWatchSource implements WatchSource {
     return this.failure !== undefined;
   }
 
+  /**
+   * Reads the prefix and starts the watch after that read. A later holder joining the watch gets the
+   * revision the copy has reached if that is older than its own read: the copy is what it renders from,
+   * so the changes between the two must still wake it.
+   */
   async arm(signal: AbortSignal): Promise<number> {
     const { revision, copy } = await untilAborted(this.readPrefix(this.root), signal);
     this.armedWith ??= copy;
-    await untilAborted(this.open(revision), signal);
-    return revision;
+    const watch = await untilAborted(this.open(revision), signal);
+    return Math.min(revision, watch.copyRevision ?? revision);
   }
 
   valuesUnder(base: string): KVPairs | undefined {
     return this.failure === undefined ? this.opened?.valuesUnder(base) : undefined;
+  }
+
+  dropCopy(): void {
+    this.opened?.dropCopy();
   }
 
   async wait(afterIndex: number, keys: readonly string[], signal: AbortSignal): Promise<WatchResult> {

@@ -26,13 +26,23 @@ export class WatchedCopy {
 
   /** Every key equal to or under `base`, with its value; undefined when `base` lies outside the root. */
   valuesUnder(base: string): KVPairs | undefined {
-    if (!keyIsUnder(base, this.root)) return undefined;
-    const found: KVPairs = {};
-    for (const [key, value] of this.values) if (keyIsUnder(key, base)) found[key] = value;
-    return found;
+    return keyIsUnder(base, this.root) ? selectUnder(this.values, base) : undefined;
   }
 
   get size(): number {
     return this.values.size;
   }
+}
+
+/** The entries for `base` and the keys under it (on a '/' boundary). */
+export function selectUnder(entries: Iterable<[string, string]>, base: string): KVPairs {
+  const found: KVPairs = {};
+  for (const [key, value] of entries) if (keyIsUnder(key, base)) found[key] = value;
+  return found;
+}
+
+/** The same keys with the same values. */
+export function sameValues(a: KVPairs, b: KVPairs): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => b[key] === a[key]);
 }

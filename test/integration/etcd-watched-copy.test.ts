@@ -85,6 +85,33 @@ describe('etcd reads from the watch’s copy of a prefix (real etcd)', function 
     expect(txns()).to.equal(1);
   });
 
+  it('reads keys under two watched prefixes from etcd in one snapshot, never mixing two copies', async () => {
+    await put(`${P}/one/k`, '1');
+    await put(`${P}/two/k`, '2');
+    const { client, txns } = await open();
+    await client.watch(`${P}/one`);
+    await client.watch(`${P}/two`);
+    expect(await client.getValues([`${P}/one`])).to.deep.equal({ [`${P}/one/k`]: '1' });
+    expect(txns()).to.equal(0);
+    expect(await client.getValues([`${P}/one`, `${P}/two`])).to.deep.equal({
+      [`${P}/one/k`]: '1',
+      [`${P}/two/k`]: '2',
+    });
+    expect(txns()).to.equal(1);
+  });
+
+  it('a fresh read goes to etcd even under a watched prefix', async () => {
+    const root = `${P}/fresh`;
+    await put(`${root}/k`, 'v');
+    const { client, txns } = await open();
+    await client.watch(root);
+    expect(await client.getValues([root], { fresh: true })).to.deep.equal({ [`${root}/k`]: 'v' });
+    expect(txns()).to.equal(1);
+    // It agreed with the copy, which stays in use.
+    expect(await client.getValues([root])).to.deep.equal({ [`${root}/k`]: 'v' });
+    expect(txns()).to.equal(1);
+  });
+
   it('reads from etcd once the watch is released', async () => {
     const root = `${P}/released`;
     await put(`${root}/k`, 'v');
