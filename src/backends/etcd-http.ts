@@ -302,3 +302,41 @@ export function isInvalidToken(err: unknown): boolean {
     (err.code === GRPC_UNAUTHENTICATED || /invalid auth token/i.test(err.message))
   );
 }
+
+/** Keys and values as etcd's gateway takes them: base64 of the UTF-8 bytes. */
+export function encode(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64');
+}
+
+/** A key or value from the gateway; it leaves out empty fields, so a missing one is the empty string. */
+export function decode(base64: string | undefined): string {
+  return base64 === undefined ? '' : Buffer.from(base64, 'base64').toString('utf8');
+}
+
+/** Calls `onLine` for each newline-delimited JSON object of the stream, then `onEnd` once it ends. */
+export function readLines(
+  stream: EtcdStream,
+  onLine: (line: string) => void,
+  onEnd: (err?: Error) => void,
+): void {
+  let pending = '';
+  let ended = false;
+  const finish = (err?: Error): void => {
+    if (ended) return;
+    ended = true;
+    onEnd(err);
+  };
+  stream.response.setEncoding('utf8');
+  stream.response.on('data', (chunk: string) => {
+    pending += chunk;
+    let newline = pending.indexOf('\n');
+    while (newline >= 0) {
+      const line = pending.slice(0, newline).trim();
+      pending = pending.slice(newline + 1);
+      if (line !== '') onLine(line);
+      newline = pending.indexOf('\n');
+    }
+  });
+  stream.response.once('error', (err) => finish(err));
+  stream.response.once('close', () => finish());
+}

@@ -3,7 +3,7 @@ import { keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { pacerOf, retryBackoff, RETRY_INITIAL_MS, type RetryPacer } from '../retry-policy.js';
 import { etcdBackendError, type EtcdErrorContext } from './etcd-errors.js';
-import type { EtcdHttp, EtcdStream } from './etcd-http.js';
+import { decode, encode, readLines, type EtcdHttp, type EtcdStream } from './etcd-http.js';
 import type { KVPairs } from './store-client.js';
 import { WatchEventBuffer, type WatchChange } from './watch-event-buffer.js';
 import type { WatchedCopy } from './watched-copy.js';
@@ -154,7 +154,7 @@ export class EtcdPrefixWatch {
     this.nextRevision = startRevision;
     const { start, end } = watchRange(this.root);
     const request = {
-      create_request: { key: base64(start), range_end: base64(end), start_revision: String(startRevision) },
+      create_request: { key: encode(start), range_end: encode(end), start_revision: String(startRevision) },
     };
     const stream = await http.stream('/v3/watch', request);
     if (this.ended) {
@@ -393,39 +393,6 @@ function parse(line: string): { result?: WatchResponse; error?: unknown } {
   } catch {
     return { error: `unreadable watch response: ${line.slice(0, 100)}` };
   }
-}
-
-/** Calls `onLine` for each newline-delimited JSON object of the stream, then `onEnd` once it ends. */
-function readLines(stream: EtcdStream, onLine: (line: string) => void, onEnd: (err?: Error) => void): void {
-  let pending = '';
-  let ended = false;
-  const finish = (err?: Error): void => {
-    if (ended) return;
-    ended = true;
-    onEnd(err);
-  };
-  stream.response.setEncoding('utf8');
-  stream.response.on('data', (chunk: string) => {
-    pending += chunk;
-    let newline = pending.indexOf('\n');
-    while (newline >= 0) {
-      const line = pending.slice(0, newline).trim();
-      pending = pending.slice(newline + 1);
-      if (line !== '') onLine(line);
-      newline = pending.indexOf('\n');
-    }
-  });
-  stream.response.once('error', (err) => finish(err));
-  stream.response.once('close', () => finish());
-}
-
-/** etcd's gateway leaves out empty fields: a missing key or value is the empty string. */
-function decode(base64: string | undefined): string {
-  return base64 === undefined ? '' : Buffer.from(base64, 'base64').toString('utf8');
-}
-
-function base64(text: string): string {
-  return Buffer.from(text, 'utf8').toString('base64');
 }
 
 /**

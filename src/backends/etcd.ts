@@ -3,7 +3,7 @@ import { cleanKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { etcdEndpoints } from './etcd-endpoints.js';
 import { etcdBackendError, type EtcdErrorContext } from './etcd-errors.js';
-import { EtcdHttp } from './etcd-http.js';
+import { decode, encode, EtcdHttp } from './etcd-http.js';
 import { EtcdPrefixWatch, watchRange, type EtcdWatchSettings } from './etcd-watch.js';
 import { SharedWatches, type WatchSource } from './shared-watches.js';
 import { resolveSrvNodes } from './srv-nodes.js';
@@ -311,15 +311,6 @@ function prefixEnd(prefix: string): string {
 
 function pinRevision(op: RangeOp, revision: number): RangeOp {
   return revision === 0 ? op : { request_range: { ...op.request_range, revision: String(revision) } };
-}
-
-function encode(text: string): string {
-  return Buffer.from(text, 'utf8').toString('base64');
-}
-
-/** etcd's gateway leaves out empty fields: a missing value is the empty string. */
-function decode(base64: string | undefined): string {
-  return base64 === undefined ? '' : Buffer.from(base64, 'base64').toString('utf8');
 }
 
 function describeKeys(keys: readonly string[]): string {

@@ -1,13 +1,12 @@
-import { fsync, openSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { dirname } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { WantedState } from './dest-state.js';
 import { stagePathFor } from './stage-file.js';
 import type { WriteFn } from './write-descriptor.js';
-import { closeOnce, writeDescriptor } from './write-descriptor.js';
+import { closeOnce, fsyncDescriptor, writeDescriptor } from './write-descriptor.js';
 
 /**
  * Creates the stage file and fills it. It is created empty, exclusively and 0600, and gets its final
@@ -69,13 +68,11 @@ function startDirectorySync(dir: string, state: DirectorySync, logger: Logger): 
   return running;
 }
 
-const fsyncAsync = promisify(fsync);
-
 async function syncDirectoryNow(dir: string, logger: Logger): Promise<void> {
   try {
     const close = closeOnce(openSync(dir, 'r'));
     try {
-      await fsyncAsync(close.fd);
+      await fsyncDescriptor(close.fd);
     } finally {
       close();
     }

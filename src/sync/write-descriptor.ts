@@ -10,7 +10,8 @@ import type { WantedState } from './dest-state.js';
  * rendered config into the page cache and checking its size take microseconds and never wait for the
  * disk; the fsync does, so it alone stays asynchronous (and the rename, in sync-file.ts).
  */
-const fsyncAsync = promisify(fsync);
+/** fsync(2) through the thread pool: the one call here that waits for the disk. */
+export const fsyncDescriptor = promisify(fsync);
 
 /**
  * A close for `fd` that runs close(2) once, however often it is called: a second close of a number the
@@ -61,7 +62,7 @@ export async function writeDescriptor(
   if (!empty) ftruncateSync(fd, 0);
   applyOwnerAndMode(fd, wanted);
   await writeAll(fd, wanted.content, write);
-  await fsyncAsync(fd);
+  await fsyncDescriptor(fd);
   verifySize(fd, wanted.content.length);
 }
 
