@@ -34,11 +34,14 @@ function splitHostPort(endpoint: string): { host: string; port: number } | undef
   return { host: match[1], port: Number(match[2]) };
 }
 
+/** major, minor */
+export type ServerVersion = [number, number];
+
 /**
  * The version a server reports to the `srvr` four-letter word (in 4lw.commands.whitelist by default since
  * 3.5, and always open before), e.g. [3, 8]; undefined when it does not answer or the word is not allowed.
  */
-export function serverVersion(endpoint: string, timeoutMs: number): Promise<[number, number] | undefined> {
+export function serverVersion(endpoint: string, timeoutMs: number): Promise<ServerVersion | undefined> {
   const target = splitHostPort(endpoint);
   if (!target) return Promise.resolve(undefined);
   return new Promise((resolve) => {

@@ -15,6 +15,8 @@ export const OP_EXISTS = 3;
 export const OP_GET_DATA = 4;
 export const OP_GET_CHILDREN = 8;
 export const OP_REMOVE_WATCHES = 18;
+/** Several reads in one request, each answered on its own (ZooKeeper 3.6+). */
+export const OP_MULTI_READ = 22;
 export const OP_ADD_WATCH = 106;
 /**
  * The type the library is told a request has: one whose successful reply it does not decode (it only
@@ -56,20 +58,93 @@ export class WireRequest<T> {
   }
 }
 
-export function getDataRequest(path: string, watch: boolean): WireRequest<{ data: string; stat: ZkStat }> {
-  return new WireRequest(OP_GET_DATA, pathAndFlag(path, watch), (reply) => {
-    const data = reply.buffer();
-    return { data: data ? data.toString('utf8') : '', stat: reply.stat() };
-  });
+export interface ZkData {
+  data: string;
+  stat: ZkStat;
+}
+
+export interface ZkChildren {
+  children: string[];
+}
+
+export function getDataRequest(path: string, watch: boolean): WireRequest<ZkData> {
+  return new WireRequest(OP_GET_DATA, pathAndFlag(path, watch), readData);
 }
 
 /** GET_CHILDREN (no stat in the reply: nothing here needs it). */
-export function getChildrenRequest(path: string, watch: boolean): WireRequest<{ children: string[] }> {
-  return new WireRequest(OP_GET_CHILDREN, pathAndFlag(path, watch), (reply) => {
-    const count = reply.int();
-    const children: string[] = [];
-    for (let i = 0; i < count; i += 1) children.push(reply.string());
-    return { children };
+export function getChildrenRequest(path: string, watch: boolean): WireRequest<ZkChildren> {
+  return new WireRequest(OP_GET_CHILDREN, pathAndFlag(path, watch), readChildren);
+}
+
+function readData(reply: Reader): ZkData {
+  const data = reply.buffer();
+  return { data: data ? data.toString('utf8') : '', stat: reply.stat() };
+}
+
+function readChildren(reply: Reader): ZkChildren {
+  const count = reply.int();
+  const children: string[] = [];
+  for (let i = 0; i < count; i += 1) children.push(reply.string());
+  return { children };
+}
+
+/** One read of a multiRead, never watched. */
+export interface ZkRead {
+  op: typeof OP_GET_DATA | typeof OP_GET_CHILDREN;
+  path: string;
+}
+
+/** A read's answer within a multiRead: its reply, or the error code of that read alone (NO_NODE, NO_AUTH). */
+export type ZkReadResult = ZkData | ZkChildren | { error: number };
+
+/** The error of one read of a multiRead, named as the library names its own errors (NO_AUTH[-102]). */
+export function readFailure(code: number, codes: object): Error & { code: number } {
+  const name = Object.entries(codes).find(([, value]) => value === code)?.[0] ?? 'UNKNOWN';
+  return Object.assign(new Error(`${name}[${code}]`), { code });
+}
+
+/** A multiRead header's type for a read that failed (its body is the error code). */
+const MULTI_ERROR = -1;
+/** Bytes of a multiRead header: type, done flag, err. */
+const MULTI_HEADER = 4 + 1 + 4;
+
+/**
+ * MULTI_READ (ZooKeeper 3.6+): the reads in order, each after a header (its op, not done, err -1), ended by a
+ * header marked done. The server answers every read on its own, in the same order (a missing node fails
+ * that read only), and ends its answer the same way. A reply whose reads do not match the request's, one
+ * for one and op for op, does not decode.
+ */
+export function multiReadRequest(reads: readonly ZkRead[]): WireRequest<ZkReadResult[]> {
+  let size = MULTI_HEADER;
+  for (const read of reads) size += MULTI_HEADER + 4 + Buffer.byteLength(read.path) + 1;
+  const body = Buffer.allocUnsafe(size);
+  let offset = 0;
+  const header = (type: number, done: boolean): void => {
+    offset = body.writeInt32BE(type, offset);
+    offset = body.writeUInt8(done ? 1 : 0, offset);
+    offset = body.writeInt32BE(-1, offset);
+  };
+  for (const read of reads) {
+    header(read.op, false);
+    const length = body.write(read.path, offset + 4);
+    body.writeInt32BE(length, offset);
+    offset = body.writeUInt8(0, offset + 4 + length);
+  }
+  header(-1, true);
+  return new WireRequest(OP_MULTI_READ, body, (reply) => {
+    const results: ZkReadResult[] = [];
+    for (;;) {
+      const type = reply.int();
+      const done = reply.bool();
+      reply.int();
+      if (done) break;
+      const op = reads[results.length]?.op;
+      if (type === MULTI_ERROR) results.push({ error: reply.int() });
+      else if (type !== op) throw new Error(`multiRead reply ${results.length}: op ${type}, asked ${op}`);
+      else results.push(type === OP_GET_DATA ? readData(reply) : readChildren(reply));
+    }
+    if (results.length !== reads.length) throw new Error('multiRead reply: not one answer per read');
+    return results;
   });
 }
 
@@ -109,6 +184,10 @@ export class Reader {
     private readonly frame: Buffer,
     private offset: number,
   ) {}
+
+  bool(): boolean {
+    return this.frame.readUInt8(this.offset++) !== 0;
+  }
 
   int(): number {
     const value = this.frame.readInt32BE(this.offset);

@@ -53,6 +53,8 @@ export interface ZkSession extends ZkNodeReader {
   onConnection(listener: (connected: boolean) => void): () => void;
   /** host:port of the server the session is connected to now, if it is. */
   readonly server: string | undefined;
+  /** That server's version ([3, 8]) as it reports it, once known; undefined when it does not say. */
+  serverVersion(): Promise<[number, number] | undefined>;
   close(): Promise<void>;
 }
 
@@ -65,4 +67,9 @@ export interface ZkSessionOptions {
   requestTimeoutMs?: number;
   /** Session timeout asked of the server (which bounds it by its tick time); the library's default is 30 s. */
   sessionTimeoutMs?: number;
+  /**
+   * false: every read on its own, as for a server older than 3.6, even when the server takes multiRead.
+   * Tests use it to exercise that path on a current server.
+   */
+  batchedReads?: boolean;
 }

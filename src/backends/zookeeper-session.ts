@@ -13,15 +13,24 @@ import {
   tapNotifications,
   type ConnectionManagerInternals,
 } from './zookeeper-connection.js';
-import { probeEndpoints } from './zookeeper-probe.js';
+import { probeEndpoints, type ServerVersion } from './zookeeper-probe.js';
+import { ServerFeatures } from './zookeeper-read-batch.js';
 import {
   addWatchRequest,
   existsRequest,
   getChildrenRequest,
   getDataRequest,
+  multiReadRequest,
+  readFailure,
+  OP_GET_CHILDREN,
+  OP_GET_DATA,
   PERSISTENT_RECURSIVE,
   removeRecursiveWatchRequest,
   type WireRequest,
+  type ZkChildren,
+  type ZkData,
+  type ZkRead,
+  type ZkReadResult,
 } from './zookeeper-requests.js';
 
 export type {
@@ -94,6 +103,8 @@ class Session implements ZkSession {
   private readonly batch: () => void;
   private readonly notificationListeners = new Set<(event: ZkEvent) => void>();
   private readonly connectionListeners = new Set<(connected: boolean) => void>();
+  /** What the server of the current connection can do (multiRead batches). */
+  private readonly features: ServerFeatures;
 
   constructor(
     private readonly client: ZkLibClient,
@@ -104,6 +115,11 @@ class Session implements ZkSession {
     private readonly manager: ConnectionManagerInternals,
   ) {
     this.batch = batchWrites(manager);
+    this.features = new ServerFeatures(
+      Math.min(1000, options.connectTimeoutMs),
+      options.batchedReads !== false,
+      (reads) => this.multiRead(reads),
+    );
     tapNotifications(manager, (event) => {
       for (const listener of [...this.notificationListeners]) listener(event);
     });
@@ -111,6 +127,10 @@ class Session implements ZkSession {
 
   get server(): string | undefined {
     return connectedServer(this.manager);
+  }
+
+  serverVersion(): Promise<ServerVersion | undefined> {
+    return this.features.serverVersion();
   }
 
   onNotification(listener: (event: ZkEvent) => void): () => void {
@@ -171,6 +191,7 @@ class Session implements ZkSession {
       };
       const onConnected = (): void => {
         if (!settle()) return;
+        this.features.learn(this.server);
         this.watchConnection();
         this.logger.debug(`zookeeper: connected to ${endpoints.join(',')}`);
         resolve();
@@ -221,6 +242,7 @@ class Session implements ZkSession {
       }, this.options.connectTimeoutMs);
     });
     this.client.on('connected', () => {
+      this.features.learn(this.server);
       clearTimeout(this.disconnectTimer);
       this.disconnectTimer = undefined;
       if (!this.lost) this.connectionChanged(true);
@@ -258,16 +280,40 @@ class Session implements ZkSession {
     this.shutdown();
   }
 
-  getChildren(path: string, watcher?: ZkWatcher): Promise<{ children: string[] } | undefined> {
-    return this.request(path, getChildrenRequest(path, watcher !== undefined), (found) => {
-      if (watcher && found) this.manager.registerChildWatcher(path, watcher);
+  getChildren(path: string, watcher?: ZkWatcher): Promise<ZkChildren | undefined> {
+    if (!watcher) return this.unwatched({ op: OP_GET_CHILDREN, path }, () => getChildrenRequest(path, false));
+    return this.request(path, getChildrenRequest(path, true), (found) => {
+      if (found) this.manager.registerChildWatcher(path, watcher);
     });
   }
 
-  getData(path: string, watcher?: ZkWatcher): Promise<{ data: string; stat: ZkStat } | undefined> {
-    return this.request(path, getDataRequest(path, watcher !== undefined), (found) => {
-      if (watcher && found) this.manager.registerDataWatcher(path, watcher);
+  getData(path: string, watcher?: ZkWatcher): Promise<ZkData | undefined> {
+    if (!watcher) return this.unwatched({ op: OP_GET_DATA, path }, () => getDataRequest(path, false));
+    return this.request(path, getDataRequest(path, true), (found) => {
+      if (found) this.manager.registerDataWatcher(path, watcher);
     });
+  }
+
+  /**
+   * A read that sets no watch: in a multiRead batch when the server takes them, else on its own. The reply
+   * decoder checks that every answer is of the op asked (multiReadRequest), so its type is T's.
+   */
+  private async unwatched<T extends ZkData | ZkChildren>(
+    read: ZkRead,
+    single: () => WireRequest<T>,
+  ): Promise<T | undefined> {
+    const batcher = await this.features.readBatcher();
+    if (!batcher) return this.request(read.path, single());
+    const result = await batcher.read(read);
+    if (!('error' in result)) return result as T;
+    if (result.error === this.codes.NO_NODE) return undefined;
+    throw this.requestError(read.path, readFailure(result.error, this.codes));
+  }
+
+  private multiRead(reads: ZkRead[]): Promise<ZkReadResult[]> {
+    const first = reads[0]?.path ?? '/';
+    const label = reads.length > 1 ? `${first} and ${reads.length - 1} more` : first;
+    return this.request(label, multiReadRequest(reads)).then((results) => results ?? []);
   }
 
   exists(path: string, watcher?: ZkWatcher): Promise<ZkStat | undefined> {

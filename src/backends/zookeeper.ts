@@ -6,7 +6,6 @@ import type { BackendOptions, KVPairs, PrefixWatch, RequestOptions, StoreClient 
 import { untilAborted } from './watch-event-buffer.js';
 import { openSession, type ZkSessionOptions } from './zookeeper-session.js';
 import { readValues, zkPath } from './zookeeper-tree.js';
-import { serverVersion } from './zookeeper-probe.js';
 import { ZkRecursiveCache } from './zookeeper-recursive-cache.js';
 import { ZkTreeCache, type LiveSession } from './zookeeper-tree-cache.js';
 import { ZkEventHub } from './zookeeper-watch.js';
@@ -22,6 +21,8 @@ export interface ZookeeperTuning {
    * when the server has persistent watches. Tests use it to exercise that path on a current server.
    */
   persistentWatches?: boolean;
+  /** false: no multiRead batches (ZkSessionOptions.batchedReads). */
+  batchedReads?: boolean;
 }
 
 /**
@@ -41,6 +42,7 @@ export async function createClient(
     requestTimeoutMs: options.requestTimeoutMs,
   };
   if (tuning.sessionTimeoutMs !== undefined) sessionOptions.sessionTimeoutMs = tuning.sessionTimeoutMs;
+  if (tuning.batchedReads === false) sessionOptions.batchedReads = false;
   if (options.username) sessionOptions.username = options.username;
   if (options.password !== undefined) sessionOptions.password = options.password;
   const client = new ZookeeperClient(
@@ -86,7 +88,7 @@ class ZookeeperClient implements StoreClient {
   }
 
   /**
-   * Asks the connected server its version (`srvr`) once: a server older than 3.6 would answer addWatch by
+   * Takes the version the session asked its server (`srvr`) once: a server older than 3.6 would answer addWatch by
    * closing the session. When it does not say (the command not allowed there), addWatch is tried, and a
    * refusal switches this client to one-shot watches (see unsupported).
    */
@@ -95,8 +97,7 @@ class ZookeeperClient implements StoreClient {
     this.mode ??= this.live()
       .then(async ({ session }) => {
         const server = session.server;
-        const timeoutMs = Math.min(1000, this.options.connectTimeoutMs);
-        const version = server ? await serverVersion(server, timeoutMs) : undefined;
+        const version = await session.serverVersion();
         if (version) this.recursive = version[0] > 3 || (version[0] === 3 && version[1] >= 6);
         this.logger.debug(
           `zookeeper: server ${server ?? '?'} is version ${version ? version.join('.') : 'unknown'}: ` +
