@@ -58,6 +58,8 @@ export class ZkTreeCache implements WatchSource {
   private queuedResync: Promise<void> | undefined;
   protected closed = false;
   private closedError: unknown;
+  /** Paths whose value the running step changed, announced when it ends (see enqueue). */
+  private unannounced: string[] = [];
   /** Value of each path touched by the running step, as it was before the step. */
   private readonly before = new Map<string, string | undefined>();
 
@@ -122,10 +124,18 @@ export class ZkTreeCache implements WatchSource {
     return this.queuedResync;
   }
 
+  /**
+   * Runs `step` after the ones queued before it. What it changed is announced once it no longer counts as
+   * pending: a holder woken by the change reads at once, and must find the mirror answering (a read that
+   * found it busy went to the store: three requests per change on a one-key prefix).
+   */
   protected enqueue(step: () => Promise<void>): Promise<void> {
     this.pending += 1;
     const run = this.tail.then(step).finally(() => {
       this.pending -= 1;
+      const changed = this.unannounced;
+      this.unannounced = [];
+      if (changed.length > 0) this.feed.record(countedChanges(changed));
     });
     this.tail = run.catch(() => undefined);
     return run;
@@ -269,7 +279,7 @@ export class ZkTreeCache implements WatchSource {
     }
     this.nodes = fresh;
     if (!this.loaded) this.loaded = true;
-    else if (changed.length > 0) this.feed.record(countedChanges(changed));
+    else this.announce(changed);
   }
 
   /** Adds a freshly read subtree at `top` (empty: nothing to add), linking it to its parent. */
@@ -315,7 +325,12 @@ export class ZkTreeCache implements WatchSource {
       if (this.valueAt(path, this.nodes) !== value) changed.push(path);
     }
     this.before.clear();
-    this.feed.record(countedChanges(changed));
+    this.announce(changed);
+  }
+
+  /** Not push(...changed): a full read after a reconnect may change more values than a call takes arguments. */
+  private announce(changed: string[]): void {
+    this.unannounced = this.unannounced.length === 0 ? changed : this.unannounced.concat(changed);
   }
 
   private valueAt(path: string, nodes: ZkNodes): string | undefined {

@@ -33,6 +33,13 @@ function fourLetterWord(endpoint: string, word: string): Promise<string> {
   });
 }
 
+/** Requests the server has received from every client so far (`mntr`). */
+async function packetsReceived(endpoint: string): Promise<number> {
+  const match = /^zk_packets_received\s+(\d+)$/m.exec(await fourLetterWord(endpoint, 'mntr'));
+  if (!match?.[1]) throw new Error(`no zk_packets_received in mntr of ${endpoint}`);
+  return Number(match[1]);
+}
+
 /** Watches the server holds for all sessions ("Total watches:N" of `wchs`). */
 async function totalWatches(endpoint: string): Promise<number> {
   const answer = await fourLetterWord(endpoint, 'wchs');
@@ -226,6 +233,21 @@ for (const persistent of [true, false]) {
         [`${root}/app/db/host`]: 'db2.local',
         [`${root}/app/db/port`]: '5432',
       });
+      watch.release();
+    });
+
+    it('answers the read a reported change prompts from its mirror, not from the server', async () => {
+      const prefix = `${root}/app/db`;
+      const watch = await client.watch(prefix);
+      // Read the moment the change is reported, as the daemon does.
+      const read = next(watch).then(() => client.getValues([prefix]));
+      const before = await packetsReceived(endpoint);
+      await fixture.setData(`${root}/app/db/port`, '7654');
+      expect(await read).to.deep.include({ [`${root}/app/db/port`]: '7654' });
+      const requests = (await packetsReceived(endpoint)) - before;
+      // The fixture's setData, the mirror's re-read of the node and the second mntr (3; one more for a
+      // ping): reading the prefix from the server adds a read of it, its listing and a read of each leaf.
+      expect(requests).to.be.at.most(4);
       watch.release();
     });
 
