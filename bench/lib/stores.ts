@@ -198,7 +198,9 @@ async function zookeeperStore(endpoint: string): Promise<BenchStore> {
     endpoint,
     readsCounted:
       'packets received by the server (mntr zk_packets_received, less the driver’s own requests; includes pings)',
-    watchesCounted: 'watches (mntr zk_watch_count)',
+    // Not mntr's zk_watch_count: it counts a persistent recursive watch twice (the server files it with the
+    // data watches and with the child watches).
+    watchesCounted: 'watches (wchs "Total watches")',
     confdArgs: () => ['-backend', 'zookeeper', '-node', endpoint],
     async load(_prefix, entries) {
       const parents = new Set(entries.map(([key]) => key.slice(0, key.lastIndexOf('/'))));
@@ -228,8 +230,11 @@ async function zookeeperStore(endpoint: string): Promise<BenchStore> {
       return samples;
     },
     async usage() {
+      const wchs = /Total watches:(\d+)/.exec(await fourLetterWord(endpoint, 'wchs'));
       const m = await mntr();
-      return { reads: (m.get('zk_packets_received') ?? NaN) - own, watches: m.get('zk_watch_count') ?? NaN };
+      // Both commands count as packets received, like the driver's own requests.
+      own += 2;
+      return { reads: (m.get('zk_packets_received') ?? NaN) - own, watches: Number(wchs?.[1] ?? NaN) };
     },
     close: async () => client.close(),
   };
