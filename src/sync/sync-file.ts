@@ -102,13 +102,10 @@ export async function syncFile(
     ? [...(difference.content ? ['content'] : []), ...difference.metadata]
     : ['new file'];
   logger.debug(`${dest} out of sync: ${changes.join(', ')}`);
-  // A dest that exists has its directory; only a new file may need one made.
-  if (!current) await ensureDirectory(dirname(dest), dest);
-
   const stagePath = stagePathFor(dest);
   let staged = false;
   try {
-    await writeStageFile(stagePath, wanted, ops.write);
+    await stageNextTo(dest, stagePath, wanted, ops.write, current === undefined);
     staged = true;
     const checkResult =
       req.checkCmd && !req.syncOnly
@@ -135,6 +132,27 @@ export async function syncFile(
     else if (staged) await rm(stagePath, { force: true }).catch(() => undefined);
     if (err instanceof ConfdError) throw err;
     throw new SyncError(`cannot write ${dest}: ${errorMessage(err)}`, dest, { cause: err });
+  }
+}
+
+/**
+ * Writes the stage file beside dest. Dest's directory is made only when creating the stage file found it
+ * missing, which only a new dest can (a dest that exists has its directory): checking first would cost
+ * every new file a thread-pool round trip, 2,000 of them for a first run over 2,000 resources.
+ */
+async function stageNextTo(
+  dest: string,
+  stagePath: string,
+  wanted: WantedState,
+  write: WriteFn,
+  isNew: boolean,
+): Promise<void> {
+  try {
+    await writeStageFile(stagePath, wanted, write);
+  } catch (err) {
+    if (!isNew || (err as { cause?: NodeJS.ErrnoException }).cause?.code !== 'ENOENT') throw err;
+    await ensureDirectory(dirname(dest), dest);
+    await writeStageFile(stagePath, wanted, write);
   }
 }
 

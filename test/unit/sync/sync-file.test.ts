@@ -117,6 +117,22 @@ describe('syncFile', () => {
     expect((await stat(dest)).mode & 0o7777).to.equal(0o600);
   });
 
+  it('makes the missing directories of a new dest, and leaves no stage file in them', async () => {
+    const nested = join(dir, 'a', 'b', 'app.conf');
+    expect((await syncFile(request({ dest: nested }), logger)).status).to.equal('updated');
+    expect(await readFile(nested, 'utf8')).to.equal('new\n');
+    expect(await stageFiles(join(dir, 'a', 'b'))).to.deep.equal([]);
+  });
+
+  it('names dest and the cause when its directory cannot be made (a regular file on the way)', async () => {
+    await writeFile(join(dir, 'file'), 'x');
+    const err = await rejection(syncFile(request({ dest: join(dir, 'file', 'sub', 'app.conf') }), logger));
+    expect(err).to.be.instanceOf(SyncError);
+    expect((err as Error).message)
+      .to.include(join(dir, 'file', 'sub', 'app.conf'))
+      .and.include('ENOTDIR');
+  });
+
   it('gives a new file mode 0644 whatever the umask', async () => {
     const previous = process.umask(0o077);
     try {
