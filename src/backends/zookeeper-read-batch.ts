@@ -2,11 +2,12 @@ import { serverVersion, type ServerVersion } from './zookeeper-probe.js';
 import type { ZkRead, ZkReadResult } from './zookeeper-requests.js';
 
 /**
- * Reads per multiRead at most. The server handles a multiRead whole before anything else of the session
- * (and its request pipeline is shared), so one batch must stay short; 100 and 1,000 per batch measured the
- * same for 10,000 nodes, and this bounds a batch's answer to a few hundred values.
+ * Reads per multiRead at most. The server handles a multiRead whole before the session's next request, and
+ * its answer is one frame held whole until decoded: 100 and 1,000 reads per batch measured the same for
+ * 10,000 nodes, and 128 bound one answer to 128 values (a few KiB for config values; at ZooKeeper's 1 MiB
+ * limit per node, 128 MiB, which single requests would deliver one by one).
  */
-export const MAX_READS_PER_BATCH = 512;
+export const MAX_READS_PER_BATCH = 128;
 
 interface QueuedRead {
   read: ZkRead;
