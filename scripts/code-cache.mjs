@@ -32,7 +32,9 @@ try {
 
   const loaded = loadBundle({ useCache: false });
   for (let run = 0; run < 2; run += 1) {
-    const code = await loaded.exports.main(args);
+    // Under V8's default flags, which every run starts with: V8 stamps the cache with the flags it is
+    // written under and rejects it under others, and a run sets its own (src/cli/v8-tuning.ts).
+    const code = await loaded.exports.main(args, { ...process.env, CONFD_V8_TUNING: 'off' });
     if (code !== 0) throw new Error(`code cache: the training run exited with ${code}`);
   }
   writeCodeCache(loaded);

@@ -20,6 +20,7 @@ import { configureTemplateEngine } from '../template/engine.js';
 import { USAGE_HINT } from './flags.js';
 import { Shutdown } from './shutdown.js';
 import { readPackageVersion } from './version.js';
+import { tuneV8 } from './v8-tuning.js';
 
 /** How long closing the store may take at exit: a dead store must not hold the process. */
 const CLOSE_TIMEOUT_MS = 5000;
@@ -36,6 +37,7 @@ export async function runConfd(
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
   const { settings } = resolved;
+  tuneV8(settings, env);
   const secrets = await configuredSecrets(settings, env);
   const logger = createLogger({ level: settings.logLevel, format: settings.logFormat, secrets });
   try {
