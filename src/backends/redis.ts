@@ -138,8 +138,21 @@ export class RedisStoreClient implements StoreClient {
     } while (cursor !== '0');
   }
 
-  /** Values of scanned names: strings as they are, hashes field by field; other types are not config. */
-  private async readNames(conn: Redis, names: string[], values: KVPairs): Promise<void> {
+  /**
+   * Values of scanned names: strings as they are, hashes field by field; other types are not config. One
+   * MGET reads the strings of the whole page (it answers nil for a name that holds no string, or is gone);
+   * only those names get their type asked, to read the hashes among them. A tree of strings then costs
+   * one command per page, not a TYPE and a GET per key (20,000 commands and replies for 10,000 keys).
+   */
+  private async readNames(conn: Redis, scanned: string[], values: KVPairs): Promise<void> {
+    const strings = await conn.mget(scanned);
+    const names: string[] = [];
+    scanned.forEach((name, i) => {
+      const value = strings[i];
+      if (typeof value === 'string') values[this.keys.toKey(name)] = value;
+      else names.push(name);
+    });
+    if (names.length === 0) return;
     const typeCheck = conn.pipeline();
     for (const name of names) typeCheck.type(name);
     const types = ((await typeCheck.exec()) ?? []).map(([err, type]) => {

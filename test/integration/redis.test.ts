@@ -173,6 +173,31 @@ describe('redis backend (real redis)', function () {
     expect(await client.getValues([`${P}/many`])).to.deep.equal(values);
   });
 
+  it('reads a tree of strings with one MGET per SCAN page, not a TYPE and a GET per key', async () => {
+    const values: Record<string, string> = {};
+    for (let i = 0; i < 1500; i++) values[`${P}/mget/k${i}`] = `value ${i}`;
+    await admin.mset(values);
+    await admin.hset(`${P}/mget/h`, { field: 'hashed' });
+    const client = await open();
+    const calls = async (): Promise<Record<string, number>> => {
+      const stats = (await admin.info('commandstats')) as string;
+      const count = (cmd: string): number =>
+        Number(new RegExp(`^cmdstat_${cmd}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+      return { get: count('get'), type: count('type'), mget: count('mget'), hgetall: count('hgetall') };
+    };
+    const before = await calls();
+    expect(await client.getValues([`${P}/mget`])).to.deep.equal({
+      ...values,
+      [`${P}/mget/h/field`]: 'hashed',
+    });
+    const after = await calls();
+    expect(after.get - before.get).to.equal(0);
+    // The key's own type, and the hash's (MGET answers nil for it).
+    expect(after.type - before.type).to.equal(2);
+    expect(after.hgetall - before.hgetall).to.equal(1);
+    expect(after.mget - before.mget).to.be.within(1, 10);
+  });
+
   it('selects the database given as host:port/db', async () => {
     await admin.select(5);
     await admin.set(`${P}/db/key`, 'in db 5');
