@@ -51,32 +51,46 @@ export async function readValues(reader: ZkNodeReader, keys: readonly string[]):
 }
 
 /**
- * Reads every znode of the subtree at `root`; empty when the root does not exist. The requests of a level
- * are issued all at once and pipelined on the session's one connection (which bounds how many are in
- * flight) rather than one round trip after another. A node deleted while we walk is left out. With `watcher`, every node read also gets a data and a child watch, set by the very read that
- * returned its content, so no change after the read can go unnoticed.
+ * Nodes read at once at most, within one level of the tree. Every read in flight holds its promises and
+ * its reply until the step's reads are in; unbounded, a 10,000-node level kept 10,000 of them alive
+ * together, long enough to outlive V8's young generation and pile up in the old one (ZooKeeper, 10,000
+ * keys: 88 → 72 MiB peak at 512, no slower). 512 reads are four multiRead batches, or, one by one, plenty
+ * to keep the connection busy.
+ */
+const READS_PER_STEP = 512;
+
+/**
+ * Reads every znode of the subtree at `root`; empty when the root does not exist. Level by level: the
+ * reads of a level are issued together, READS_PER_STEP at a time, and pipelined on the session's one
+ * connection (in multiRead batches where the server has them) rather than one round trip after another.
+ * A node deleted while we walk is left out. With `watcher`, every node read also gets a data and a child
+ * watch, set by the very read that returned its content, so no change after the read can go unnoticed.
  */
 export async function readNodes(reader: ZkNodeReader, root: string, watcher?: ZkWatcher): Promise<ZkNodes> {
   const nodes: ZkNodes = new Map();
-  await walk(reader, root, nodes, watcher);
+  let level = [root];
+  while (level.length > 0) {
+    const below: string[] = [];
+    for (let start = 0; start < level.length; start += READS_PER_STEP) {
+      const paths = level.slice(start, start + READS_PER_STEP);
+      const listings = await Promise.all(
+        paths.map((path) => (watcher ? watchedListing(reader, path, watcher) : listingOf(reader, path))),
+      );
+      paths.forEach((path, i) => {
+        const listing = listings[i];
+        if (!listing) return;
+        const children = listing.names.length === 0 ? [] : childPaths(path, listing.names);
+        nodes.set(path, { data: listing.data, children });
+        for (const child of children) below.push(child);
+      });
+    }
+    level = below;
+  }
+  // A child listed and then deleted before its own read is not the parent's child any more.
+  for (const node of nodes.values()) {
+    if (node.children.length > 0) node.children = node.children.filter((child) => nodes.has(child));
+  }
   return nodes;
-}
-
-async function walk(
-  reader: ZkNodeReader,
-  path: string,
-  nodes: ZkNodes,
-  watcher: ZkWatcher | undefined,
-): Promise<boolean> {
-  const listing = watcher ? await watchedListing(reader, path, watcher) : await listingOf(reader, path);
-  if (!listing) return false;
-  const node: ZkNode = { data: listing.data, children: [] };
-  nodes.set(path, node);
-  if (listing.names.length === 0) return true;
-  const children = childPaths(path, listing.names);
-  const found = await Promise.all(children.map((child) => walk(reader, child, nodes, watcher)));
-  node.children = children.filter((_child, i) => found[i]);
-  return true;
 }
 
 interface Listing {
