@@ -33,16 +33,18 @@ export async function readValues(
 ): Promise<KVPairs> {
   const roots = [...new Set(keys.map((key) => cleanKey(key)))];
   const lists = await Promise.all(roots.map((root) => reader.list(toConsulKey(root), signal)));
-  return Object.assign({}, ...roots.map((root, i) => entryValues(root, lists[i] ?? []))) as KVPairs;
+  // Into one object: a copy per root joined afterwards would hold every value twice.
+  const values: KVPairs = {};
+  roots.forEach((root, i) => entryValues(root, lists[i] ?? [], values));
+  return values;
 }
 
 /**
  * The values a recursive read of `root` stands for: keys on a '/' boundary under `root` only (Consul
  * matches by string prefix); folder entries ('app/' with no value, as the UI creates them) are not values
- * and are skipped; an empty value is ''.
+ * and are skipped; an empty value is ''. Added to `values`, which is returned.
  */
-export function entryValues(root: string, entries: readonly ConsulEntry[]): KVPairs {
-  const values: KVPairs = {};
+export function entryValues(root: string, entries: readonly ConsulEntry[], values: KVPairs = {}): KVPairs {
   for (const entry of entries) {
     if (entry.Key.endsWith('/')) continue;
     const key = fromConsulKey(entry.Key);
