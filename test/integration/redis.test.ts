@@ -179,7 +179,7 @@ describe('redis backend (real redis)', function () {
     await admin.mset(values);
     await admin.hset(`${P}/mget/h`, { field: 'hashed' });
     const client = await open();
-    const calls = async (): Promise<Record<string, number>> => {
+    const calls = async (): Promise<{ get: number; type: number; mget: number; hgetall: number }> => {
       const stats = (await admin.info('commandstats')) as string;
       const count = (cmd: string): number =>
         Number(new RegExp(`^cmdstat_${cmd}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
