@@ -11,7 +11,7 @@ export const MAX_READS_PER_BATCH = 128;
 
 interface QueuedRead {
   read: ZkRead;
-  resolve(result: ZkReadResult): void;
+  resolve(result: ZkReadResult | undefined): void;
   reject(err: unknown): void;
 }
 
@@ -27,18 +27,32 @@ interface QueuedRead {
  */
 export class ReadBatcher {
   private queued: QueuedRead[] = [];
+  private retired = false;
 
   constructor(private readonly sendBatch: (reads: ZkRead[]) => Promise<ZkReadResult[]>) {}
 
-  read(read: ZkRead): Promise<ZkReadResult> {
+  /**
+   * The read's answer; undefined when this batcher was retired before the read went out (its connection
+   * ended, and the next one may be to a server without multiRead): the caller sends it on its own.
+   */
+  read(read: ZkRead): Promise<ZkReadResult | undefined> {
     return new Promise((resolve, reject) => {
       if (this.queued.push({ read, resolve, reject }) === 1) process.nextTick(() => this.flush());
     });
   }
 
+  /** No further batch goes out: reads queued and not yet sent get undefined. */
+  retire(): void {
+    this.retired = true;
+  }
+
   private flush(): void {
     const queued = this.queued;
     this.queued = [];
+    if (this.retired) {
+      for (const q of queued) q.resolve(undefined);
+      return;
+    }
     for (let start = 0; start < queued.length; start += MAX_READS_PER_BATCH) {
       const batch = queued.slice(start, start + MAX_READS_PER_BATCH);
       this.sendBatch(batch.map((q) => q.read)).then(
@@ -57,11 +71,16 @@ export class ReadBatcher {
 /**
  * What the server a session is connected to can do, asked once per connection (`srvr`, allowed by default
  * since 3.5; its version is unknown when not): a reconnect may land on another member, and a member older
- * than 3.6 closes the connection on a multiRead. Until the server answered, reads wait (at most
- * `timeoutMs`); they go one by one when its version is unknown.
+ * than 3.6 closes the connection on a multiRead. While the connection is down and until the new server
+ * answered, reads wait (for the answer at most `timeoutMs`); they go one by one when its version is
+ * unknown or older. A batch handed to the client library just before a disconnect it had not yet seen
+ * can still go out after the reconnect: to a member older than 3.6, that batch fails (its reads with it),
+ * and the reads after it go one by one.
  */
 export class ServerFeatures {
   private version: Promise<ServerVersion | undefined> = Promise.resolve(undefined);
+  /** Settles `version` once the connection is back (learn) or the session is gone (closed). */
+  private settle: ((version: Promise<ServerVersion | undefined>) => void) | undefined;
   /** Set while the server takes multiRead (3.6+). */
   private batcher: ReadBatcher | undefined;
 
@@ -73,13 +92,28 @@ export class ServerFeatures {
 
   /** The session has (re)connected to `server`. */
   learn(server: string | undefined): void {
-    this.batcher = undefined;
+    this.retire();
     const version = server ? serverVersion(server, this.timeoutMs) : Promise.resolve(undefined);
     this.version = version;
+    this.settleWith(version);
     void version.then((found) => {
       if (this.version !== version || !found || !this.batches) return;
       if (found[0] > 3 || (found[0] === 3 && found[1] >= 6)) this.batcher = new ReadBatcher(this.sendBatch);
     });
+  }
+
+  /** The connection dropped; the library is reconnecting, maybe to another member. */
+  disconnected(): void {
+    this.retire();
+    if (this.settle) return;
+    this.version = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  /** The session is gone: nothing waits for a version any more (its requests fail as lost). */
+  closed(): void {
+    this.retire();
+    this.version = Promise.resolve(undefined);
+    this.settleWith(this.version);
   }
 
   serverVersion(): Promise<ServerVersion | undefined> {
@@ -88,7 +122,19 @@ export class ServerFeatures {
 
   /** The batcher for unwatched reads once the server's version is known; undefined without multiRead. */
   async readBatcher(): Promise<ReadBatcher | undefined> {
+    if (!this.batches) return undefined;
     await this.version;
     return this.batcher;
+  }
+
+  private retire(): void {
+    this.batcher?.retire();
+    this.batcher = undefined;
+  }
+
+  private settleWith(version: Promise<ServerVersion | undefined>): void {
+    const settle = this.settle;
+    this.settle = undefined;
+    settle?.(version);
   }
 }

@@ -231,6 +231,7 @@ class Session implements ZkSession {
    */
   private watchConnection(): void {
     this.client.on('disconnected', () => {
+      this.features.disconnected();
       if (!this.lost) this.connectionChanged(false);
       if (this.lost || this.disconnectTimer) return;
       this.logger.warn(`zookeeper: disconnected from ${this.options.endpoints.join(',')}, reconnecting`);
@@ -259,6 +260,7 @@ class Session implements ZkSession {
   private markLost(err: BackendError): void {
     if (this.lost) return;
     this.lost = err;
+    this.features.closed();
     clearTimeout(this.disconnectTimer);
     for (const reject of this.pending) reject(err);
     this.pending.clear();
@@ -303,8 +305,8 @@ class Session implements ZkSession {
     single: () => WireRequest<T>,
   ): Promise<T | undefined> {
     const batcher = await this.features.readBatcher();
-    if (!batcher) return this.request(read.path, single());
-    const result = await batcher.read(read);
+    const result = batcher && (await batcher.read(read));
+    if (!result) return this.request(read.path, single());
     if (!('error' in result)) return result as T;
     if (result.error === this.codes.NO_NODE) return undefined;
     throw this.requestError(read.path, readFailure(result.error, this.codes));

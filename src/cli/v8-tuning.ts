@@ -13,7 +13,8 @@ import { setFlagsFromString } from 'node:v8';
  *   CPU (two cores here) and maps ~7 MiB more of the node binary. onetime 1,000 keys: etcd 71 → 62 ms,
  *   Consul 65 → 55, ZooKeeper 89 → 74; 10,000 keys: within 3% either way, 7 MiB less memory on every store;
  *   100,000 etcd keys: 0.95 → 1.25 s. A daemon keeps the optimizing compiler: it renders for days.
- *   V8 takes no flag back once set, so this is decided once, by the mode.
+ *   Setting it back later measured no faster (what was compiled meanwhile stays as it is), so this is
+ *   decided once, by the mode.
  *
  * `CONFD_V8_TUNING=off` keeps V8's defaults: for a -onetime run over a very large store, and for the build's
  * training run (scripts/code-cache.mjs), since V8 stamps a code cache with the flags it was written under

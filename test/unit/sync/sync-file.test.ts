@@ -124,7 +124,7 @@ describe('syncFile', () => {
     expect(await stageFiles(join(dir, 'a', 'b'))).to.deep.equal([]);
   });
 
-  it('names dest and the cause when its directory cannot be made (a regular file on the way)', async () => {
+  it('names dest and the cause when a regular file stands where its directory would be (ENOTDIR)', async () => {
     await writeFile(join(dir, 'file'), 'x');
     const err = await rejection(syncFile(request({ dest: join(dir, 'file', 'sub', 'app.conf') }), logger));
     expect(err).to.be.instanceOf(SyncError);
