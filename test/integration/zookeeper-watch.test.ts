@@ -15,6 +15,7 @@ import { RecordingLogger } from '../support/loggers.js';
 import { hostPort } from '../support/net.js';
 import { eventually, never } from '../support/async.js';
 import { ZkFixture } from './support/zookeeper-fixture.js';
+import { packetsReceived } from './support/four-letter-word.js';
 import { expectInWriteOrder, follow, keepWriting } from './support/follow.js';
 
 const storeOptions = (nodes: string[], extra: Partial<BackendOptions> = {}): BackendOptions =>
@@ -31,13 +32,6 @@ function fourLetterWord(endpoint: string, word: string): Promise<string> {
     socket.on('error', reject);
     socket.on('close', () => resolve(answer));
   });
-}
-
-/** Requests the server has received from every client so far (`mntr`). */
-async function packetsReceived(endpoint: string): Promise<number> {
-  const match = /^zk_packets_received\s+(\d+)$/m.exec(await fourLetterWord(endpoint, 'mntr'));
-  if (!match?.[1]) throw new Error(`no zk_packets_received in mntr of ${endpoint}`);
-  return Number(match[1]);
 }
 
 /** Watches the server holds for all sessions ("Total watches:N" of `wchs`). */

@@ -11,18 +11,10 @@ import { backendOptions } from '../support/backend-options.js';
 import { quietLogger as quiet } from '../support/loggers.js';
 import { freePort as deadPort } from '../support/net.js';
 import { ZkFixture } from './support/zookeeper-fixture.js';
-import { fourLetterWord } from './support/four-letter-word.js';
+import { packetsReceived } from './support/four-letter-word.js';
 
 const storeOptions = (nodes: string[], extra: Partial<BackendOptions> = {}): BackendOptions =>
   backendOptions({ backend: 'zookeeper', nodes, ...extra });
-
-/** Requests the server has received from every client so far (`mntr`). */
-async function packetsReceived(endpoint: string): Promise<number> {
-  const mntr = await fourLetterWord(endpoint, 'mntr');
-  const match = /^zk_packets_received\s+(\d+)$/m.exec(mntr);
-  if (!match?.[1]) throw new Error(`no zk_packets_received in mntr of ${endpoint}`);
-  return Number(match[1]);
-}
 
 // Every read test runs twice: with reads sent in multiRead batches (the server here is 3.8), and one by one
 // as for a server older than 3.6.

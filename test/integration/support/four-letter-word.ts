@@ -27,3 +27,10 @@ export async function zookeeperSessionIds(endpoint: string): Promise<string[]> {
 export async function zookeeperMode(endpoint: string): Promise<string | undefined> {
   return /^Mode: (\w+)$/m.exec(await fourLetterWord(endpoint, 'srvr'))?.[1];
 }
+
+/** Requests the server has received from every client so far (`zk_packets_received` of `mntr`). */
+export async function packetsReceived(endpoint: string): Promise<number> {
+  const match = /^zk_packets_received\s+(\d+)$/m.exec(await fourLetterWord(endpoint, 'mntr'));
+  if (!match?.[1]) throw new Error(`no zk_packets_received in mntr of ${endpoint}`);
+  return Number(match[1]);
+}
