@@ -3,8 +3,9 @@ import { BackendError } from '../errors.js';
 export const DEFAULT_ETCD_NODE = '127.0.0.1:2379';
 
 /**
- * etcd endpoints as base URLs of its JSON gateway. A node may be `http(s)://host:port` or `host:port`; the
- * latter takes -scheme, or https when TLS files were given (they switch the connection to TLS, as in confd).
+ * etcd endpoints as the base URLs its HTTP/2 connections go to. A node may be `http(s)://host:port` or
+ * `host:port`; the latter takes -scheme, or https when TLS files were given (they switch the connection to
+ * TLS, as in confd).
  */
 export function etcdEndpoints(
   nodes: readonly string[],

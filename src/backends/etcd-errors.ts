@@ -1,5 +1,5 @@
 import { BackendError, errorMessage } from '../errors.js';
-import { EtcdRequestError, GRPC_UNAUTHENTICATED, isInvalidToken } from './etcd-http.js';
+import { EtcdRequestError, GRPC_UNAUTHENTICATED, isInvalidToken } from './etcd-grpc-call.js';
 
 export interface EtcdErrorContext {
   backend: string;
@@ -28,23 +28,9 @@ export function etcdBackendError(err: unknown, context: EtcdErrorContext, doing:
   } else if (isInvalidToken(err) || (err instanceof EtcdRequestError && err.code === GRPC_UNAUTHENTICATED)) {
     message = `${backend}: not authenticated${user} at ${at} (${said}); check -basic-auth, -username and -password`;
   } else if (err instanceof EtcdRequestError && err.failsOver) {
-    message = `${backend}: cannot reach ${at} while ${doing}: ${said}${gatewayHint(err)}`;
+    message = `${backend}: cannot reach ${at} while ${doing}: ${said}`;
   } else {
     message = `${backend}: error ${doing} at ${at}: ${said}`;
   }
   return new BackendError(message, backend, endpoints, { cause: err });
-}
-
-/**
- * etcd's JSON gateway answers "connection closed" when it cannot reach etcd's own gRPC server; over TLS
- * with --client-cert-auth that is a server certificate without the clientAuth usage the gateway dials with.
- */
-function gatewayHint(err: EtcdRequestError): string {
-  if (
-    err.kind !== 'server' ||
-    !err.endpoint.startsWith('https://') ||
-    !/connection closed/i.test(err.message)
-  )
-    return '';
-  return " (etcd's gateway cannot reach its gRPC server: with --client-cert-auth, the server certificate must also allow client authentication)";
 }

@@ -3,13 +3,20 @@ import { keyIsUnder } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { pacerOf, retryBackoff, RETRY_INITIAL_MS, type RetryPacer } from '../retry-policy.js';
 import { etcdBackendError, type EtcdErrorContext } from './etcd-errors.js';
-import { decode, encode, readLines, type EtcdHttp, type EtcdStream } from './etcd-http.js';
+import type { GrpcStream } from './etcd-grpc-call.js';
+import type { EtcdGrpc } from './etcd-grpc.js';
+import {
+  decodeWatchResponse,
+  encodeWatchCreateRequest,
+  ETCD_METHODS,
+  type WatchResponse,
+} from './etcd-proto.js';
 import type { KVPairs } from './store-client.js';
 import { WatchEventBuffer, type WatchChange } from './watch-event-buffer.js';
 import type { WatchedCopy } from './watched-copy.js';
 
 export interface EtcdWatchSettings {
-  http: EtcdHttp;
+  grpc: EtcdGrpc;
   context: EtcdErrorContext;
   logger: Logger;
   /** Bound for the watch to be accepted by the server. */
@@ -20,17 +27,6 @@ export interface EtcdWatchSettings {
   currentRevision(prefix: string): Promise<number>;
   /** Test seam: runs before each watch is sent to the server. */
   beforeWatch?(info: { prefix: string; startRevision: number }): void | Promise<void>;
-}
-
-/** A WatchResponse of etcd's gateway (int64 fields are strings, keys base64, defaults omitted). */
-interface WatchResponse {
-  header?: { revision?: string };
-  created?: boolean;
-  canceled?: boolean;
-  cancel_reason?: string;
-  compact_revision?: string;
-  /** `type` is left out for a PUT (the enum's default); a missing value is the empty string. */
-  events?: Array<{ type?: string; kv?: { key?: string; value?: string; mod_revision?: string } }>;
 }
 
 /** The server ended the watch: refused it (auth, permission) or cancelled it (its revision compacted). */
@@ -44,7 +40,7 @@ class WatchCancelled extends Error {
 }
 
 /**
- * One long-lived etcd watch on a prefix (one /v3/watch stream of etcd's JSON gateway), shared by every
+ * One long-lived etcd watch on a prefix (one Watch stream of etcd's gRPC API), shared by every
  * holder. Events are buffered by their mod revision. Every change below `nextRevision` has been received,
  * so when the stream drops the watch is opened again from there, on whichever endpoint answers, and
  * replays exactly what was missed; it fails its waiters if it stays down longer than the grace. A watch
@@ -53,7 +49,7 @@ class WatchCancelled extends Error {
  */
 export class EtcdPrefixWatch {
   readonly changes: WatchEventBuffer;
-  private stream: EtcdStream | undefined;
+  private stream: GrpcStream | undefined;
   /** Where the watch resumes: every change below this revision has been received. */
   private nextRevision: number;
   /** Highest store revision any response carried: a reconnect seeing less means the store was replaced. */
@@ -148,15 +144,13 @@ export class EtcdPrefixWatch {
 
   /** Opens the stream at `startRevision`; resolves once etcd created the watch (a compaction resyncs). */
   private async connect(startRevision: number): Promise<void> {
-    const { http, timeoutMs } = this.settings;
+    const { grpc, timeoutMs } = this.settings;
     await this.settings.beforeWatch?.({ prefix: this.root, startRevision });
     if (this.ended) throw this.closedError();
     this.nextRevision = startRevision;
     const { start, end } = watchRange(this.root);
-    const request = {
-      create_request: { key: encode(start), range_end: encode(end), start_revision: String(startRevision) },
-    };
-    const stream = await http.stream('/v3/watch', request);
+    const request = encodeWatchCreateRequest({ key: start, rangeEnd: end, startRevision });
+    const stream = await grpc.stream(ETCD_METHODS.watch, request);
     if (this.ended) {
       stream.destroy();
       throw this.closedError();
@@ -168,18 +162,18 @@ export class EtcdPrefixWatch {
         reject(new Error(`deadline exceeded: the watch was not accepted within ${timeoutMs} ms`));
       }, timeoutMs);
       let accepted = false;
-      readLines(
-        stream,
-        (line) => {
+      stream.read(
+        (message) => {
           if (this.stream !== stream) return;
-          const message = parse(line);
-          if (message.error !== undefined) {
-            const failure = new Error(describeStreamError(message.error));
+          let result: WatchResponse;
+          try {
+            result = decodeWatchResponse(message);
+          } catch (err) {
+            const failure = toErrorValue(err);
             if (accepted) this.onDropped(stream, failure);
             else reject(failure);
             return;
           }
-          const result = message.result ?? {};
           if (result.canceled) {
             const cancelled = cancellation(result);
             if (accepted) void this.onCancelled(cancelled);
@@ -215,21 +209,21 @@ export class EtcdPrefixWatch {
   private onData(res: WatchResponse): void {
     if (this.ended) return;
     const resumeFrom = this.nextRevision;
-    const events = res.events ?? [];
+    const events = res.events;
     const batch: WatchChange[] = [];
     let last = resumeFrom - 1;
     for (const event of events) {
-      const revision = Number(event.kv?.mod_revision ?? 0);
+      const revision = event.kv.modRevision;
       if (revision < resumeFrom) continue;
       last = Math.max(last, revision);
-      const key = decode(event.kv?.key);
+      const key = event.kv.key;
       // The watched range is [root, root + '0'): it includes /app/db-x and /app/db.x, which are not under /app/db.
       if (!keyIsUnder(key, this.root)) continue;
       if (event.type === 'DELETE') this.copy?.delete(key);
-      else this.copy?.put(key, decode(event.kv?.value));
+      else this.copy?.put(key, event.kv.value);
       batch.push({ index: revision, key });
     }
-    const headerRevision = Number(res.header?.revision ?? 0);
+    const headerRevision = res.revision;
     this.observedRevision = Math.max(this.observedRevision, headerRevision);
     // An empty response is a progress notification, which etcd sends only to watches that are caught up.
     this.nextRevision = events.length === 0 ? Math.max(resumeFrom, headerRevision + 1) : last + 1;
@@ -237,7 +231,7 @@ export class EtcdPrefixWatch {
   }
 
   private onConnected(res: WatchResponse): void {
-    const headerRevision = Number(res.header?.revision ?? 0);
+    const headerRevision = res.revision;
     if (this.disconnectedSince !== undefined) {
       clearTimeout(this.graceTimer);
       this.graceTimer = undefined;
@@ -263,7 +257,7 @@ export class EtcdPrefixWatch {
   }
 
   /** The stream broke after the watch was created: reconnect, paced, failing waiters after the grace. */
-  private onDropped(stream: EtcdStream | undefined, err: Error): void {
+  private onDropped(stream: GrpcStream | undefined, err: Error): void {
     if (this.ended || this.stream !== stream) return;
     stream?.destroy();
     this.stream = undefined;
@@ -362,10 +356,10 @@ export class EtcdPrefixWatch {
 }
 
 function cancellation(result: WatchResponse): WatchCancelled {
-  const compacted = Number(result.compact_revision ?? 0) > 0;
-  const reason = result.cancel_reason ?? '';
+  const compacted = result.compactRevision > 0;
+  const reason = result.cancelReason;
   return new WatchCancelled(
-    reason || (compacted ? `revision ${result.compact_revision ?? ''} compacted` : 'watch cancelled'),
+    reason || (compacted ? `revision ${result.compactRevision} compacted` : 'watch cancelled'),
     compacted && !/permission denied/i.test(reason),
   );
 }
@@ -379,20 +373,6 @@ function isRefusal(err: unknown): boolean {
 
 function toErrorValue(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
-}
-
-function describeStreamError(error: unknown): string {
-  if (typeof error === 'string') return error;
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : JSON.stringify(error);
-}
-
-function parse(line: string): { result?: WatchResponse; error?: unknown } {
-  try {
-    return JSON.parse(line) as { result?: WatchResponse; error?: unknown };
-  } catch {
-    return { error: `unreadable watch response: ${line.slice(0, 100)}` };
-  }
 }
 
 /**

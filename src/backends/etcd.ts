@@ -3,7 +3,16 @@ import { cleanKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { etcdEndpoints } from './etcd-endpoints.js';
 import { etcdBackendError, type EtcdErrorContext } from './etcd-errors.js';
-import { decode, encode, EtcdHttp } from './etcd-http.js';
+import { EtcdGrpc } from './etcd-grpc.js';
+import {
+  decodeRangeResponse,
+  decodeTxnResponse,
+  encodeRangeRequest,
+  encodeTxnRequest,
+  ETCD_METHODS,
+  STATUS_REQUEST,
+  type RangeRequest,
+} from './etcd-proto.js';
 import { EtcdPrefixWatch, watchRange, type EtcdWatchSettings } from './etcd-watch.js';
 import { SharedWatches, type WatchSource } from './shared-watches.js';
 import { resolveSrvNodes } from './srv-nodes.js';
@@ -36,8 +45,7 @@ export interface EtcdClientHooks {
 }
 
 /**
- * etcd v3 backend (`-backend etcd` and `-backend etcdv3`), over etcd's gRPC gateway (HTTP/JSON, see
- * EtcdHttp): no gRPC stack to load. Reads are transactions pinned to one revision, so a single getValues
+ * etcd v3 backend (`-backend etcd` and `-backend etcdv3`), over etcd's gRPC API (see EtcdGrpc). Reads are transactions pinned to one revision, so a single getValues
  * is a consistent snapshot however many keys it reads. Resolves only once the store answered (see
  * checkConnection).
  */
@@ -52,7 +60,7 @@ export async function createClient(
   const endpoints = etcdEndpoints(nodes, options.scheme, hasTlsFiles(tls), backend);
   const username = options.basicAuth ? (options.username ?? '') : undefined;
   const context: EtcdErrorContext = { backend, endpoints, ...(username !== undefined ? { username } : {}) };
-  const http = await EtcdHttp.create({
+  const grpc = await EtcdGrpc.create({
     endpoints,
     tls,
     requestTimeoutMs: options.requestTimeoutMs,
@@ -67,7 +75,7 @@ export async function createClient(
   logger.debug(
     `${backend}: endpoints ${endpoints.join(', ')}${usesTls ? ' (TLS)' : ''}${username !== undefined ? `, user ${username}` : ''}`,
   );
-  const client = new EtcdStoreClient(http, context, options.connectTimeoutMs, logger, hooks);
+  const client = new EtcdStoreClient(grpc, context, options.connectTimeoutMs, logger, hooks);
   try {
     await client.checkConnection();
   } catch (err) {
@@ -83,7 +91,7 @@ export class EtcdStoreClient implements StoreClient {
   private readonly watches: SharedWatches<EtcdWatchSource>;
 
   constructor(
-    private readonly http: EtcdHttp,
+    private readonly grpc: EtcdGrpc,
     private readonly context: EtcdErrorContext,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
@@ -170,8 +178,8 @@ export class EtcdStoreClient implements StoreClient {
       // Bounded by the connect timeout: an endpoint that accepts connections and never answers is a store
       // that cannot be reached, reported as such at start.
       const call = { timeoutMs: this.timeoutMs };
-      await this.http.authenticate(call);
-      await this.http.post('/v3/maintenance/status', {}, call);
+      await this.grpc.authenticate(call);
+      await this.status(call);
     } catch (err) {
       throw etcdBackendError(err, this.context, 'connecting');
     }
@@ -180,11 +188,15 @@ export class EtcdStoreClient implements StoreClient {
   /** A status request; aborting `signal` cancels it. */
   async ping(options: RequestOptions = {}): Promise<void> {
     try {
-      await this.http.post('/v3/maintenance/status', {}, options);
+      await this.status(options);
     } catch (err) {
       if (options.signal?.aborted) throw err;
       throw etcdBackendError(err, this.context, 'checking the store');
     }
+  }
+
+  private status(call: RequestOptions & { timeoutMs?: number }): Promise<void> {
+    return this.grpc.call(ETCD_METHODS.status, STATUS_REQUEST, () => undefined, call);
   }
 
   private async readSnapshot(bases: readonly string[], signal?: AbortSignal): Promise<KVPairs> {
@@ -193,11 +205,13 @@ export class EtcdStoreClient implements StoreClient {
     let pinned = 0;
     for (let start = 0; start < ops.length; start += ETCD_MAX_TXN_OPS) {
       const batch = ops.slice(start, start + ETCD_MAX_TXN_OPS).map((op) => pinRevision(op, pinned));
-      const response = await this.http.post<TxnResponse>('/v3/kv/txn', { success: batch }, { signal });
-      const revision = Number(response.header?.revision ?? 0);
-      for (const op of response.responses ?? []) {
-        for (const kv of op.response_range?.kvs ?? []) values[decode(kv.key)] = decode(kv.value);
-      }
+      const request = encodeTxnRequest(batch);
+      const revision = await this.grpc.call(
+        ETCD_METHODS.txn,
+        request,
+        (answer) => decodeTxnResponse(answer, values),
+        signal ? { signal } : {},
+      );
       await this.hooks.afterTxn?.({ requestedRevision: pinned, revision, operations: batch.length });
       if (pinned === 0) pinned = revision;
     }
@@ -220,7 +234,7 @@ export class EtcdStoreClient implements StoreClient {
 
   private watchSettings(): EtcdWatchSettings {
     return {
-      http: this.http,
+      grpc: this.grpc,
       context: this.context,
       logger: this.logger,
       timeoutMs: this.timeoutMs,
@@ -242,13 +256,14 @@ export class EtcdStoreClient implements StoreClient {
   private async readPrefix(prefix: string): Promise<{ revision: number; copy: WatchedCopy }> {
     try {
       const { start, end } = watchRange(prefix);
-      const response = await this.http.post<RangeResponse>('/v3/kv/range', {
-        key: encode(start),
-        range_end: encode(end),
-      });
+      const request = encodeRangeRequest({ key: start, rangeEnd: end });
+      const values: KVPairs = {};
+      const revision = await this.grpc.call(ETCD_METHODS.range, request, (answer) =>
+        decodeRangeResponse(answer, values),
+      );
       const copy = new WatchedCopy(prefix);
-      for (const kv of response.kvs ?? []) copy.put(decode(kv.key), decode(kv.value));
-      return { revision: Number(response.header?.revision ?? 0), copy };
+      for (const key in values) copy.put(key, values[key] ?? '');
+      return { revision, copy };
     } catch (err) {
       throw etcdBackendError(err, this.context, `reading ${prefix}`);
     }
@@ -258,13 +273,8 @@ export class EtcdStoreClient implements StoreClient {
     try {
       // Over the range a watch on the prefix covers: a user who may not watch it is told so here.
       const { start, end } = watchRange(prefix);
-      const response = await this.http.post<{ header?: { revision?: string } }>('/v3/kv/range', {
-        key: encode(start),
-        range_end: encode(end),
-        limit: 1,
-        count_only: true,
-      });
-      return Number(response.header?.revision ?? 0);
+      const request = encodeRangeRequest({ key: start, rangeEnd: end, limit: 1, countOnly: true });
+      return await this.grpc.call(ETCD_METHODS.range, request, (answer) => decodeRangeResponse(answer, {}));
     } catch (err) {
       throw etcdBackendError(err, this.context, `reading the revision of ${prefix}`);
     }
@@ -276,32 +286,17 @@ export class EtcdStoreClient implements StoreClient {
     const ended = this.watches.closeAll(this.closedError());
     // Every socket goes at once, streams and requests still waiting for an answer alike: a silent server
     // cannot hold close() up, and a watch still being opened fails now instead of at its deadline.
-    this.http.close();
+    this.grpc.close();
     await ended;
   }
 }
 
-/** One operation of a transaction, as etcd's gateway takes it: keys base64, int64 fields as strings. */
-interface RangeOp {
-  request_range: { key: string; range_end?: string; revision?: string };
-}
-
-interface RangeResponse {
-  header?: { revision?: string };
-  kvs?: Array<{ key?: string; value?: string }>;
-}
-
-interface TxnResponse {
-  header?: { revision?: string };
-  responses?: Array<{ response_range?: { kvs?: Array<{ key?: string; value?: string }> } }>;
-}
-
 /** The key itself plus everything under `key/`: the path-boundary rule, so /app/db never matches /app/dbx. */
-function rangeOps(base: string): RangeOp[] {
+function rangeOps(base: string): RangeRequest[] {
   const prefix = base === '/' ? '/' : `${base}/`;
-  const under: RangeOp = { request_range: { key: encode(prefix), range_end: encode(prefixEnd(prefix)) } };
+  const under: RangeRequest = { key: prefix, rangeEnd: prefixEnd(prefix) };
   if (base === '/') return [under];
-  return [{ request_range: { key: encode(base) } }, under];
+  return [{ key: base }, under];
 }
 
 /** The end of the range of keys starting with `prefix` (its last byte plus one; prefixes here end in '/'). */
@@ -309,8 +304,8 @@ function prefixEnd(prefix: string): string {
   return `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
 }
 
-function pinRevision(op: RangeOp, revision: number): RangeOp {
-  return revision === 0 ? op : { request_range: { ...op.request_range, revision: String(revision) } };
+function pinRevision(op: RangeRequest, revision: number): RangeRequest {
+  return revision === 0 ? op : { ...op, revision };
 }
 
 function describeKeys(keys: readonly string[]): string {

@@ -2,9 +2,8 @@ import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node
 import { abortReason } from './watch-event-buffer.js';
 
 /**
- * One HTTP request with a deadline and an abort signal, over node:http(s): the transport of the stores
- * that speak HTTP (etcd's JSON gateway, Consul's API). Each backend turns the failures below into its own
- * errors, naming its endpoint.
+ * One HTTP request with a deadline and an abort signal, over node:http(s): the transport of Consul's API.
+ * The backend turns the failures below into its own errors, naming its endpoint.
  */
 
 /** node:http or node:https: the agent keeping the connections, and the request function using it. */

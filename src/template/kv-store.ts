@@ -1,6 +1,6 @@
 import type { KVPairs } from '../kv-pairs.js';
 import { ConfdError } from '../errors.js';
-import { compareGoStrings } from './go-strings.js';
+import { compareGoStrings, sortGoStrings } from './go-strings.js';
 import { goBase, goClean, goDir } from './go-path.js';
 import { brandGoStructs } from './go-struct.js';
 import { pathMatcher } from './path-match.js';
@@ -72,7 +72,7 @@ export class KVStore {
   private sortedKeys: string[] | undefined;
 
   private sorted(): string[] {
-    this.sortedKeys ??= [...this.pairs.keys()].sort(compareGoStrings);
+    this.sortedKeys ??= sortGoStrings([...this.pairs.keys()]);
     return this.sortedKeys;
   }
 
@@ -92,14 +92,12 @@ export class KVStore {
   keysHolding(value: string): string[] {
     const keys: string[] = [];
     for (const [key, held] of this.pairs) if (held === value) keys.push(key);
-    return keys.sort(compareGoStrings);
+    return sortGoStrings(keys);
   }
 
   /** Values of all keys matching `pattern`, sorted by value (not by key). */
   getvs(pattern: string): string[] {
-    return this.gets(pattern)
-      .map((kv) => kv.Value)
-      .sort(compareGoStrings);
+    return sortGoStrings(this.gets(pattern).map((kv) => kv.Value));
   }
 
   /**
@@ -118,7 +116,7 @@ export class KVStore {
         names.add(stripKey(key, dir).split('/')[0] as string);
       }
     }
-    return [...names].sort(compareGoStrings);
+    return sortGoStrings([...names]);
   }
 
   /** Names directly under `dir` that are directories (have keys below them), sorted and unique. */
@@ -132,7 +130,7 @@ export class KVStore {
         names.add(parents[prefix.length] as string);
       }
     }
-    return [...names].sort(compareGoStrings);
+    return sortGoStrings([...names]);
   }
 }
 

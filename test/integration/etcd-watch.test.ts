@@ -260,8 +260,7 @@ describe('etcd watch (real etcd)', function () {
     for (const result of await Promise.all(waiting)) {
       expect(result).to.deep.equal({ index: revision, changedKeys: [`${root}/k7`] });
     }
-    // A second prefix is a second watch, on a stream of its own: the JSON gateway carries one watch per
-    // request (it reads a request body to its end before it answers).
+    // A second prefix is a second watch, on a Watch stream of its own (both on the one connection).
     const another = await client.watch(`${P}/another`);
     expect(await metric('etcd_debugging_mvcc_watcher_total')).to.equal(baseline.watchers + 2);
     expect(await metric('etcd_debugging_mvcc_watch_stream_total')).to.equal(baseline.streams + 2);

@@ -5,8 +5,8 @@ import { execa } from 'execa';
 /**
  * A throwaway CA, a server certificate for 127.0.0.1/localhost and a client certificate, made with openssl
  * in `dir`: ca.crt, server.crt/server.key, client.crt/client.key. The server certificate allows client
- * authentication too, as etcd's JSON gateway needs under --client-cert-auth: the gateway dials etcd's own
- * gRPC server with it.
+ * authentication too, as an etcd member's certificate usually does (etcd's own gRPC gateway dials the
+ * server with it under --client-cert-auth).
  */
 export async function makeCertificates(dir: string): Promise<void> {
   const openssl = (...args: string[]) => execa('openssl', args, { cwd: dir });

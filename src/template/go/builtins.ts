@@ -1,3 +1,4 @@
+import { compareGoStrings } from '../go-strings.js';
 import { htmlEscape, jsEscape, queryEscape } from './escapes.js';
 import { isTrue } from './exec-args.js';
 import type { Arg } from './fmt.js';
@@ -19,7 +20,6 @@ import {
   UINT8,
 } from './types.js';
 import {
-  compareBytes,
   indexSlice,
   indirect,
   indirectInterface,
@@ -291,7 +291,7 @@ function lt(a: Value, b: Value): boolean {
     case 'complex':
       throw new FuncError(BAD_COMPARISON_TYPE);
     case 'string':
-      return compareBytes(arg1.v as string, arg2.v as string) < 0;
+      return compareGoStrings(arg1.v as string, arg2.v as string) < 0;
     default:
       return x < y;
   }

@@ -92,7 +92,8 @@ export abstract class Evaluator {
   }
 
   protected pop(mark: number): void {
-    this.vars.length = mark;
+    // Most range iterations declare nothing: no length write (a slow path in V8) when nothing was pushed.
+    if (this.vars.length !== mark) this.vars.length = mark;
   }
 
   protected setVar(name: string, value: Value): void {

@@ -17,7 +17,7 @@ import { nodeString } from './nodes.js';
 import type { Tree } from './parser.js';
 import { quote } from './strconv.js';
 import type { GoType } from './types.js';
-import { BOOL, INT, STRING } from './types.js';
+import { BOOL, fieldOf, INT, STRING } from './types.js';
 import {
   INVALID,
   indexSlice,
@@ -27,7 +27,7 @@ import {
   lengthOf,
   mapEntry,
   sortedKeys,
-  structField,
+  slotValue,
   Value,
 } from './values.js';
 
@@ -117,9 +117,12 @@ class State extends Evaluator {
       case 'if':
       case 'with':
         return this.walkIfOrWith(node, dot);
-      case 'list':
-        for (const n of node.nodes) this.walk(dot, n);
+      case 'list': {
+        // Indexed loops on the paths every range iteration takes: no iterator object per node list.
+        const nodes = node.nodes;
+        for (let i = 0; i < nodes.length; i++) this.walk(dot, nodes[i] as Node);
         return;
+      }
       case 'range':
         return this.walkRange(dot, node);
       case 'template':
@@ -164,7 +167,9 @@ class State extends Evaluator {
         case 'slice': {
           const n = lengthOf(val);
           if (n === 0) break;
-          for (let i = 0; i < n; i++) oneIteration(new Value(INT, i), indexSlice(val, i));
+          // The index is a value only for a range that declares it ({{range $i, $e := ...}}).
+          const indexed = r.pipe.decl.length > 1;
+          for (let i = 0; i < n; i++) oneIteration(indexed ? new Value(INT, i) : INVALID, indexSlice(val, i));
           return;
         }
         case 'map': {
@@ -203,14 +208,16 @@ class State extends Evaluator {
     if (!pipe) return INVALID;
     this.at(pipe);
     let value = MISSING;
-    for (const cmd of pipe.cmds) {
-      value = this.evalCommand(dot, cmd, value); // previous value is this one's final arg.
+    const { cmds, decl } = pipe;
+    for (let i = 0; i < cmds.length; i++) {
+      value = this.evalCommand(dot, cmds[i] as CommandNode, value); // previous value is this one's final arg.
       // An interface {} result is replaced by what it holds (nil: no value at all).
       if (value.type.kind === 'interface') value = indirectInterface(value);
     }
-    for (const variable of pipe.decl) {
-      if (pipe.isAssign) this.setVar(variable.ident[0] as string, value);
-      else this.vars.push({ name: variable.ident[0] as string, value });
+    for (let i = 0; i < decl.length; i++) {
+      const name = (decl[i] as VariableNode).ident[0] as string;
+      if (pipe.isAssign) this.setVar(name, value);
+      else this.vars.push({ name, value });
     }
     return value;
   }
@@ -317,7 +324,11 @@ class State extends Evaluator {
   ): Value {
     if (!isValid(receiver0)) return INVALID;
     const typ = receiver0.type;
-    const [receiver, isNil] = indirect(receiver0);
+    // Only pointers and interfaces have anything to indirect through: no pair is made for the rest (the
+    // {{.Key}} of every iteration of a range over 10,000 pairs).
+    let receiver = receiver0;
+    let isNil = false;
+    if (typ.kind === 'ptr' || typ.kind === 'interface') [receiver, isNil] = indirect(receiver0);
     if (receiver.type.kind === 'interface' && isNil) {
       // Calling a method on a nil interface can't work. The MissingKey option doesn't apply.
       this.errorf(`nil pointer evaluating ${typ.name}.${fieldName}`);
@@ -328,11 +339,11 @@ class State extends Evaluator {
     const hasArgs = args.length > 1 || final !== MISSING;
     switch (receiver.type.kind) {
       case 'struct': {
-        const field = receiver.type.fields?.find((f) => f.name === fieldName);
+        const field = fieldOf(receiver.type, fieldName);
         if (field) {
           if (!field.exported) this.errorf(`${fieldName} is an unexported field of struct type ${typ.name}`);
           if (hasArgs) this.errorf(`${fieldName} has arguments but cannot be invoked as function`);
-          return structField(receiver, fieldName) as Value;
+          return slotValue(field.type, (receiver.v as Record<string, unknown>)[fieldName]);
         }
         break;
       }
@@ -354,7 +365,7 @@ class State extends Evaluator {
 
   private printValue(n: Node, v: Value): void {
     this.at(n);
-    const [value] = v.type.kind === 'ptr' ? indirect(v) : [v];
+    const value = v.type.kind === 'ptr' ? indirect(v)[0] : v;
     if (!isValid(value)) {
       this.out.push('<no value>');
       return;

@@ -153,3 +153,16 @@ export function canBeNil(type: GoType): boolean {
     type.kind === 'reflect'
   );
 }
+
+/** Each struct type's fields by name, built on first lookup: a field is found per use, not searched. */
+const fieldIndexes = new WeakMap<GoType, ReadonlyMap<string, StructField>>();
+
+/** The field `name` of struct type `type`; undefined when it has none of that name. */
+export function fieldOf(type: GoType, name: string): StructField | undefined {
+  let index = fieldIndexes.get(type);
+  if (index === undefined) {
+    index = new Map((type.fields ?? []).map((f) => [f.name, f]));
+    fieldIndexes.set(type, index);
+  }
+  return index.get(name);
+}

@@ -1,3 +1,4 @@
+import { sortGoStrings } from '../go-strings.js';
 import type { GoType } from './types.js';
 import {
   BOOL,
@@ -6,6 +7,7 @@ import {
   INTERFACE_SLICE,
   INVALID_TYPE,
   isIntKind,
+  fieldOf,
   isUintKind,
   STRING,
   STRING_MAP,
@@ -160,30 +162,12 @@ export function mapEntry(value: Value, key: string): Value | undefined {
 /** A map's keys in Go's sorted order (fmtsort: strings bytewise). */
 export function sortedKeys(value: Value): string[] {
   const data = value.v as Record<string, unknown> | null;
-  return data === null ? [] : Object.keys(data).sort(compareBytes);
-}
-
-/** Go string order: bytewise UTF-8, which is code point order (not JavaScript's UTF-16 order). */
-export function compareBytes(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const ca = a.charCodeAt(i);
-    const cb = b.charCodeAt(i);
-    if (ca !== cb) {
-      // Surrogates (code points above U+FFFF) sort after every other UTF-16 unit in UTF-8 order.
-      const sa = ca >= 0xd800 && ca <= 0xdfff;
-      const sb = cb >= 0xd800 && cb <= 0xdfff;
-      if (sa !== sb) return sa ? 1 : -1;
-      return ca < cb ? -1 : 1;
-    }
-  }
-  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
+  return data === null ? [] : sortGoStrings(Object.keys(data));
 }
 
 /** A struct's field by name. */
 export function structField(value: Value, name: string): Value | undefined {
-  const field = value.type.fields?.find((f) => f.name === name);
+  const field = fieldOf(value.type, name);
   if (!field) return undefined;
   return slotValue(field.type, (value.v as Record<string, unknown>)[name]);
 }

@@ -1,0 +1,252 @@
+import { expect } from 'chai';
+import {
+  createServer,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import { EtcdRequestError, frame, FrameReader } from '../../../src/backends/etcd-grpc-call.js';
+import { EtcdGrpc } from '../../../src/backends/etcd-grpc.js';
+
+type Handler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, message: Buffer) => void;
+
+/** An HTTP/2 server that plays etcd's gRPC server with `handler`, one request message per call. */
+async function fakeEtcd(handler: Handler): Promise<{ endpoint: string; server: Http2Server }> {
+  const server = createServer();
+  server.on('stream', (stream, headers) => {
+    const reader = new FrameReader();
+    let answered = false;
+    stream.on('data', (chunk: Buffer) => {
+      for (const message of reader.push(chunk)) {
+        if (answered) continue;
+        answered = true;
+        handler(stream, headers, message);
+      }
+    });
+    stream.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/** Answers with `message` and grpc-status 0. */
+function ok(stream: ServerHttp2Stream, message: Buffer): void {
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+  stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+  stream.end(frame(message));
+}
+
+const echo = (message: Buffer): Buffer => message;
+
+describe('etcd gRPC calls (EtcdGrpc against a fake HTTP/2 server)', () => {
+  const servers: Http2Server[] = [];
+  const clients: EtcdGrpc[] = [];
+  const serve = async (handler: Handler): Promise<string> => {
+    const { endpoint, server } = await fakeEtcd(handler);
+    servers.push(server);
+    return endpoint;
+  };
+  const client = async (endpoints: string[], extra: Partial<Parameters<typeof EtcdGrpc.create>[0]> = {}) => {
+    const grpc = await EtcdGrpc.create({
+      endpoints,
+      tls: { insecure: false },
+      requestTimeoutMs: 300,
+      ...extra,
+    });
+    clients.push(grpc);
+    return grpc;
+  };
+  const failure = async (call: Promise<unknown>): Promise<EtcdRequestError> => {
+    try {
+      await call;
+    } catch (err) {
+      expect(err).to.be.instanceOf(EtcdRequestError);
+      return err as EtcdRequestError;
+    }
+    throw new Error('the call succeeded');
+  };
+
+  afterEach(() => {
+    clients.splice(0).forEach((c) => c.close());
+    servers.splice(0).forEach((s) => s.close());
+  });
+
+  it('sends a framed POST to the method with the gRPC headers, and decodes the one answer', async () => {
+    let seen: IncomingHttpHeaders | undefined;
+    const endpoint = await serve((stream, headers, message) => {
+      seen = headers;
+      ok(stream, Buffer.concat([message, Buffer.from('!')]));
+    });
+    const grpc = await client([endpoint]);
+    const answer = await grpc.call('/etcdserverpb.KV/Range', Buffer.from('ask'), (b) =>
+      Buffer.from(b).toString(),
+    );
+    expect(answer).to.equal('ask!');
+    expect(seen).to.include({
+      ':method': 'POST',
+      ':path': '/etcdserverpb.KV/Range',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'grpc-timeout': '300m',
+    });
+    expect(seen?.token).to.equal(undefined);
+  });
+
+  it("reports the server's status and its percent-encoded message; a trailers-only answer too", async () => {
+    const endpoint = await serve((stream) => {
+      stream.respond(
+        {
+          ':status': 200,
+          'content-type': 'application/grpc',
+          'grpc-status': '7',
+          'grpc-message': 'etcdserver: permission denied %E2%9C%97',
+        },
+        { endStream: true },
+      );
+    });
+    const err = await failure((await client([endpoint])).call('/m', Buffer.alloc(0), echo));
+    expect(err.kind).to.equal('server');
+    expect(err.code).to.equal(7);
+    expect(err.message).to.equal('etcdserver: permission denied ✗');
+    expect(err.failsOver).to.equal(false);
+  });
+
+  it('names the HTTP status of an answer that is not gRPC, without repeating its body', async () => {
+    const endpoint = await serve((stream) => {
+      stream.respond({ ':status': 404, 'content-type': 'text/html' });
+      stream.end('<html>secret page</html>');
+    });
+    const err = await failure((await client([endpoint])).call('/m', Buffer.alloc(0), echo));
+    expect(err.message).to.equal('not a gRPC answer (HTTP 404)');
+  });
+
+  it('fails a call with no answer at its deadline, as a timeout that fails over', async () => {
+    const endpoint = await serve(() => undefined);
+    const err = await failure((await client([endpoint])).call('/m', Buffer.alloc(0), echo));
+    expect(err.kind).to.equal('timeout');
+    expect(err.message).to.match(/deadline exceeded: no answer from http:\/\/127\.0\.0\.1:\d+ within 300 ms/);
+    expect(err.failsOver).to.equal(true);
+  });
+
+  it('fails over from a silent endpoint to one that answers, and stays there', async () => {
+    let silentCalls = 0;
+    const silent = await serve(() => void (silentCalls += 1));
+    const live = await serve((stream, _headers, message) => ok(stream, message));
+    const grpc = await client([silent, live]);
+    expect(Buffer.from(await grpc.call('/m', Buffer.from('a'), echo)).toString()).to.equal('a');
+    expect(Buffer.from(await grpc.call('/m', Buffer.from('b'), echo)).toString()).to.equal('b');
+    expect(silentCalls).to.equal(1);
+  });
+
+  it('rejects an aborted call with the signal’s reason', async () => {
+    const endpoint = await serve(() => undefined);
+    const grpc = await client([endpoint]);
+    const controller = new AbortController();
+    const call = grpc.call('/m', Buffer.alloc(0), echo, { signal: controller.signal });
+    setImmediate(() => controller.abort());
+    let caught: unknown;
+    try {
+      await call;
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as Error).name).to.equal('AbortError');
+  });
+
+  it('rejects an answer of two messages or of a message cut short', async () => {
+    const two = await serve((stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(Buffer.concat([frame(Buffer.from('a')), frame(Buffer.from('b'))]));
+    });
+    expect((await failure((await client([two])).call('/m', Buffer.alloc(0), echo))).message).to.match(
+      /2 messages/,
+    );
+    const cut = await serve((stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(frame(Buffer.from('abcdef')).subarray(0, 7));
+    });
+    expect((await failure((await client([cut])).call('/m', Buffer.alloc(0), echo))).message).to.match(
+      /0 messages/,
+    );
+  });
+
+  it('goes again on a new connection when the server closed the one it had (a restart)', async () => {
+    const sessions = new Set<ServerHttp2Session>();
+    const { endpoint, server } = await fakeEtcd((stream, _headers, message) => {
+      sessions.add(stream.session as ServerHttp2Session);
+      ok(stream, message);
+    });
+    servers.push(server);
+    const sockets: Socket[] = [];
+    server.on('connection', (socket: Socket) => sockets.push(socket));
+    const grpc = await client([endpoint]);
+    await grpc.call('/m', Buffer.from('1'), echo);
+    // The server drops the connection without a word (no GOAWAY).
+    for (const socket of sockets) socket.destroy();
+    expect(Buffer.from(await grpc.call('/m', Buffer.from('2'), echo)).toString()).to.equal('2');
+    expect(sessions.size).to.equal(2);
+  });
+
+  it('sends the token as metadata, and authenticates again once when it is refused as invalid', async () => {
+    const tokens: Array<string | undefined> = [];
+    let issued = 0;
+    const endpoint = await serve((stream, headers, message) => {
+      if (headers[':path'] === '/etcdserverpb.Auth/Authenticate') {
+        issued += 1;
+        // AuthenticateResponse.token (2): "t1", then "t2".
+        ok(stream, Buffer.from([0x12, 2, 0x74, 0x30 + issued]));
+        return;
+      }
+      const token = headers.token as string | undefined;
+      tokens.push(token);
+      if (token === 't1' && issued === 1) {
+        stream.respond(
+          {
+            ':status': 200,
+            'content-type': 'application/grpc',
+            'grpc-status': '16',
+            'grpc-message': 'etcdserver: invalid auth token',
+          },
+          { endStream: true },
+        );
+        return;
+      }
+      ok(stream, message);
+    });
+    const grpc = await client([endpoint], { credentials: { username: 'app', password: 'pw' } });
+    await grpc.authenticate();
+    expect(Buffer.from(await grpc.call('/m', Buffer.from('x'), echo)).toString()).to.equal('x');
+    expect(tokens).to.deep.equal(['t1', 't2']);
+    expect(issued).to.equal(2);
+  });
+
+  it('opens a stream with hasleader, hands its messages over as they come, and reports its end', async () => {
+    let seen: IncomingHttpHeaders | undefined;
+    const endpoint = await serve((stream, headers) => {
+      seen = headers;
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.write(Buffer.concat([frame(Buffer.from('created')), frame(Buffer.from('event'))]));
+      setTimeout(() => {
+        stream.on('wantTrailers', () =>
+          stream.sendTrailers({ 'grpc-status': '14', 'grpc-message': 'etcdserver: no leader' }),
+        );
+        stream.end();
+      }, 20);
+    });
+    const grpc = await client([endpoint]);
+    const stream = await grpc.stream('/etcdserverpb.Watch/Watch', Buffer.from('watch'));
+    const messages: string[] = [];
+    const ended = await new Promise<Error | undefined>((resolve) =>
+      stream.read((m) => messages.push(m.toString()), resolve),
+    );
+    expect(seen?.hasleader).to.equal('true');
+    expect(seen?.['grpc-timeout']).to.equal(undefined);
+    expect(messages).to.deep.equal(['created', 'event']);
+    expect(ended).to.be.instanceOf(EtcdRequestError);
+    expect((ended as EtcdRequestError).code).to.equal(14);
+  });
+});
