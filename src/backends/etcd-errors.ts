@@ -1,5 +1,6 @@
 import { BackendError, errorMessage } from '../errors.js';
-import { EtcdRequestError, GRPC_UNAUTHENTICATED, isInvalidToken } from './etcd-grpc-call.js';
+import { EtcdRequestError, isInvalidToken } from './etcd-grpc-call.js';
+import { GRPC_UNAUTHENTICATED } from './etcd-grpc-wire.js';
 
 export interface EtcdErrorContext {
   backend: string;

@@ -1,5 +1,15 @@
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { errorMessage } from '../errors.js';
+import {
+  frame,
+  FrameReader,
+  GRPC_OK,
+  GRPC_UNAUTHENTICATED,
+  GRPC_UNAVAILABLE,
+  grpcMessage,
+  grpcTimeout,
+  httpStatusCode,
+} from './etcd-grpc-wire.js';
 import { abortReason } from './watch-event-buffer.js';
 
 /**
@@ -9,12 +19,6 @@ import { abortReason } from './watch-event-buffer.js';
  * headers alone, for an answer with no message). Nothing is compressed: no `grpc-accept-encoding` is
  * sent, so the server sends plain frames.
  */
-
-/** gRPC status codes this backend tells apart (etcd's rpctypes map its errors onto them). */
-export const GRPC_OK = 0;
-export const GRPC_FAILED_PRECONDITION = 9;
-export const GRPC_UNAVAILABLE = 14;
-export const GRPC_UNAUTHENTICATED = 16;
 
 /**
  * One failed try of an etcd request: `kind` "connection" (refused, reset, TLS), "timeout" (no answer within
@@ -57,82 +61,40 @@ export interface GrpcCallOptions {
   signal?: AbortSignal;
 }
 
-/** The message framed for the wire: flag 0 (not compressed), the length big-endian, the bytes. */
 /** HTTP/2's CANCEL error code: how a caller that gives up ends its stream. */
 const CANCEL = 8;
 
-export function frame(message: Uint8Array): Buffer {
-  const framed = Buffer.allocUnsafe(5 + message.length);
-  framed[0] = 0;
-  framed.writeUInt32BE(message.length, 1);
-  framed.set(message, 5);
-  return framed;
-}
+/** Streams open on each session, counted here, where every one of them is made. */
+const streamCounts = new WeakMap<ClientHttp2Session, number>();
 
-/**
- * Splits the bytes of a response into its messages as chunks arrive: a message may span chunks, a chunk
- * may hold several. A compressed frame is an error (none was asked for).
- */
-export class FrameReader {
-  /** Chunks of the frame being read: joined once it is complete, not at every chunk. */
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  /** Length of the frame being read (header included), once its header has arrived. */
-  private frameLength = 0;
-
-  /** The messages completed by `chunk`. */
-  push(chunk: Buffer): Buffer[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    const messages: Buffer[] = [];
-    for (;;) {
-      if (this.frameLength === 0) {
-        if (this.buffered < 5) break;
-        const head = this.joined();
-        if (head[0] !== 0) throw new Error('a compressed gRPC message, which was not asked for');
-        this.frameLength = 5 + head.readUInt32BE(1);
-      }
-      if (this.buffered < this.frameLength) break;
-      const all = this.joined();
-      messages.push(all.subarray(5, this.frameLength));
-      const rest = all.subarray(this.frameLength);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.buffered = rest.length;
-      this.frameLength = 0;
-    }
-    return messages;
-  }
-
-  /** Bytes of a message not yet complete: left at the end of a response, it was cut short. */
-  get partial(): boolean {
-    return this.buffered > 0;
-  }
-
-  private joined(): Buffer {
-    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
-    return this.chunks[0] ?? Buffer.alloc(0);
-  }
+/** How many calls and watches `session` carries now. */
+export function openStreams(session: ClientHttp2Session): number {
+  return streamCounts.get(session) ?? 0;
 }
 
 function request(session: ClientHttp2Session, options: GrpcCallOptions, stream: boolean): ClientHttp2Stream {
-  return session.request(
+  const made = session.request(
     {
       ':method': 'POST',
       ':path': options.method,
       'content-type': 'application/grpc',
       te: 'trailers',
       // The server gives up when the caller does: a unary call's deadline travels with it.
-      ...(stream ? {} : { 'grpc-timeout': `${Math.max(1, Math.ceil(options.timeoutMs))}m` }),
+      ...(stream ? {} : { 'grpc-timeout': grpcTimeout(options.timeoutMs) }),
       ...options.metadata,
     },
     { endStream: false },
   );
+  streamCounts.set(session, openStreams(session) + 1);
+  made.once('close', () => streamCounts.set(session, openStreams(session) - 1));
+  return made;
 }
 
 /**
  * The outcome a response's headers or trailers carry: undefined for OK (or no status yet), else the
  * server's error. An answer that is not gRPC at all (a proxy's page, an HTTP/2 server that is not etcd)
- * is an error naming its HTTP status; its body is not ours to repeat.
+ * is an error naming its HTTP status, with the gRPC code gRPC maps that status to; its body is not ours
+ * to repeat.
  */
 function statusError(endpoint: string, headers: IncomingHttpHeaders): EtcdRequestError | undefined {
   const status = headers['grpc-status'];
@@ -140,7 +102,12 @@ function statusError(endpoint: string, headers: IncomingHttpHeaders): EtcdReques
     const http = Number(headers[':status'] ?? 0);
     const type = String(headers['content-type'] ?? '');
     if (http !== 0 && (http !== 200 || !type.startsWith('application/grpc')))
-      return new EtcdRequestError(`not a gRPC answer (HTTP ${http})`, endpoint, 'server');
+      return new EtcdRequestError(
+        `not a gRPC answer (HTTP ${http})`,
+        endpoint,
+        'server',
+        httpStatusCode(http),
+      );
     return undefined;
   }
   const code = Number(status);
@@ -151,16 +118,6 @@ function statusError(endpoint: string, headers: IncomingHttpHeaders): EtcdReques
     'server',
     code,
   );
-}
-
-/** grpc-message is percent-encoded (gRPC's spec); a malformed one is shown as it came. */
-function grpcMessage(value: string | string[] | undefined): string {
-  const text = Array.isArray(value) ? value.join(', ') : (value ?? '');
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 /** A failed stream as an EtcdRequestError; an abort stays the signal's reason. */
@@ -194,6 +151,8 @@ export function unaryCall(
     const reader = new FrameReader();
     const messages: Buffer[] = [];
     let failure: Error | undefined;
+    /** Whether the headers or trailers carried a grpc-status: an answer without one did not end. */
+    let status = false;
     let settled = false;
     const finish = (err: Error | undefined, answer?: Buffer): void => {
       if (settled) return;
@@ -208,12 +167,12 @@ export function unaryCall(
     const timer = setTimeout(() => finish(timeoutError(endpoint, timeoutMs)), timeoutMs);
     const onAbort = (): void => finish(abortReason(signal as AbortSignal));
     signal?.addEventListener('abort', onAbort, { once: true });
-    stream.on('response', (headers) => {
+    const onStatus = (headers: IncomingHttpHeaders): void => {
+      status ||= headers['grpc-status'] !== undefined;
       failure ??= statusError(endpoint, headers);
-    });
-    stream.on('trailers', (trailers: IncomingHttpHeaders) => {
-      failure ??= statusError(endpoint, trailers);
-    });
+    };
+    stream.on('response', onStatus);
+    stream.on('trailers', onStatus);
     stream.on('data', (chunk: Buffer) => {
       try {
         for (const m of reader.push(chunk)) messages.push(m);
@@ -227,6 +186,11 @@ export function unaryCall(
       else if (stream.rstCode !== undefined && stream.rstCode !== 0)
         finish(
           connectionError(endpoint, new Error(`stream reset by ${endpoint} (HTTP/2 code ${stream.rstCode})`)),
+        );
+      // Ended with no status: the answer was cut off on the way (a connection or proxy gone), not given.
+      else if (!status)
+        finish(
+          connectionError(endpoint, new Error(`the answer from ${endpoint} ended without a gRPC status`)),
         );
       else if (reader.partial || messages.length !== 1)
         finish(

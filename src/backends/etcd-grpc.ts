@@ -3,16 +3,18 @@ import type { ClientHttp2Session, SecureClientSessionOptions } from 'node:http2'
 import { EndpointRotation } from './etcd-faults.js';
 import {
   EtcdRequestError,
-  GRPC_FAILED_PRECONDITION,
   isInvalidToken,
   openStream,
+  openStreams,
   unaryCall,
   type GrpcCallOptions,
   type GrpcStream,
 } from './etcd-grpc-call.js';
+import { GRPC_FAILED_PRECONDITION } from './etcd-grpc-wire.js';
 import { decodeAuthenticateResponse, encodeAuthenticateRequest, ETCD_METHODS } from './etcd-proto.js';
 import { etcdTlsOptions } from './etcd-tls.js';
 import type { TlsFiles } from './tls-files.js';
+import { untilAborted } from './watch-event-buffer.js';
 
 export { EtcdRequestError } from './etcd-grpc-call.js';
 
@@ -23,7 +25,26 @@ export interface EtcdGrpcOptions {
   requestTimeoutMs: number;
   /** -basic-auth: requests carry a token got from these credentials. */
   credentials?: { username: string; password: string };
+  /** Liveness pings on each connection (default KEEPALIVE). */
+  keepAlive?: KeepAlive;
 }
+
+/**
+ * An HTTP/2 PING every `intervalMs` on each connection, and on one whose request timed out; a PING not
+ * answered within `timeoutMs` drops the connection.
+ */
+export interface KeepAlive {
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+/**
+ * etcd's own client as Go confd configures it (DialKeepAliveTime 10 s, DialKeepAliveTimeout 3 s). A peer
+ * that goes silent without a reset (its host gone, a firewall dropping packets) leaves a connection that
+ * looks open: its watches would wait on it for good and its requests time out one by one until TCP gives
+ * up, ~15 minutes later. An unanswered PING ends it: the watches reconnect, the requests dial again.
+ */
+const KEEPALIVE: KeepAlive = { intervalMs: 10_000, timeoutMs: 3_000 };
 
 /** What a caller sets on one request: its abort signal, and a deadline per try other than the default. */
 export interface EtcdCall {
@@ -57,6 +78,8 @@ export class EtcdGrpc {
   private token: Promise<Token> | undefined;
   /** What `token` resolved to: a refusal of this value means it must be renewed. */
   private lastToken: Token;
+  /** Connections with a PING in flight: one at a time is enough to tell. */
+  private readonly pinging = new WeakSet<ClientHttp2Session>();
   private closed = false;
 
   private constructor(
@@ -97,9 +120,10 @@ export class EtcdGrpc {
    */
   async stream(method: string, message: Uint8Array): Promise<GrpcStream> {
     const token = await this.currentToken();
-    return this.failover((endpoint) =>
-      openStream(this.session(endpoint), this.callOptions(endpoint, method, token, {}, true), message),
-    );
+    return this.failover((endpoint) => {
+      const options = this.callOptions(endpoint, method, token, {}, true);
+      return this.onSession(endpoint, (session) => openStream(session, options, message));
+    });
   }
 
   /** Authenticates now when credentials are set (so wrong ones fail at start). */
@@ -134,8 +158,40 @@ export class EtcdGrpc {
     session.on('goaway', forget);
     session.on('close', forget);
     session.once('connect', () => session.setLocalWindowSize(SESSION_WINDOW));
+    // Unref'd: a -onetime run ends when its work does, not at the next ping.
+    const pings = setInterval(
+      () => this.keepAlive(session),
+      (this.options.keepAlive ?? KEEPALIVE).intervalMs,
+    );
+    pings.unref();
+    session.once('close', () => clearInterval(pings));
     this.sessions.set(endpoint, session);
     return session;
+  }
+
+  /**
+   * The periodic ping, for connections carrying a call or a watch only: etcd (grpc-go's enforcement
+   * policy, PermitWithoutStream false) counts pings on an idle connection as abuse and sends it away.
+   */
+  private keepAlive(session: ClientHttp2Session): void {
+    if (openStreams(session) > 0) this.ping(session);
+  }
+
+  /** PINGs a connected session; one that does not answer in time is destroyed, with what it carried. */
+  private ping(session: ClientHttp2Session): void {
+    if (session.connecting || session.destroyed || session.closed || this.pinging.has(session)) return;
+    const { timeoutMs } = this.options.keepAlive ?? KEEPALIVE;
+    const silent = setTimeout(() => {
+      session.destroy(new Error(`no answer to a keepalive ping within ${timeoutMs} ms`));
+    }, timeoutMs);
+    silent.unref();
+    const done = (): void => {
+      clearTimeout(silent);
+      this.pinging.delete(session);
+    };
+    this.pinging.add(session);
+    // An error here is the session's own end (destroyed, closed): nothing left to watch.
+    if (!session.ping(done)) done();
   }
 
   private tlsOptions(): SecureClientSessionOptions {
@@ -161,13 +217,8 @@ export class EtcdGrpc {
     };
   }
 
-  /**
-   * One call to one endpoint. Every call of this client is a read, so one that meets a connection the
-   * server closed meanwhile (a restart), which the session had not noticed yet, goes again once on a new
-   * connection. A call that timed out before its connection was even made drops that connection: the next
-   * one dials again instead of waiting on the same attempt.
-   */
-  private async unaryOnce(
+  /** One call to one endpoint (see onSession). */
+  private unaryOnce(
     endpoint: string,
     method: string,
     message: Uint8Array,
@@ -175,23 +226,45 @@ export class EtcdGrpc {
     call: EtcdCall,
   ): Promise<Buffer> {
     const options = this.callOptions(endpoint, method, token, call);
+    return this.onSession(endpoint, (session) => unaryCall(session, options, message), call.signal);
+  }
+
+  /**
+   * Runs a call (every one of this client is a read, or opens a watch) on the endpoint's connection. One
+   * that fails on a connection made earlier goes again once: on a new connection when the server closed
+   * the old one meanwhile (a restart) and the session had not noticed yet, on the same one when only the
+   * call's own stream was reset (REFUSED_STREAM), so one stream's failure never ends the watches and
+   * calls sharing its connection. After a timeout, a connection not even made yet is dropped (the next
+   * call dials again instead of waiting on the same attempt), and a made one is pinged.
+   */
+  private async onSession<T>(
+    endpoint: string,
+    run: (session: ClientHttp2Session) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const session = this.session(endpoint);
     const reused = !session.connecting;
     try {
-      return await unaryCall(session, options, message);
+      return await run(session);
     } catch (err) {
-      if (call.signal?.aborted || !(err instanceof EtcdRequestError)) throw err;
-      if (err.kind === 'timeout' && session.connecting) session.destroy();
+      if (signal?.aborted || !(err instanceof EtcdRequestError)) throw err;
+      if (err.kind === 'timeout') {
+        if (session.connecting) session.destroy();
+        else this.ping(session);
+      }
       if (err.kind !== 'connection' || !reused || this.closed) throw err;
-      session.destroy();
-      return unaryCall(this.session(endpoint), options, message);
+      return run(this.session(endpoint));
     }
   }
 
+  /**
+   * The token for a request, fetched once for every request waiting on it: bounded by the deadline of
+   * `call`, never by its signal, which only stops this caller waiting (another's abort is not ours).
+   */
   private currentToken(call: EtcdCall = {}): Promise<Token> {
     if (!this.options.credentials) return Promise.resolve(undefined);
     if (this.token === undefined) {
-      const token = this.fetchToken(call);
+      const token = this.fetchToken(call.timeoutMs === undefined ? {} : { timeoutMs: call.timeoutMs });
       this.token = token;
       // A failed authentication is not kept: the next request tries again.
       token.then(
@@ -203,7 +276,7 @@ export class EtcdGrpc {
         },
       );
     }
-    return this.token;
+    return call.signal ? untilAborted(this.token, call.signal) : this.token;
   }
 
   /** The token `stale` was refused: a new one, shared by every request that saw the same refusal. */

@@ -6,8 +6,17 @@ import {
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
-import { EtcdRequestError, frame, FrameReader } from '../../../src/backends/etcd-grpc-call.js';
+import { constants } from 'node:http2';
+import {
+  connect,
+  createServer as createTcpServer,
+  type AddressInfo,
+  type Server,
+  type Socket,
+} from 'node:net';
+import { once } from 'node:events';
+import { EtcdRequestError } from '../../../src/backends/etcd-grpc-call.js';
+import { frame, FrameReader, grpcTimeout } from '../../../src/backends/etcd-grpc-wire.js';
 import { EtcdGrpc } from '../../../src/backends/etcd-grpc.js';
 
 type Handler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, message: Buffer) => void;
@@ -40,6 +49,45 @@ function ok(stream: ServerHttp2Stream, message: Buffer): void {
 
 const echo = (message: Buffer): Buffer => message;
 
+/**
+ * A TCP proxy in front of `endpoint` whose `freeze()` stops forwarding on the connections it has (a peer
+ * gone silent without a reset: its host vanished, a firewall drops its packets); new ones pass.
+ */
+async function freezingProxy(
+  endpoint: string,
+): Promise<{ endpoint: string; server: Server; freeze(): void }> {
+  const target = new URL(endpoint);
+  const frozen = new Set<Socket>();
+  const open: Socket[] = [];
+  const server = createTcpServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    open.push(client);
+    client.on('data', (d: Buffer) => void (frozen.has(client) || upstream.write(d)));
+    upstream.on('data', (d: Buffer) => void (frozen.has(client) || client.write(d)));
+    for (const socket of [client, upstream]) socket.on('error', () => undefined);
+    client.on('close', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    server,
+    freeze: () => open.splice(0).forEach((socket) => frozen.add(socket)),
+  };
+}
+
+/** Opens a watch-like stream on `grpc`; `ended` resolves with how it ended. */
+async function openWatch(grpc: EtcdGrpc): Promise<{ ended: Promise<Error | undefined> }> {
+  const stream = await grpc.stream('/etcdserverpb.Watch/Watch', Buffer.from('watch'));
+  return { ended: new Promise((resolve) => stream.read(() => undefined, resolve)) };
+}
+
+/** Answers a watch with its headers and keeps it open; `ok` otherwise. */
+const watchOrEcho: Handler = (stream, headers, message) => {
+  if (headers[':path'] === '/etcdserverpb.Watch/Watch')
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+  else ok(stream, message);
+};
+
 describe('etcd gRPC calls (EtcdGrpc against a fake HTTP/2 server)', () => {
   const servers: Http2Server[] = [];
   const clients: EtcdGrpc[] = [];
@@ -68,9 +116,12 @@ describe('etcd gRPC calls (EtcdGrpc against a fake HTTP/2 server)', () => {
     throw new Error('the call succeeded');
   };
 
+  const proxies: Server[] = [];
+
   afterEach(() => {
     clients.splice(0).forEach((c) => c.close());
     servers.splice(0).forEach((s) => s.close());
+    proxies.splice(0).forEach((p) => p.close());
   });
 
   it('sends a framed POST to the method with the gRPC headers, and decodes the one answer', async () => {
@@ -248,5 +299,152 @@ describe('etcd gRPC calls (EtcdGrpc against a fake HTTP/2 server)', () => {
     expect(messages).to.deep.equal(['created', 'event']);
     expect(ended).to.be.instanceOf(EtcdRequestError);
     expect((ended as EtcdRequestError).code).to.equal(14);
+  });
+
+  it('writes the deadline in at most 8 digits, in the largest unit it needs (gRPC’s limit)', () => {
+    expect(grpcTimeout(300)).to.equal('300m');
+    expect(grpcTimeout(0.2)).to.equal('1m');
+    expect(grpcTimeout(99_999_999)).to.equal('99999999m');
+    expect(grpcTimeout(100_000_000)).to.equal('100000S');
+    expect(grpcTimeout(2_147_483_647)).to.equal('2147484S');
+    expect(grpcTimeout(1e12)).to.equal('16666667M');
+  });
+
+  it('fails over from a proxy’s 503 (UNAVAILABLE), and takes its 404 as UNIMPLEMENTED', async () => {
+    const unavailable = await serve((stream) => {
+      stream.respond({ ':status': 503, 'content-type': 'text/plain' });
+      stream.end('upstream down');
+    });
+    const live = await serve((stream, _headers, message) => ok(stream, message));
+    const grpc = await client([unavailable, live]);
+    expect(Buffer.from(await grpc.call('/m', Buffer.from('a'), echo)).toString()).to.equal('a');
+    const missing = await serve((stream) => {
+      stream.respond({ ':status': 404 });
+      stream.end();
+    });
+    const err = await failure((await client([missing])).call('/m', Buffer.alloc(0), echo));
+    expect(err.code).to.equal(12);
+    expect(err.failsOver).to.equal(false);
+  });
+
+  it('takes an answer that ends without a grpc-status as cut off (a connection failure), not as given', async () => {
+    const endpoint = await serve((stream, _headers, message) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      stream.end(frame(message));
+    });
+    const err = await failure((await client([endpoint])).call('/m', Buffer.from('a'), echo));
+    expect(err.kind).to.equal('connection');
+    expect(err.message).to.match(/ended without a gRPC status/);
+    expect(err.failsOver).to.equal(true);
+  });
+
+  it('goes again on the same connection when only its stream was refused, leaving the others on it', async () => {
+    const sessions = new Set<ServerHttp2Session>();
+    let refused = 0;
+    let slow: (() => void) | undefined;
+    const endpoint = await serve((stream, headers, message) => {
+      sessions.add(stream.session as ServerHttp2Session);
+      if (headers[':path'] === '/refuse' && refused++ === 0) stream.close(constants.NGHTTP2_REFUSED_STREAM);
+      else if (headers[':path'] === '/slow') slow = () => ok(stream, message);
+      else watchOrEcho(stream, headers, message);
+    });
+    const grpc = await client([endpoint], { requestTimeoutMs: 5_000 });
+    const watch = await openWatch(grpc);
+    let watchEnded = false;
+    void watch.ended.then(() => (watchEnded = true));
+    const pending = grpc.call('/slow', Buffer.from('s'), echo);
+    expect(Buffer.from(await grpc.call('/refuse', Buffer.from('r'), echo)).toString()).to.equal('r');
+    slow?.();
+    expect(Buffer.from(await pending).toString()).to.equal('s');
+    expect(refused).to.equal(2);
+    expect(sessions.size).to.equal(1);
+    expect(watchEnded).to.equal(false);
+  });
+
+  it('drops a connection that stops answering pings: its watch ends and the next call dials again', async () => {
+    const { endpoint, server } = await fakeEtcd(watchOrEcho);
+    servers.push(server);
+    const proxy = await freezingProxy(endpoint);
+    proxies.push(proxy.server);
+    const grpc = await client([proxy.endpoint], { keepAlive: { intervalMs: 20, timeoutMs: 50 } });
+    await grpc.call('/m', Buffer.from('1'), echo);
+    const watch = await openWatch(grpc);
+    proxy.freeze();
+    const ended = await watch.ended;
+    expect(ended?.message).to.match(/no answer to a keepalive ping within 50 ms/);
+    expect(Buffer.from(await grpc.call('/m', Buffer.from('2'), echo)).toString()).to.equal('2');
+  });
+
+  it('pings a connection whose call timed out, and dials again once the ping goes unanswered', async () => {
+    const { endpoint, server } = await fakeEtcd(watchOrEcho);
+    servers.push(server);
+    const proxy = await freezingProxy(endpoint);
+    proxies.push(proxy.server);
+    // No periodic ping in this test's time: only the timeout's.
+    const grpc = await client([proxy.endpoint], { keepAlive: { intervalMs: 3_600_000, timeoutMs: 50 } });
+    await grpc.call('/m', Buffer.from('1'), echo);
+    proxy.freeze();
+    const redial = once(proxy.server, 'connection');
+    expect((await failure(grpc.call('/m', Buffer.from('2'), echo))).kind).to.equal('timeout');
+    // The unanswered ping closes the frozen connection; the next call makes a new one.
+    const next = grpc.call('/m', Buffer.from('3'), echo);
+    await redial;
+    expect(Buffer.from(await next).toString()).to.equal('3');
+  });
+
+  it('never pings a connection that carries nothing (etcd sends such a client away)', async () => {
+    const pings = new Map<ServerHttp2Session, number>();
+    let idleSession: ServerHttp2Session | undefined;
+    let busyPinged: (() => void) | undefined;
+    const { endpoint, server } = await fakeEtcd((stream, headers, message) => {
+      if (headers[':path'] === '/idle') idleSession = stream.session as ServerHttp2Session;
+      watchOrEcho(stream, headers, message);
+    });
+    servers.push(server);
+    server.on('session', (session: ServerHttp2Session) =>
+      session.on('ping', () => {
+        pings.set(session, (pings.get(session) ?? 0) + 1);
+        if (session !== idleSession && (pings.get(session) ?? 0) >= 3) busyPinged?.();
+      }),
+    );
+    const keepAlive = { intervalMs: 5, timeoutMs: 1_000 };
+    const idle = await client([endpoint], { keepAlive });
+    await idle.call('/idle', Buffer.from('1'), echo);
+    // A second client with a watch is the clock: three of its pings, and the idle client's interval,
+    // made before it with the same period, has come round at least twice.
+    const busy = await client([endpoint], { keepAlive });
+    const pinged = new Promise<void>((resolve) => (busyPinged = resolve));
+    await openWatch(busy);
+    await pinged;
+    // A ping sent before this call would have reached the server before it (one connection, in order).
+    await idle.call('/idle', Buffer.from('2'), echo);
+    expect(pings.get(idleSession as ServerHttp2Session) ?? 0).to.equal(0);
+  });
+
+  it('fetches the token once for concurrent callers: one caller’s abort is its own', async () => {
+    let release: (() => void) | undefined;
+    const endpoint = await serve((stream, headers, message) => {
+      if (headers[':path'] === '/etcdserverpb.Auth/Authenticate')
+        release = () => ok(stream, Buffer.from([0x12, 2, 0x74, 0x31]));
+      else ok(stream, message);
+    });
+    const grpc = await client([endpoint], {
+      credentials: { username: 'app', password: 'pw' },
+      requestTimeoutMs: 5_000,
+    });
+    const controller = new AbortController();
+    const first = grpc.call('/m', Buffer.from('a'), echo, { signal: controller.signal });
+    const second = grpc.call('/m', Buffer.from('b'), echo);
+    controller.abort();
+    let caught: unknown;
+    try {
+      await first;
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as Error).name).to.equal('AbortError');
+    while (release === undefined) await new Promise((r) => setImmediate(r));
+    release();
+    expect(Buffer.from(await second).toString()).to.equal('b');
   });
 });

@@ -10,7 +10,7 @@ import {
   encodeWatchCreateRequest,
   EtcdDecodeError,
 } from '../../../src/backends/etcd-proto.js';
-import { FrameReader, frame } from '../../../src/backends/etcd-grpc-call.js';
+import { FrameReader, frame } from '../../../src/backends/etcd-grpc-wire.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
