@@ -208,14 +208,22 @@ function render(machine: Rec, records: Rec[], runs: Rec[], ends: Rec[]): string 
       num(r.rss_mib) < 70,
     );
   }
+  // confd's 0.4-0.6 s is from another run's disk; where the run measured confd's own floor on this disk (its
+  // writes: one at a time, no fsync), being no slower than that floor is no slower than confd.
   for (const r of find('many-resources')) {
+    const floors = [
+      r.floor_median_s === undefined
+        ? undefined
+        : `durable floor ${fmt(r.floor_median_s, ' s')} (${fmt(r.ratio)}x)`,
+      r.confd_floor_median_s === undefined
+        ? undefined
+        : `confd's writes on this disk ${fmt(r.confd_floor_median_s, ' s')} (${fmt(r.confd_floor_ratio)}x)`,
+    ].filter((f) => f !== undefined);
     add(
       `2,000 resources, -onetime, ${String(r.phase)}: no slower than confd`,
       fmt(r.median_s, ' s'),
-      r.floor_median_s === undefined
-        ? 'confd 0.4-0.6 s'
-        : `confd 0.4-0.6 s (its run's disk); this disk's floor ${fmt(r.floor_median_s, ' s')} (${fmt(r.ratio)}x)`,
-      num(r.median_s) <= 0.6,
+      floors.length === 0 ? 'confd 0.4-0.6 s' : `confd 0.4-0.6 s (its run's disk); ${floors.join('; ')}`,
+      num(r.median_s) <= 0.6 || (r.confd_floor_ratio !== undefined && num(r.confd_floor_ratio) <= 1),
     );
   }
   // Growth: the marginal cost of one more key (resource) between consecutive sizes, so the fixed start-up
@@ -421,7 +429,18 @@ function render(machine: Rec, records: Rec[], runs: Rec[], ends: Rec[]): string 
     out.push('Many resources (file backend, 2,000 resources):', '');
     out.push(
       table(
-        ['phase', 'median', 'p90', 'per resource', 'disk floor', 'ratio', 'peak RSS', 'runs'],
+        [
+          'phase',
+          'median',
+          'p90',
+          'per resource',
+          'durable floor',
+          'ratio',
+          "confd's writes (no fsync, serial)",
+          'ratio',
+          'peak RSS',
+          'runs',
+        ],
         mr.map((r) => [
           String(r.phase),
           fmt(r.median_s, ' s'),
@@ -429,6 +448,8 @@ function render(machine: Rec, records: Rec[], runs: Rec[], ends: Rec[]): string 
           fmt(r.per_resource_ms, ' ms'),
           r.floor_median_s === undefined ? '—' : fmt(r.floor_median_s, ' s'),
           r.ratio === undefined ? '—' : `${fmt(r.ratio)}x`,
+          r.confd_floor_median_s === undefined ? '—' : fmt(r.confd_floor_median_s, ' s'),
+          r.confd_floor_ratio === undefined ? '—' : `${fmt(r.confd_floor_ratio)}x`,
           fmt(r.rss_mib, ' MiB'),
           fmt(r.runs),
         ]),

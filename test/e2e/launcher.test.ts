@@ -79,6 +79,36 @@ describe('launcher (bin/confd, bin/load-bundle.js)', () => {
       expect(version(dir)).to.equal(expected);
     }));
 
+  it('loads a store library from its own file in dist/, only for its backend, without node_modules', () =>
+    withCopy(async (dir) => {
+      // The copy has no node_modules: a store library still read from there would fail to load.
+      const script = `const { loadBundle } = require(${JSON.stringify(join(dir, 'bin/load-bundle.js'))});
+        const { exports } = loadBundle();
+        exports.main(process.argv.slice(1)).then((code) => {
+          const loaded = Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(join(dir, 'dist'))}));
+          process.stdout.write(JSON.stringify({ code, loaded: loaded.map((f) => f.slice(f.lastIndexOf('/') + 1)) }));
+        });`;
+      const confd = (args: string[]): { code: number; loaded: string[] } => {
+        const run = spawnSync(process.execPath, ['-e', script, '--', '-onetime', '-confdir', dir, ...args], {
+          encoding: 'utf8',
+        });
+        expect(run.status, run.stderr).to.equal(0);
+        return JSON.parse(run.stdout) as { code: number; loaded: string[] };
+      };
+      const data = join(dir, 'data.yaml');
+      await writeFile(data, 'a: 1\n');
+      expect(confd(['-backend', 'file', '-file', data]).loaded).to.deep.equal([]);
+      // Nothing listens on port 1: the run fails on connecting, which needs the library loaded first.
+      for (const [backend, library] of [
+        ['redis', 'ioredis'],
+        ['zookeeper', 'node-zookeeper-client'],
+      ] as const) {
+        const run = confd(['-backend', backend, '-node', '127.0.0.1:1', '-connect-timeout', '1s']);
+        expect(run.code).to.equal(1);
+        expect(run.loaded).to.deep.equal([`${library}.cjs`]);
+      }
+    }));
+
   it('still runs when V8 rejects the cache (other V8 flags)', () =>
     withCopy(async (dir) => {
       const run = spawnSync(process.execPath, ['--stack-size=2000', join(dir, 'bin/confd'), '-version'], {
