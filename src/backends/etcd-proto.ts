@@ -210,6 +210,22 @@ function fields(
 }
 
 /** Where the length-delimited field the reader is at ends (its length read). */
+/**
+ * Skips a field the decoder does not need. A varint or a length-delimited field (the revisions, version
+ * and lease of each of 10,000 KeyValues) is stepped over in place: BinaryReader.skip returns the skipped
+ * bytes as a new subarray, three allocations per key for nothing. A varint running off the end leaves
+ * `pos` past it, which the caller's end-of-message check reports.
+ */
+function skipField(reader: BinaryReader, buffer: Buffer, tag: number): void {
+  const type = (tag & 7) as WireType;
+  if (type === WireType.Varint) {
+    let pos = reader.pos;
+    while (pos < buffer.length && (buffer[pos] as number) & 0x80) pos += 1;
+    reader.pos = pos + 1;
+  } else if (type === WireType.LengthDelimited) reader.pos = lengthEnd(reader);
+  else reader.skip(type, tag >>> 3);
+}
+
 function lengthEnd(reader: BinaryReader): number {
   const end = reader.uint32() + reader.pos;
   if (end > reader.len) throw new Error('a message runs past the end of its frame');
@@ -248,12 +264,12 @@ function readRange(reader: BinaryReader, end: number, buffer: Buffer, values: Va
           reader.pos = stop;
           if (kvTag === KEY_TAG) key = text;
           else value = text;
-        } else reader.skip(kvTag & 7, kvTag >>> 3);
+        } else skipField(reader, buffer, kvTag);
       }
       if (reader.pos !== kvEnd) throw new Error('a field runs past the end of its message');
       values[key] = value;
     } else if (tag === HEADER_TAG) revision = readHeader(reader);
-    else reader.skip(tag & 7, tag >>> 3);
+    else skipField(reader, buffer, tag);
   }
   if (reader.pos !== end) throw new Error('a field runs past the end of its message');
   return revision;

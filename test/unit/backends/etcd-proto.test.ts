@@ -126,6 +126,31 @@ describe('etcd protobuf messages', () => {
     expect(decodeAuthenticateResponse(w.finish())).to.deep.equal({ token: 'tok.en' });
   });
 
+  it('steps over unused fields of every wire type in a KeyValue, and over none past its end', () => {
+    const w = new BinaryWriter();
+    w.tag(2, WireType.LengthDelimited).fork();
+    w.tag(2, WireType.Varint).int64(2n ** 62n); // a ten-byte varint
+    w.tag(1, WireType.LengthDelimited).string('/k');
+    w.tag(7, WireType.Bit64).fixed64(1n);
+    w.tag(8, WireType.Bit32).fixed32(1);
+    w.tag(9, WireType.LengthDelimited).bytes(new Uint8Array([1, 2, 3]));
+    w.tag(5, WireType.LengthDelimited).string('v');
+    w.join();
+    const values: Record<string, string> = {};
+    decodeRangeResponse(w.finish(), values);
+    expect(values).to.deep.equal({ '/k': 'v' });
+    // A KeyValue whose length ends inside its last varint: the varint must not be read on into what follows.
+    const kv = Buffer.from([0x0a, 0x02, 0x2f, 0x6b, 0x18, 0x96, 0x01]);
+    const cut = Buffer.concat([Buffer.from([0x12, kv.length - 1]), kv, Buffer.from([0x20, 0x01])]);
+    let caught: unknown;
+    try {
+      decodeRangeResponse(cut, {});
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).to.be.instanceOf(EtcdDecodeError);
+  });
+
   it('rejects a truncated message with an EtcdDecodeError that shows no value', () => {
     const w = new BinaryWriter();
     header(w, 1, 42);
