@@ -148,7 +148,9 @@ function render(machine: Rec, records: Rec[], runs: Rec[], ends: Rec[]): string 
       const go = confd.onetime[store]?.[i];
       add(
         `onetime ${keys.toLocaleString('en')} keys, ${store}${limit ? ` < ${limit} ms` : ' (no target)'}`,
-        r.error ? `failed: ${String(r.error)}` : fmt(r.median_ms, ' ms'),
+        r.error
+          ? `failed: ${String(r.error)}`
+          : `${fmt(r.median_ms, ' ms')}${r.ratio === undefined ? '' : ` (${fmt(r.ratio, 'x')} node -e 0: ${fmt(r.floor_ms, ' ms')})`}`,
         go ? `confd ${go} ms${r.error ? '' : ` (${(num(r.median_ms) / go).toFixed(1)}x)`}` : '—',
         limit ? num(r.median_ms) < limit : undefined,
       );
@@ -324,7 +326,17 @@ function render(machine: Rec, records: Rec[], runs: Rec[], ends: Rec[]): string 
     );
     out.push(
       table(
-        ['store', 'keys', 'median', 'p90', 'per key', 'peak RSS', 'confd (issue 9)', 'runs'],
+        [
+          'store',
+          'keys',
+          'median',
+          'p90',
+          'node -e 0 (ratio)',
+          'per key',
+          'peak RSS',
+          'confd (issue 9)',
+          'runs',
+        ],
         ot.map((r) => {
           const go = confd.onetime[String(r.store)]?.[r.keys === 1000 ? 0 : r.keys === 10000 ? 1 : -1];
           return [
@@ -332,6 +344,7 @@ function render(machine: Rec, records: Rec[], runs: Rec[], ends: Rec[]): string 
             fmt(r.keys),
             r.error ? `failed: ${String(r.error)}` : fmt(r.median_ms, ' ms'),
             fmt(r.p90_ms, ' ms'),
+            r.floor_ms === undefined ? '—' : `${fmt(r.floor_ms, ' ms')} (${fmt(r.ratio, 'x')})`,
             fmt(r.us_per_key, ' µs'),
             fmt(r.rss_mib, ' MiB'),
             go ? `${go} ms` : '—',

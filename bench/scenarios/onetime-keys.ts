@@ -1,7 +1,9 @@
 /**
  * Onetime reads: `confd -onetime` rendering every key of a prefix holding 1,000 / 10,000 / 100,000 keys,
  * loaded beforehand with the store's own client. Wall time and peak RSS (GNU time) of each run; the
- * destination is removed before each run, so every run reads, renders and writes.
+ * destination is removed before each run, so every run reads, renders and writes. Each run follows a bare
+ * `node -e 0` under the same GNU time: this machine's speed moves by a fifth within minutes, and the
+ * targets are absolute, so the ratio to that floor tells a slower minute from a slower build.
  */
 import { readFile, rm } from 'node:fs/promises';
 import { commandLine, confdBin, timedRun, Workspace } from '../lib/confd.js';
@@ -41,10 +43,13 @@ async function run(options: BenchOptions): Promise<void> {
         const args = ['-onetime', ...store.confdArgs(), '-confdir', '.', '-config-file', ''];
         const times: number[] = [];
         const rss: number[] = [];
+        const floor: number[] = [];
         for (let i = -1; i < n; i++) {
           await rm(ws.path('out/keys.conf'), { force: true });
+          const bare = await timedRun(process.execPath, ['-e', '0'], ws.root);
           const r = await timedRun(confdBin, args, ws.root);
           if (i < 0) continue;
+          floor.push(bare.ms);
           times.push(r.ms);
           rss.push(r.rssMiB);
         }
@@ -61,6 +66,9 @@ async function run(options: BenchOptions): Promise<void> {
           rss_mib: round(Math.max(...rss)),
           rss_median_mib: round(median(rss)),
           us_per_key: round((median(times) * 1000) / count, 2),
+          floor_ms: round(median(floor)),
+          floor_command: 'node -e 0',
+          ratio: round(median(times) / median(floor), 2),
           runs: n,
         });
       } catch (err) {
