@@ -6,9 +6,9 @@
 // the bundle still initialises on first use (esbuild wraps it in an init function), so a dynamic import()
 // of ours (store clients, template engines, the metrics endpoint, ...) costs nothing until it runs. The
 // small pure-JavaScript packages a run may need (yaml, Handlebars, smol-toml, minimatch, ...) are bundled.
-// The store clients and the other packages in EXTERNAL stay in node_modules, loaded from there on first use:
-// they are only needed by some runs, and some find files next to themselves or ship native code. tsc stays
-// the type checker (npm run build runs it first); this only transpiles.
+// The Redis and ZooKeeper clients are bundled into files of their own (VENDORED), read only by runs on their
+// store; the packages in EXTERNAL, which only daemons or commands need, stay in node_modules, loaded from
+// there on first use. tsc stays the type checker (npm run build runs it first); this only transpiles.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -34,17 +34,20 @@ const VENDORED = ['ioredis', 'node-zookeeper-client'];
 /** Of EXTERNAL, the packages that are ES modules only: loaded by import(), see below. */
 const ESM_ONLY = ['execa'];
 
+/** Resolves the packages `filter` matches to an empty module: optional dependencies left out. */
+const leftOut = (filter) => ({
+  name: 'left-out',
+  setup(build) {
+    build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'left-out' }));
+    build.onLoad({ filter: /.*/, namespace: 'left-out' }, () => ({ contents: 'module.exports = {};' }));
+  },
+});
+
 /**
  * Handlebars requires source-map at load, only to map templates compiled with a srcName (confd-ts never
  * asks for one), and falls back to its own small SourceNode without it: leave the package out.
  */
-const withoutSourceMap = {
-  name: 'without-source-map',
-  setup(build) {
-    build.onResolve({ filter: /^source-map$/ }, () => ({ path: 'source-map', namespace: 'left-out' }));
-    build.onLoad({ filter: /.*/, namespace: 'left-out' }, () => ({ contents: 'module.exports = {};' }));
-  },
-};
+const withoutSourceMap = leftOut(/^source-map$/);
 
 /** In the CLI's bundle, a vendored library is its file next to the bundle (VENDORED). */
 const vendored = {
@@ -92,20 +95,33 @@ const result = await build({
   write: false,
 });
 
-// The vendored libraries, one CommonJS file each: module.exports is the library's.
-await build({
-  absWorkingDir: root,
-  entryPoints: Object.fromEntries(VENDORED.map((name) => [name, name])),
-  outdir: 'dist',
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  minifyWhitespace: true,
-  minifySyntax: true,
-  logLevel: 'warning',
-});
+// The vendored libraries, one CommonJS file each: module.exports is the library's. The first line names
+// the version bundled (test/e2e/launcher.test.ts checks it against node_modules: a dist/ left from before an
+// upgrade is stale). Class names are kept (ioredis checks one), CommonJS builds are taken over a package's
+// ES module one (underscore's), and debug's optional supports-color is left out: it would come from
+// whatever the dev install holds.
+for (const name of VENDORED) {
+  const { version: bundled } = JSON.parse(
+    await readFile(join(root, 'node_modules', name, 'package.json'), 'utf8'),
+  );
+  await build({
+    absWorkingDir: root,
+    entryPoints: { [name]: name },
+    outdir: 'dist',
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    conditions: [],
+    keepNames: true,
+    minifyWhitespace: true,
+    minifySyntax: true,
+    banner: { js: `/* ${name} ${bundled}, bundled by scripts/bundle.mjs */` },
+    plugins: [leftOut(/^supports-color$/)],
+    logLevel: 'warning',
+  });
+}
 
 // Packages that are ES modules only (execa) cannot be require()d on Node 20: their converted import() goes
 // back to being one, as a call of the importer bin/load-bundle.js passes in (`__load`), padded to the same

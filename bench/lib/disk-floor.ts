@@ -8,9 +8,11 @@
  * Run in the driver's own process (its thread pool idle), alternating with the changes it is the floor of,
  * so that both see the same disk in the same minutes.
  *
- * `{ durable: false, concurrency: 1 }` is what Go confd 0.17 does to the disk: one resource after the
- * other, each an ioutil.TempFile, a write, a close and a rename, never an fsync; a floor for confd itself.
+ * `replaceFilesAsConfd` is what Go confd 0.17 does to the disk, as a floor for confd itself: one resource
+ * after the other, each an ioutil.TempFile, a write, a close, a chmod and a rename, never an fsync, all
+ * of them direct system calls (Go's), so synchronous calls here, not thread-pool round trips.
  */
+import { chmodSync, closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { msSince } from './stats.js';
@@ -25,12 +27,8 @@ export class DiskFloor {
     return new DiskFloor(dir);
   }
 
-  /** Milliseconds to replace `files` files of `bytes` bytes each, durably unless `durable` is false. */
-  async replaceFiles(
-    files: number,
-    bytes: number,
-    { durable = true, concurrency = 32 } = {},
-  ): Promise<number> {
+  /** Milliseconds to replace `files` files of `bytes` bytes each, durably, 32 at a time. */
+  async replaceFiles(files: number, bytes: number): Promise<number> {
     const content = Buffer.alloc(bytes, `round ${++this.round}\n`);
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -39,17 +37,31 @@ export class DiskFloor {
         const stage = `${dest}.${this.round}.stage`;
         const fh = await open(stage, 'wx', 0o644);
         await fh.write(content, 0, content.length, 0);
-        if (durable) await fh.sync();
+        await fh.sync();
         await fh.close();
         await rename(stage, dest);
       }
     };
     const t0 = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: Math.min(concurrency, files) }, worker));
-    if (durable) {
-      const dir = await open(this.dir, 'r');
-      await dir.sync();
-      await dir.close();
+    await Promise.all(Array.from({ length: Math.min(32, files) }, worker));
+    const dir = await open(this.dir, 'r');
+    await dir.sync();
+    await dir.close();
+    return msSince(t0);
+  }
+
+  /** Milliseconds to replace `files` files of `bytes` bytes each as Go confd 0.17 does (see above). */
+  replaceFilesAsConfd(files: number, bytes: number): number {
+    const content = Buffer.alloc(bytes, `round ${++this.round}\n`);
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < files; i++) {
+      const dest = join(this.dir, `f${i}.conf`);
+      const stage = `${dest}.${this.round}.stage`;
+      const fd = openSync(stage, 'wx', 0o600);
+      writeSync(fd, content, 0, content.length, 0);
+      closeSync(fd);
+      chmodSync(stage, 0o644);
+      renameSync(stage, dest);
     }
     return msSince(t0);
   }

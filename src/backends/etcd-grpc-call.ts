@@ -64,12 +64,23 @@ export interface GrpcCallOptions {
 /** HTTP/2's CANCEL error code: how a caller that gives up ends its stream. */
 const CANCEL = 8;
 
-/** Streams open on each session, counted here, where every one of them is made. */
-const streamCounts = new WeakMap<ClientHttp2Session, number>();
+/** What a session carries and has received, counted here, where every one of its streams is made. */
+export interface SessionActivity {
+  /** Calls and watches open on it now. */
+  open: number;
+  /** Responses and data chunks received on it so far: a count that moved means the peer is alive. */
+  received: number;
+}
 
-/** How many calls and watches `session` carries now. */
-export function openStreams(session: ClientHttp2Session): number {
-  return streamCounts.get(session) ?? 0;
+const activities = new WeakMap<ClientHttp2Session, SessionActivity>();
+
+export function sessionActivity(session: ClientHttp2Session): Readonly<SessionActivity> {
+  let activity = activities.get(session);
+  if (!activity) {
+    activity = { open: 0, received: 0 };
+    activities.set(session, activity);
+  }
+  return activity;
 }
 
 function request(session: ClientHttp2Session, options: GrpcCallOptions, stream: boolean): ClientHttp2Stream {
@@ -85,8 +96,12 @@ function request(session: ClientHttp2Session, options: GrpcCallOptions, stream: 
     },
     { endStream: false },
   );
-  streamCounts.set(session, openStreams(session) + 1);
-  made.once('close', () => streamCounts.set(session, openStreams(session) - 1));
+  const activity = sessionActivity(session) as SessionActivity;
+  activity.open += 1;
+  made.once('close', () => (activity.open -= 1));
+  const received = (): void => void (activity.received += 1);
+  made.on('response', received);
+  made.on('data', received);
   return made;
 }
 

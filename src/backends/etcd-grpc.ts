@@ -5,13 +5,13 @@ import {
   EtcdRequestError,
   isInvalidToken,
   openStream,
-  openStreams,
   unaryCall,
   type GrpcCallOptions,
   type GrpcStream,
 } from './etcd-grpc-call.js';
 import { GRPC_FAILED_PRECONDITION } from './etcd-grpc-wire.js';
 import { decodeAuthenticateResponse, encodeAuthenticateRequest, ETCD_METHODS } from './etcd-proto.js';
+import { KeepAlive, type KeepAliveSettings } from './etcd-keepalive.js';
 import { etcdTlsOptions } from './etcd-tls.js';
 import type { TlsFiles } from './tls-files.js';
 import { untilAborted } from './watch-event-buffer.js';
@@ -25,26 +25,9 @@ export interface EtcdGrpcOptions {
   requestTimeoutMs: number;
   /** -basic-auth: requests carry a token got from these credentials. */
   credentials?: { username: string; password: string };
-  /** Liveness pings on each connection (default KEEPALIVE). */
-  keepAlive?: KeepAlive;
+  /** Liveness pings on each connection (default KEEPALIVE, etcd-keepalive.ts). */
+  keepAlive?: KeepAliveSettings;
 }
-
-/**
- * An HTTP/2 PING every `intervalMs` on each connection, and on one whose request timed out; a PING not
- * answered within `timeoutMs` drops the connection.
- */
-export interface KeepAlive {
-  intervalMs: number;
-  timeoutMs: number;
-}
-
-/**
- * etcd's own client as Go confd configures it (DialKeepAliveTime 10 s, DialKeepAliveTimeout 3 s). A peer
- * that goes silent without a reset (its host gone, a firewall dropping packets) leaves a connection that
- * looks open: its watches would wait on it for good and its requests time out one by one until TCP gives
- * up, ~15 minutes later. An unanswered PING ends it: the watches reconnect, the requests dial again.
- */
-const KEEPALIVE: KeepAlive = { intervalMs: 10_000, timeoutMs: 3_000 };
 
 /** What a caller sets on one request: its abort signal, and a deadline per try other than the default. */
 export interface EtcdCall {
@@ -78,8 +61,7 @@ export class EtcdGrpc {
   private token: Promise<Token> | undefined;
   /** What `token` resolved to: a refusal of this value means it must be renewed. */
   private lastToken: Token;
-  /** Connections with a PING in flight: one at a time is enough to tell. */
-  private readonly pinging = new WeakSet<ClientHttp2Session>();
+  private readonly keepAlive: KeepAlive;
   private closed = false;
 
   private constructor(
@@ -87,6 +69,7 @@ export class EtcdGrpc {
     private readonly http2: typeof Http2,
   ) {
     this.rotation = new EndpointRotation(options.endpoints);
+    this.keepAlive = new KeepAlive(options.keepAlive);
   }
 
   /** Loads node:http2 (and, through it, TLS only when an endpoint is https). */
@@ -158,40 +141,9 @@ export class EtcdGrpc {
     session.on('goaway', forget);
     session.on('close', forget);
     session.once('connect', () => session.setLocalWindowSize(SESSION_WINDOW));
-    // Unref'd: a -onetime run ends when its work does, not at the next ping.
-    const pings = setInterval(
-      () => this.keepAlive(session),
-      (this.options.keepAlive ?? KEEPALIVE).intervalMs,
-    );
-    pings.unref();
-    session.once('close', () => clearInterval(pings));
+    this.keepAlive.watch(session);
     this.sessions.set(endpoint, session);
     return session;
-  }
-
-  /**
-   * The periodic ping, for connections carrying a call or a watch only: etcd (grpc-go's enforcement
-   * policy, PermitWithoutStream false) counts pings on an idle connection as abuse and sends it away.
-   */
-  private keepAlive(session: ClientHttp2Session): void {
-    if (openStreams(session) > 0) this.ping(session);
-  }
-
-  /** PINGs a connected session; one that does not answer in time is destroyed, with what it carried. */
-  private ping(session: ClientHttp2Session): void {
-    if (session.connecting || session.destroyed || session.closed || this.pinging.has(session)) return;
-    const { timeoutMs } = this.options.keepAlive ?? KEEPALIVE;
-    const silent = setTimeout(() => {
-      session.destroy(new Error(`no answer to a keepalive ping within ${timeoutMs} ms`));
-    }, timeoutMs);
-    silent.unref();
-    const done = (): void => {
-      clearTimeout(silent);
-      this.pinging.delete(session);
-    };
-    this.pinging.add(session);
-    // An error here is the session's own end (destroyed, closed): nothing left to watch.
-    if (!session.ping(done)) done();
   }
 
   private tlsOptions(): SecureClientSessionOptions {
@@ -250,7 +202,7 @@ export class EtcdGrpc {
       if (signal?.aborted || !(err instanceof EtcdRequestError)) throw err;
       if (err.kind === 'timeout') {
         if (session.connecting) session.destroy();
-        else this.ping(session);
+        else this.keepAlive.probe(session);
       }
       if (err.kind !== 'connection' || !reused || this.closed) throw err;
       return run(this.session(endpoint));

@@ -209,7 +209,6 @@ function fields(
   if (reader.pos !== end) throw new Error('a field runs past the end of its message');
 }
 
-/** Where the length-delimited field the reader is at ends (its length read). */
 /**
  * Skips a field the decoder does not need. A varint or a length-delimited field (the revisions, version
  * and lease of each of 10,000 KeyValues) is stepped over in place: BinaryReader.skip returns the skipped
@@ -226,6 +225,7 @@ function skipField(reader: BinaryReader, buffer: Buffer, tag: number): void {
   else reader.skip(type, tag >>> 3);
 }
 
+/** Where the length-delimited field the reader is at ends (its length read). */
 function lengthEnd(reader: BinaryReader): number {
   const end = reader.uint32() + reader.pos;
   if (end > reader.len) throw new Error('a message runs past the end of its frame');

@@ -109,6 +109,16 @@ describe('launcher (bin/confd, bin/load-bundle.js)', () => {
       }
     }));
 
+  it('bundles each store library at the version node_modules holds (a dist/ from before an upgrade is stale)', async () => {
+    for (const name of ['ioredis', 'node-zookeeper-client']) {
+      const { version } = requireHere(`${name}/package.json`) as { version: string };
+      const first = (await readFile(join(repoRoot, 'dist', `${name}.cjs`), 'utf8')).split('\n', 1)[0];
+      expect(first, `dist/${name}.cjs: run npm run build`).to.equal(
+        `/* ${name} ${version}, bundled by scripts/bundle.mjs */`,
+      );
+    }
+  });
+
   it('still runs when V8 rejects the cache (other V8 flags)', () =>
     withCopy(async (dir) => {
       const run = spawnSync(process.execPath, ['--stack-size=2000', join(dir, 'bin/confd'), '-version'], {

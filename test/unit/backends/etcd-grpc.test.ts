@@ -51,10 +51,13 @@ const echo = (message: Buffer): Buffer => message;
 
 /**
  * A TCP proxy in front of `endpoint` whose `freeze()` stops forwarding on the connections it has (a peer
- * gone silent without a reset: its host vanished, a firewall drops its packets); new ones pass.
+ * gone silent without a reset: its host vanished, a firewall drops its packets); new ones pass. With
+ * `dropPingAcks`, the server's answers to PINGs never reach the client (an ack stuck behind a slow link),
+ * every other HTTP/2 frame does.
  */
 async function freezingProxy(
   endpoint: string,
+  { dropPingAcks = false } = {},
 ): Promise<{ endpoint: string; server: Server; freeze(): void }> {
   const target = new URL(endpoint);
   const frozen = new Set<Socket>();
@@ -62,8 +65,21 @@ async function freezingProxy(
   const server = createTcpServer((client) => {
     const upstream = connect(Number(target.port), target.hostname);
     open.push(client);
+    let pending = Buffer.alloc(0);
+    const toClient = (d: Buffer): void => {
+      if (!dropPingAcks) return void client.write(d);
+      // HTTP/2 frames: a 9-byte header (length 3, type 1, flags 1, stream 4), then the payload.
+      pending = Buffer.concat([pending, d]);
+      while (pending.length >= 9) {
+        const size = 9 + pending.readUIntBE(0, 3);
+        if (pending.length < size) break;
+        const isPingAck = pending[3] === 0x6 && ((pending[4] ?? 0) & 0x1) === 0x1;
+        if (!isPingAck) client.write(pending.subarray(0, size));
+        pending = pending.subarray(size);
+      }
+    };
     client.on('data', (d: Buffer) => void (frozen.has(client) || upstream.write(d)));
-    upstream.on('data', (d: Buffer) => void (frozen.has(client) || client.write(d)));
+    upstream.on('data', (d: Buffer) => void (frozen.has(client) || toClient(d)));
     for (const socket of [client, upstream]) socket.on('error', () => undefined);
     client.on('close', () => upstream.destroy());
   });
@@ -366,7 +382,9 @@ describe('etcd gRPC calls (EtcdGrpc against a fake HTTP/2 server)', () => {
     servers.push(server);
     const proxy = await freezingProxy(endpoint);
     proxies.push(proxy.server);
-    const grpc = await client([proxy.endpoint], { keepAlive: { intervalMs: 20, timeoutMs: 50 } });
+    const grpc = await client([proxy.endpoint], {
+      keepAlive: { intervalMs: 20, timeoutMs: 50, minGapMs: 0 },
+    });
     await grpc.call('/m', Buffer.from('1'), echo);
     const watch = await openWatch(grpc);
     proxy.freeze();
@@ -407,7 +425,7 @@ describe('etcd gRPC calls (EtcdGrpc against a fake HTTP/2 server)', () => {
         if (session !== idleSession && (pings.get(session) ?? 0) >= 3) busyPinged?.();
       }),
     );
-    const keepAlive = { intervalMs: 5, timeoutMs: 1_000 };
+    const keepAlive = { intervalMs: 5, timeoutMs: 1_000, minGapMs: 0 };
     const idle = await client([endpoint], { keepAlive });
     await idle.call('/idle', Buffer.from('1'), echo);
     // A second client with a watch is the clock: three of its pings, and the idle client's interval,
@@ -419,6 +437,55 @@ describe('etcd gRPC calls (EtcdGrpc against a fake HTTP/2 server)', () => {
     // A ping sent before this call would have reached the server before it (one connection, in order).
     await idle.call('/idle', Buffer.from('2'), echo);
     expect(pings.get(idleSession as ServerHttp2Session) ?? 0).to.equal(0);
+  });
+
+  it('keeps a connection whose ping answer is late while data keeps arriving on it', async () => {
+    let sending: NodeJS.Timeout | undefined;
+    const { endpoint, server } = await fakeEtcd((stream, headers, message) => {
+      if (headers[':path'] !== '/etcdserverpb.Watch/Watch') return ok(stream, message);
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      sending = setInterval(() => stream.write(frame(Buffer.from('event'))), 15);
+      stream.on('close', () => clearInterval(sending));
+    });
+    servers.push(server);
+    const proxy = await freezingProxy(endpoint, { dropPingAcks: true });
+    proxies.push(proxy.server);
+    const grpc = await client([proxy.endpoint], {
+      keepAlive: { intervalMs: 10, timeoutMs: 40, minGapMs: 0 },
+    });
+    const stream = await grpc.stream('/etcdserverpb.Watch/Watch', Buffer.from('watch'));
+    let events = 0;
+    let twenty: (() => void) | undefined;
+    const ended = new Promise<Error | undefined>((resolve) =>
+      stream.read(() => void (++events === 20 && twenty?.()), resolve),
+    );
+    let endedEarly = false;
+    void ended.then(() => (endedEarly = events < 20));
+    // Twenty events take ~300 ms: several pings went unanswered meanwhile, each overtaken by data.
+    await new Promise<void>((resolve) => (twenty = resolve));
+    expect(endedEarly).to.equal(false);
+    // The data stops: the next ping goes unanswered with nothing else arriving, and the connection goes.
+    clearInterval(sending);
+    expect((await ended)?.message).to.match(/no answer to a keepalive ping within 40 ms/);
+  });
+
+  it('sends no second ping within the minimum gap (etcd counts pings closer than 5 s as abuse)', async () => {
+    let pings = 0;
+    const { endpoint, server } = await fakeEtcd((stream, headers, message) => {
+      if (headers[':path'] !== '/silent') ok(stream, message);
+    });
+    servers.push(server);
+    server.on('session', (session: ServerHttp2Session) => session.on('ping', () => void (pings += 1)));
+    const grpc = await client([endpoint], {
+      requestTimeoutMs: 100,
+      keepAlive: { intervalMs: 3_600_000, timeoutMs: 1_000, minGapMs: 3_600_000 },
+    });
+    await grpc.call('/m', Buffer.from('1'), echo);
+    for (const n of ['2', '3'])
+      expect((await failure(grpc.call('/silent', Buffer.from(n), echo))).kind).to.equal('timeout');
+    // A ping sent before this call reaches the server before it (one connection, in order).
+    await grpc.call('/m', Buffer.from('4'), echo);
+    expect(pings).to.equal(1);
   });
 
   it('fetches the token once for concurrent callers: one caller’s abort is its own', async () => {
