@@ -32,7 +32,8 @@ const MIN_PING_GAP_MS = 5_000;
 interface Liveness {
   /** When the last PING was sent (performance.now()), or -Infinity. */
   lastPingAt: number;
-  pinging: boolean;
+  /** The PING awaiting its verdict: a late answer to an earlier one must not settle this one. */
+  inFlight: object | undefined;
   /** sessionActivity's `received` at the last periodic check: unchanged means a quiet interval. */
   receivedAtCheck: number;
 }
@@ -45,7 +46,7 @@ export class KeepAlive {
 
   /** Starts the periodic check of a new session; it stops with the session. */
   watch(session: ClientHttp2Session): void {
-    this.state.set(session, { lastPingAt: -Infinity, pinging: false, receivedAtCheck: 0 });
+    this.state.set(session, { lastPingAt: -Infinity, inFlight: undefined, receivedAtCheck: 0 });
     // Unref'd: a -onetime run ends when its work does, not at the next check.
     const checks = setInterval(() => this.check(session), this.settings.intervalMs);
     checks.unref();
@@ -72,28 +73,29 @@ export class KeepAlive {
 
   private ping(session: ClientHttp2Session): void {
     const liveness = this.state.get(session);
-    if (!liveness || liveness.pinging) return;
+    if (!liveness || liveness.inFlight) return;
     if (session.connecting || session.destroyed || session.closed) return;
     if (performance.now() - liveness.lastPingAt < (this.settings.minGapMs ?? MIN_PING_GAP_MS)) return;
     const { timeoutMs } = this.settings;
     const receivedAtPing = sessionActivity(session).received;
+    const attempt = {};
     const done = (): void => {
       clearTimeout(silent);
-      liveness.pinging = false;
+      if (liveness.inFlight === attempt) liveness.inFlight = undefined;
     };
     const silent = setTimeout(() => {
       // Decided after one more turn of the event loop's I/O phase: an answer already waiting in the
       // socket (a loop blocked for seconds, a paused VM) is read before the timer's verdict stands.
       setImmediate(() => {
-        if (!liveness.pinging) return;
-        liveness.pinging = false;
+        if (liveness.inFlight !== attempt) return;
+        liveness.inFlight = undefined;
         // Data that arrived meanwhile (a large answer the PING's ack queues behind) proves the peer alive.
         if (sessionActivity(session).received !== receivedAtPing) return;
         session.destroy(new Error(`no answer to a keepalive ping within ${timeoutMs} ms`));
       }).unref();
     }, timeoutMs);
     silent.unref();
-    liveness.pinging = true;
+    liveness.inFlight = attempt;
     liveness.lastPingAt = performance.now();
     // An error here is the session's own end (destroyed, closed): nothing left to watch.
     if (!session.ping(done)) done();
