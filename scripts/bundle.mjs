@@ -25,8 +25,8 @@ const EXTERNAL = [
 /**
  * Store libraries that only their backend's runs load, each bundled into a file of its own next to the
  * CLI's (dist/<name>.cjs), which the CLI's bundle requires in its place: a run on Redis or ZooKeeper reads
- * one file instead of resolving and reading the library's ~40-70 modules (Redis onetime, 1,000 keys: 75 →
- * 62 ms), and every other run does not carry their source (~430 KB, held by V8 for the life of the
+ * one file instead of resolving and reading the library's ~40-70 modules (Redis onetime, 1,000 keys: 76.7 →
+ * 65.9 ms), and every other run does not carry their source (~430 KB, held by V8 for the life of the
  * process, ~1.4 MiB and 1-2 ms more for each run when they were in the CLI's bundle).
  */
 const VENDORED = ['ioredis', 'node-zookeeper-client'];
