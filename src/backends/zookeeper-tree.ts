@@ -51,33 +51,61 @@ export async function readValues(reader: ZkNodeReader, keys: readonly string[]):
 }
 
 /**
- * Nodes read at once at most, within one level of the tree: one multiRead batch (zookeeper-read-batch.ts).
+ * How many nodes of a level are read at once: 128 (one multiRead batch, zookeeper-read-batch.ts) while
+ * the server answers a step within SLOW_STEP_MS, up to 1,024 while it does not.
+ *
  * Every read in flight holds its promises and its reply until the step's reads are in, long enough to
  * outlive V8's young generation (kept small for -onetime, src/cli/v8-tuning.ts) and pile up in the old one
- * as garbage until a full collection. ZooKeeper, 10,000 keys, peak RSS: unbounded 88 MiB, 512 at a time
- * 68 MiB, 128 at a time 57 MiB, all as fast on loopback (64: 7% slower, no smaller). The price is on a
- * distant server: each step waits for its one batch, so a 10,000-node level costs ~79 round trips in a row
- * (~1.6 s at 20 ms) where 512 at a time cost 20. One by one (servers before 3.6), 128 pipelined reads
- * still keep the connection busy.
+ * as garbage until a full collection. ZooKeeper on loopback, 10,000 keys, peak RSS: unbounded 88 MiB, 512
+ * at a time 68 MiB, 128 at a time 57 MiB, all as fast (64: 7% slower, no smaller). But each step waits
+ * for its reads: at 128 a 10,000-node level is ~79 round trips in a row, ~1.6 s to a server 20 ms away,
+ * where 1,024 at a time is 10. A step that took longer than SLOW_STEP_MS (the round trip, not the
+ * work, dominates: a distant server) so doubles the next one, a fast one halves it; and while the reads
+ * wait on the network, little is allocated, so little is promoted. One by one (servers before 3.6), 128
+ * pipelined reads still keep a near connection busy.
  */
-const READS_PER_STEP = 128;
+export class ReadSteps {
+  static readonly MIN = 128;
+  static readonly MAX = 1024;
+  static readonly SLOW_STEP_MS = 10;
+  size = ReadSteps.MIN;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** Runs one step of `size` reads (`run`), then sizes the next one by how long this one took. */
+  async step<T>(run: () => Promise<T>): Promise<T> {
+    const started = this.now();
+    const result = await run();
+    const slow = this.now() - started > ReadSteps.SLOW_STEP_MS;
+    this.size = slow ? Math.min(ReadSteps.MAX, this.size * 2) : Math.max(ReadSteps.MIN, this.size / 2);
+    return result;
+  }
+}
 
 /**
  * Reads every znode of the subtree at `root`; empty when the root does not exist. Level by level: the
- * reads of a level are issued together, READS_PER_STEP at a time, and pipelined on the session's one
+ * reads of a level are issued together, a step (ReadSteps) at a time, and pipelined on the session's one
  * connection (in multiRead batches where the server has them) rather than one round trip after another.
  * A node deleted while we walk is left out. With `watcher`, every node read also gets a data and a child
  * watch, set by the very read that returned its content, so no change after the read can go unnoticed.
  */
-export async function readNodes(reader: ZkNodeReader, root: string, watcher?: ZkWatcher): Promise<ZkNodes> {
+export async function readNodes(
+  reader: ZkNodeReader,
+  root: string,
+  watcher?: ZkWatcher,
+  steps: ReadSteps = new ReadSteps(),
+): Promise<ZkNodes> {
   const nodes: ZkNodes = new Map();
   let level = [root];
   while (level.length > 0) {
     const below: string[] = [];
-    for (let start = 0; start < level.length; start += READS_PER_STEP) {
-      const paths = level.slice(start, start + READS_PER_STEP);
-      const listings = await Promise.all(
-        paths.map((path) => (watcher ? watchedListing(reader, path, watcher) : listingOf(reader, path))),
+    for (let start = 0; start < level.length;) {
+      const paths = level.slice(start, start + steps.size);
+      start += paths.length;
+      const listings = await steps.step(() =>
+        Promise.all(
+          paths.map((path) => (watcher ? watchedListing(reader, path, watcher) : listingOf(reader, path))),
+        ),
       );
       paths.forEach((path, i) => {
         const listing = listings[i];
