@@ -63,15 +63,23 @@ const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'
 
 await rm(join(root, 'dist'), { recursive: true, force: true });
 await mkdir(join(root, 'dist'));
-const result = await build({
+/** What every file of dist/ is: one minified CommonJS script for Node 20. */
+const commonjs = {
   absWorkingDir: root,
-  entryPoints: { confd: 'src/cli/main.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+};
+
+const result = await build({
+  ...commonjs,
+  entryPoints: { confd: 'src/cli/main.ts' },
   external: EXTERNAL,
   // import() becomes require(), inlined for our own modules: an import() in a vm.Script needs
   // --experimental-vm-modules, and the first one would start Node's ESM loader (~20 ms).
@@ -86,12 +94,9 @@ const result = await build({
   },
   footer: { js: '})' },
   sourcemap: true,
-  minifyWhitespace: true,
-  minifySyntax: true,
   // The version is fixed at build time: no package.json lookup relative to a module that has moved.
   define: { __CONFD_VERSION__: JSON.stringify(version), 'import.meta.url': '__confdBundle.url' },
   plugins: [withoutSourceMap, vendored],
-  logLevel: 'warning',
   write: false,
 });
 
@@ -105,21 +110,12 @@ for (const name of VENDORED) {
     await readFile(join(root, 'node_modules', name, 'package.json'), 'utf8'),
   );
   await build({
-    absWorkingDir: root,
+    ...commonjs,
     entryPoints: { [name]: name },
-    outdir: 'dist',
-    outExtension: { '.js': '.cjs' },
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
     conditions: [],
     keepNames: true,
-    minifyWhitespace: true,
-    minifySyntax: true,
     banner: { js: `/* ${name} ${bundled}, bundled by scripts/bundle.mjs */` },
     plugins: [leftOut(/^supports-color$/)],
-    logLevel: 'warning',
   });
 }
 

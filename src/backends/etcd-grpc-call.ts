@@ -74,7 +74,7 @@ export interface SessionActivity {
 
 const activities = new WeakMap<ClientHttp2Session, SessionActivity>();
 
-export function sessionActivity(session: ClientHttp2Session): Readonly<SessionActivity> {
+function activityOf(session: ClientHttp2Session): SessionActivity {
   let activity = activities.get(session);
   if (!activity) {
     activity = { open: 0, received: 0 };
@@ -82,6 +82,8 @@ export function sessionActivity(session: ClientHttp2Session): Readonly<SessionAc
   }
   return activity;
 }
+
+export const sessionActivity: (session: ClientHttp2Session) => Readonly<SessionActivity> = activityOf;
 
 function request(session: ClientHttp2Session, options: GrpcCallOptions, stream: boolean): ClientHttp2Stream {
   const made = session.request(
@@ -96,7 +98,7 @@ function request(session: ClientHttp2Session, options: GrpcCallOptions, stream: 
     },
     { endStream: false },
   );
-  const activity = sessionActivity(session) as SessionActivity;
+  const activity = activityOf(session);
   activity.open += 1;
   made.once('close', () => (activity.open -= 1));
   const received = (): void => void (activity.received += 1);

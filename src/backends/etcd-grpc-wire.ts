@@ -6,11 +6,11 @@
 
 /** gRPC status codes this backend tells apart (etcd's rpctypes map its errors onto them). */
 export const GRPC_OK = 0;
-export const GRPC_UNKNOWN = 2;
-export const GRPC_PERMISSION_DENIED = 7;
+const GRPC_UNKNOWN = 2;
+const GRPC_PERMISSION_DENIED = 7;
 export const GRPC_FAILED_PRECONDITION = 9;
-export const GRPC_UNIMPLEMENTED = 12;
-export const GRPC_INTERNAL = 13;
+const GRPC_UNIMPLEMENTED = 12;
+const GRPC_INTERNAL = 13;
 export const GRPC_UNAVAILABLE = 14;
 export const GRPC_UNAUTHENTICATED = 16;
 

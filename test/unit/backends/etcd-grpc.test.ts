@@ -131,6 +131,15 @@ describe('etcd gRPC calls (EtcdGrpc against a fake HTTP/2 server)', () => {
     }
     throw new Error('the call succeeded');
   };
+  /** The error an aborted call rejected with (the signal's reason). */
+  const aborted = async (call: Promise<unknown>): Promise<Error> => {
+    try {
+      await call;
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error('the call succeeded');
+  };
 
   const proxies: Server[] = [];
 
@@ -213,13 +222,7 @@ describe('etcd gRPC calls (EtcdGrpc against a fake HTTP/2 server)', () => {
     const controller = new AbortController();
     const call = grpc.call('/m', Buffer.alloc(0), echo, { signal: controller.signal });
     setImmediate(() => controller.abort());
-    let caught: unknown;
-    try {
-      await call;
-    } catch (err) {
-      caught = err;
-    }
-    expect((caught as Error).name).to.equal('AbortError');
+    expect((await aborted(call)).name).to.equal('AbortError');
   });
 
   it('rejects an answer of two messages or of a message cut short', async () => {
@@ -503,13 +506,7 @@ describe('etcd gRPC calls (EtcdGrpc against a fake HTTP/2 server)', () => {
     const first = grpc.call('/m', Buffer.from('a'), echo, { signal: controller.signal });
     const second = grpc.call('/m', Buffer.from('b'), echo);
     controller.abort();
-    let caught: unknown;
-    try {
-      await first;
-    } catch (err) {
-      caught = err;
-    }
-    expect((caught as Error).name).to.equal('AbortError');
+    expect((await aborted(first)).name).to.equal('AbortError');
     while (release === undefined) await new Promise((r) => setImmediate(r));
     release();
     expect(Buffer.from(await second).toString()).to.equal('b');
