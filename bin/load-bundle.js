@@ -20,13 +20,6 @@ const bundleFile = join(__dirname, '../dist/confd.cjs');
 const codeCacheFile = join(__dirname, '../dist/confd.cache');
 
 /**
- * The bundle require()s what it loads lazily (store clients, node:http, ...); a package that is an ES module
- * only (execa) it imports through this. An import() in a vm.Script would need --experimental-vm-modules;
- * this one resolves from the same package.
- */
-const importFromPackage = (specifier) => import(specifier);
-
-/**
  * The cache file: one header line naming the bundle it was made from (its size and modification time, as
  * Python's .pyc files do), then V8's data. V8 itself checks only the source's length (and its own version
  * and flags), so a bundle rebuilt or edited to the same length would otherwise run with the old code.
@@ -82,7 +75,6 @@ function loadBundle({ useCache = true } = {}) {
     bundle,
     bundleFile,
     dirname(bundleFile),
-    importFromPackage,
   );
   const cached = cachedData !== undefined && !script.cachedDataRejected;
   return { exports: bundle.exports, cached, script, stamp };

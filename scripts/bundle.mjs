@@ -6,8 +6,8 @@
 // the bundle still initialises on first use (esbuild wraps it in an init function), so a dynamic import()
 // of ours (store clients, template engines, the metrics endpoint, ...) costs nothing until it runs. The
 // small pure-JavaScript packages a run may need (yaml, Handlebars, smol-toml, minimatch, ...) are bundled.
-// The Redis and ZooKeeper clients are bundled into files of their own (VENDORED), read only by runs on their
-// store; the packages in EXTERNAL, which only daemons or commands need, stay in node_modules, loaded from
+// The Redis and ZooKeeper clients and execa are bundled into files of their own (VENDORED), read only by the
+// runs that use them; the packages in EXTERNAL, which only daemons need, stay in node_modules, loaded from
 // there on first use. tsc stays the type checker (npm run build runs it first); this only transpiles.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -18,21 +18,19 @@ import { fileURLToPath } from 'node:url';
 const EXTERNAL = [
   // Only daemons load it (retries and backoff).
   'cockatiel',
-  'execa',
   'prom-client',
 ];
 
 /**
- * Store libraries that only their backend's runs load, each bundled into a file of its own next to the
- * CLI's (dist/<name>.cjs), which the CLI's bundle requires in its place: a run on Redis or ZooKeeper reads
- * one file instead of resolving and reading the library's ~40-70 modules (Redis onetime, 1,000 keys: 76.7 →
- * 65.9 ms), and every other run does not carry their source (~430 KB, held by V8 for the life of the
- * process, ~1.4 MiB and 1-2 ms more for each run when they were in the CLI's bundle).
+ * Libraries that only some runs load, each bundled into a file of its own next to the CLI's
+ * (dist/<name>.cjs), which the CLI's bundle requires in its place. A run on Redis or ZooKeeper reads one file
+ * instead of resolving and reading the library's ~40-70 modules (Redis onetime, 1,000 keys: 76.7 → 65.9 ms),
+ * and every other run does not carry their source (~430 KB, held by V8 for the life of the process, ~1.4 MiB
+ * and 1-2 ms more for each run when they were in the CLI's bundle). execa (for check and reload commands) is
+ * an ES module only package: from node_modules, its first import started Node's ESM loader and resolved ~30
+ * modules, ~57 ms; as a CommonJS file of its own, ~16 ms.
  */
-const VENDORED = ['ioredis', 'node-zookeeper-client'];
-
-/** Of EXTERNAL, the packages that are ES modules only: loaded by import(), see below. */
-const ESM_ONLY = ['execa'];
+const VENDORED = ['ioredis', 'node-zookeeper-client', 'execa'];
 
 /** Resolves the packages `filter` matches to an empty module: optional dependencies left out. */
 const leftOut = (filter) => ({
@@ -87,10 +85,10 @@ const result = await build({
   // ES modules are strict; bundled into one script, so is every module in it (as it was in the ESM build).
   // The bundle's own import.meta.url is the bundle's file URL (bin/load-bundle.mjs passes __filename), made
   // when first asked for: node:url's pathToFileURL costs ~0.4 ms, and most runs never ask.
-  // The file is one function expression, called by bin/load-bundle.js with what a CommonJS module gets (and
-  // the importer of ES-module-only packages): compiled as it is read, with no wrapper joined to a copy of it.
+  // The file is one function expression, called by bin/load-bundle.js with what a CommonJS module gets:
+  // compiled as it is read, with no wrapper joined to a copy of it.
   banner: {
-    js: '(function (exports, require, module, __filename, __dirname, __load) {"use strict";const __confdBundle={get url(){return require("node:url").pathToFileURL(__filename).href}};',
+    js: '(function (exports, require, module, __filename, __dirname) {"use strict";const __confdBundle={get url(){return require("node:url").pathToFileURL(__filename).href}};',
   },
   footer: { js: '})' },
   sourcemap: true,
@@ -119,19 +117,10 @@ for (const name of VENDORED) {
   });
 }
 
-// Packages that are ES modules only (execa) cannot be require()d on Node 20: their converted import() goes
-// back to being one, as a call of the importer bin/load-bundle.js passes in (`__load`), padded to the same
-// length so that the columns, and the source map, stay as esbuild wrote them.
+// The CLI's bundle is checked before it is written (the source map as esbuild wrote it).
 for (const file of result.outputFiles) {
-  let text = file.text;
+  const text = file.text;
   if (file.path.endsWith('.cjs')) {
-    for (const name of ESM_ONLY) {
-      const converted = `Promise.resolve().then(()=>__toESM(require(${JSON.stringify(name)}),1))`;
-      if (!text.includes(converted)) throw new Error(`dist/confd.cjs: no import() of ${name} to restore`);
-      text = text.replaceAll(converted, `__load(${JSON.stringify(name)})`.padEnd(converted.length));
-      if (text.includes(`require(${JSON.stringify(name)})`))
-        throw new Error(`dist/confd.cjs: ${name} is an ES module only package and cannot be require()d`);
-    }
     // ASCII only: bin/load-bundle.js reads the file as Latin-1 (a copy, where UTF-8 is a decode), and V8
     // holds a script with one character above U+00FF as a two-byte string, twice the memory of the whole
     // source for the life of the process. esbuild escapes string literals itself; what it cannot escape

@@ -1,4 +1,5 @@
 import type { ClientHttp2Session } from 'node:http2';
+import { monotonicMs } from '../monotonic-ms.js';
 import { sessionActivity } from './etcd-grpc-call.js';
 
 /**
@@ -30,7 +31,7 @@ export const KEEPALIVE: KeepAliveSettings = { intervalMs: 10_000, timeoutMs: 3_0
 const MIN_PING_GAP_MS = 5_000;
 
 interface Liveness {
-  /** When the last PING was sent (performance.now()), or -Infinity. */
+  /** When the last PING was sent (monotonicMs()), or -Infinity. */
   lastPingAt: number;
   /** The PING awaiting its verdict: a late answer to an earlier one must not settle this one. */
   inFlight: object | undefined;
@@ -75,7 +76,7 @@ export class KeepAlive {
     const liveness = this.state.get(session);
     if (!liveness || liveness.inFlight) return;
     if (session.connecting || session.destroyed || session.closed) return;
-    if (performance.now() - liveness.lastPingAt < (this.settings.minGapMs ?? MIN_PING_GAP_MS)) return;
+    if (monotonicMs() - liveness.lastPingAt < (this.settings.minGapMs ?? MIN_PING_GAP_MS)) return;
     const { timeoutMs } = this.settings;
     const receivedAtPing = sessionActivity(session).received;
     const attempt = {};
@@ -96,7 +97,7 @@ export class KeepAlive {
     }, timeoutMs);
     silent.unref();
     liveness.inFlight = attempt;
-    liveness.lastPingAt = performance.now();
+    liveness.lastPingAt = monotonicMs();
     // An error here is the session's own end (destroyed, closed): nothing left to watch.
     if (!session.ping(done)) done();
   }

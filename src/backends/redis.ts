@@ -1,4 +1,5 @@
 import type { Redis, RedisOptions } from 'ioredis';
+import { collectGarbage } from '../collect-garbage.js';
 import { BackendError, errorMessage } from '../errors.js';
 import { cleanKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
@@ -47,6 +48,9 @@ export async function createClient(
     ...(password && options.username ? { username: options.username } : {}),
   };
   const { Redis: RedisClass } = await import('ioredis');
+  // ioredis adds a method per Redis command (600) to its prototypes one property at a time at load; V8
+  // copies the property table each time, ~5.4 MiB of old-space garbage: 3 MiB of a 10,000-key run's peak.
+  collectGarbage();
   logger.debug(
     `${options.backend}: nodes ${nodes.map((n) => n.node).join(', ')}, separator ${JSON.stringify(options.separator || '/')}`,
   );

@@ -1,4 +1,5 @@
 import { cleanKey, joinKey } from '../key-path.js';
+import { monotonicMs } from '../monotonic-ms.js';
 import type { KVPairs } from './store-client.js';
 import type { ZkNodeReader, ZkWatcher } from './zookeeper-session.js';
 
@@ -70,7 +71,7 @@ export class ReadSteps {
   static readonly SLOW_STEP_MS = 10;
   size = ReadSteps.MIN;
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(private readonly now: () => number = monotonicMs) {}
 
   /** Runs one step of `size` reads (`run`), then sizes the next one by how long this one took. */
   async step<T>(run: () => Promise<T>): Promise<T> {

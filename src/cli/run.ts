@@ -37,7 +37,6 @@ export async function runConfd(
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
   const { settings } = resolved;
-  tuneV8(settings, env);
   const secrets = await configuredSecrets(settings, env);
   const logger = createLogger({ level: settings.logLevel, format: settings.logFormat, secrets });
   try {
@@ -112,6 +111,7 @@ async function run(
     try {
       // Onetime fails fast: CI wants the exit code now, not a retry loop.
       const store = await connect(settings)();
+      tuneV8(settings, env);
       try {
         const code = await runOnetime({
           confdir: settings.confdir,
@@ -150,6 +150,7 @@ async function run(
       signal: shutdown.stop.signal,
     });
     if (!store) return 0;
+    tuneV8(settings, env);
     let current = settings;
     daemon = new Daemon({
       mode: settings.watch ? 'watch' : 'interval',

@@ -1,9 +1,14 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * V8 settings for a run. Set at run time, once the bundle is compiled: given on the command line (or set
- * before the compile), V8 flags make V8 reject the bundle's code cache (bin/load-bundle.js); these two
- * only change what V8 does from now on.
+ * V8 settings for a run. Set at run time, once the store's client is connected (src/cli/run.ts): V8 stamps a
+ * code cache with the flags it was made under and refuses it under any others, from the moment one is set.
+ * Given on the command line, they would cost the bundle's cache (bin/load-bundle.js); set at the start of
+ * the run, they cost the cache Node.js carries for its own modules, for every one loaded afterwards (an etcd
+ * run's node:http2, tls and crypto: ~6 ms became ~16, onetime 1,000 keys 68.8 → 55.0 ms when moved). By the
+ * time the store is connected, a run has loaded what it needs (test/e2e/v8-tuning.test.ts checks it for the
+ * file backend, test/integration/v8-tuning.test.ts for each store); check and reload commands load node's
+ * child_process later, a few small modules. These two only change what V8 does from then on.
  *
  * - The young generation keeps its initial size (two 1 MiB semi-spaces) instead of growing to 16 MiB
  *   each: a onetime run over 10,000 keys peaks ~10 MiB lower, a daemon stays smaller, and no run measured
