@@ -44,6 +44,11 @@ export interface EtcdClientHooks {
   afterTxn?(info: { requestedRevision: number; revision: number; operations: number }): void | Promise<void>;
 }
 
+/** What the gRPC transport requires of Node.js, loaded when it connects (see BackendModule.loadNodeModules). */
+export function loadNodeModules(): Promise<unknown> {
+  return import('node:http2');
+}
+
 /**
  * etcd v3 backend (`-backend etcd` and `-backend etcdv3`), over etcd's gRPC API (see EtcdGrpc). Reads are transactions pinned to one revision, so a single getValues
  * is a consistent snapshot however many keys it reads. Resolves only once the store answered (see

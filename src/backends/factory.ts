@@ -5,6 +5,12 @@ import type { BackendOptions, StoreClient } from './store-client.js';
 /** What every backend module exports. */
 export interface BackendModule {
   createClient(options: BackendOptions, logger: Logger): Promise<StoreClient>;
+  /**
+   * Loads the Node.js modules the client's library needs (ioredis: node:net, node:tls, ...), for a library
+   * the backend only loads when it creates a client. The backend module's own imports (node:http2 for
+   * etcd) come with the module.
+   */
+  loadNodeModules?(): Promise<unknown>;
 }
 
 export type BackendLoader = () => Promise<BackendModule>;
@@ -30,6 +36,28 @@ export function supportedBackends(registry: Readonly<Record<string, BackendLoade
 }
 
 /**
+ * Loads the module of `backend` and the Node.js modules its client will use, without connecting: a run does
+ * this before it sets its V8 flags, which would make Node.js compile each of its own modules loaded
+ * afterwards from source (see cli/v8-tuning.ts). Throws UnsupportedBackendError as createStoreClient does.
+ */
+export async function prepareBackend(
+  backend: string,
+  registry: Readonly<Record<string, BackendLoader>> = BACKENDS,
+): Promise<void> {
+  const mod = await loadBackend(backend, registry);
+  await mod.loadNodeModules?.();
+}
+
+function loadBackend(
+  name: string,
+  registry: Readonly<Record<string, BackendLoader>>,
+): Promise<BackendModule> {
+  const load = Object.hasOwn(registry, name) ? registry[name] : undefined;
+  if (!load) throw new UnsupportedBackendError(name);
+  return load();
+}
+
+/**
  * Loads the module of `options.backend` and creates its client. Throws UnsupportedBackendError for a
  * backend this build does not have (whether confd knows it or not); the module's own errors pass through.
  * `registry` is for tests.
@@ -39,10 +67,7 @@ export async function createStoreClient(
   logger: Logger,
   registry: Readonly<Record<string, BackendLoader>> = BACKENDS,
 ): Promise<StoreClient> {
-  const name = options.backend;
-  const load = Object.hasOwn(registry, name) ? registry[name] : undefined;
-  if (!load) throw new UnsupportedBackendError(name);
-  logger.debug(`Loading backend ${name}`);
-  const mod = await load();
+  logger.debug(`Loading backend ${options.backend}`);
+  const mod = await loadBackend(options.backend, registry);
   return mod.createClient(options, logger);
 }

@@ -64,6 +64,19 @@ export async function createClient(
   return client;
 }
 
+/** What ioredis requires of Node.js (see BackendModule.loadNodeModules). */
+export function loadNodeModules(): Promise<unknown> {
+  return Promise.all([
+    import('node:net'),
+    import('node:tls'),
+    import('node:dns'),
+    import('node:crypto'),
+    import('node:tty'),
+    import('node:assert'),
+    import('node:diagnostics_channel'),
+  ]);
+}
+
 export class RedisStoreClient implements StoreClient {
   private connection: Redis | undefined;
   private connecting: Promise<Redis> | undefined;

@@ -54,6 +54,11 @@ export async function createClient(
   return client;
 }
 
+/** What node-zookeeper-client requires of Node.js (see BackendModule.loadNodeModules). */
+export function loadNodeModules(): Promise<unknown> {
+  return Promise.all([import('node:net'), import('node:assert')]);
+}
+
 /** `host` or `host:port` (confd's -node values) as the library wants them; a bare host gets port 2181. */
 export function zookeeperEndpoints(nodes: readonly string[]): string[] {
   const list = nodes.map((node) => node.trim()).filter((node) => node !== '');

@@ -1,4 +1,4 @@
-import { createStoreClient } from '../backends/factory.js';
+import { createStoreClient, prepareBackend } from '../backends/factory.js';
 import { observeStore } from '../backends/observed-store.js';
 import type { StoreClient } from '../backends/store-client.js';
 import { configuredSecrets, redactSecrets } from '../config/redact-secrets.js';
@@ -44,6 +44,10 @@ export async function runConfd(
     configureTemplateEngine(settings.templateEngine);
     await logStart(settings, logger);
     for (const warning of resolved.warnings) logger.warn(warning);
+    // Everything the run loads of Node.js before its V8 flags, which would cost it the code cache of each
+    // Node.js module loaded afterwards; before its store's library, whose load the flags keep smaller.
+    await prepareBackend(settings.backend);
+    tuneV8(settings, env);
     return await run(settings, logger, argv, env, new SecretMask(secrets));
   } catch (err) {
     // A backend can only judge some settings once chosen (-backend file without -file): still a usage error.
@@ -111,7 +115,6 @@ async function run(
     try {
       // Onetime fails fast: CI wants the exit code now, not a retry loop.
       const store = await connect(settings)();
-      tuneV8(settings, env);
       try {
         const code = await runOnetime({
           confdir: settings.confdir,
@@ -150,7 +153,6 @@ async function run(
       signal: shutdown.stop.signal,
     });
     if (!store) return 0;
-    tuneV8(settings, env);
     let current = settings;
     daemon = new Daemon({
       mode: settings.watch ? 'watch' : 'interval',

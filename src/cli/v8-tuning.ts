@@ -1,14 +1,17 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * V8 settings for a run. Set at run time, once the store's client is connected (src/cli/run.ts): V8 stamps a
- * code cache with the flags it was made under and refuses it under any others, from the moment one is set.
- * Given on the command line, they would cost the bundle's cache (bin/load-bundle.js); set at the start of
- * the run, they cost the cache Node.js carries for its own modules, for every one loaded afterwards (an etcd
- * run's node:http2, tls and crypto: ~6 ms became ~16, onetime 1,000 keys 68.8 → 55.0 ms when moved). By the
- * time the store is connected, a run has loaded what it needs (test/e2e/v8-tuning.test.ts checks it for the
- * file backend, test/integration/v8-tuning.test.ts for each store); check and reload commands load node's
- * child_process later, a few small modules. These two only change what V8 does from then on.
+ * V8 settings for a run. V8 stamps a code cache with the flags it was made under and refuses it under any
+ * others, from the moment one is set. Given on the command line, these would cost the bundle's cache
+ * (bin/load-bundle.js); set at the start of a run, they cost the cache Node.js carries for its own modules,
+ * for every one loaded afterwards (an etcd run's node:http2, tls and crypto: ~6 ms became ~16; onetime
+ * 1,000 keys 66.4 → 59.0 ms, 10,000 keys 129.8 → 104.8 ms once they were loaded first). So a run sets them
+ * once it has loaded its backend and the Node.js modules its client needs (backends/factory.ts
+ * prepareBackend), and before the client's own library, whose load the small young generation keeps
+ * smaller (ioredis: a Redis run over 10,000 keys peaks 9 MiB higher when the flags come after it).
+ * test/e2e/v8-tuning.test.ts and test/integration/v8-tuning.test.ts check that a run on the file backend
+ * and on each store loads no module of Node.js after its flags; check and reload commands still load
+ * node:child_process and a few small modules later. The flags only change what V8 does from then on.
  *
  * - The young generation keeps its initial size (two 1 MiB semi-spaces) instead of growing to 16 MiB
  *   each: a onetime run over 10,000 keys peaks ~10 MiB lower, a daemon stays smaller, and no run measured

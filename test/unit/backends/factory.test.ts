@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { BACKENDS, createStoreClient, supportedBackends } from '../../../src/backends/factory.js';
+import {
+  BACKENDS,
+  createStoreClient,
+  prepareBackend,
+  supportedBackends,
+} from '../../../src/backends/factory.js';
 import type { BackendLoader, BackendModule } from '../../../src/backends/factory.js';
 import type { BackendOptions, StoreClient } from '../../../src/backends/store-client.js';
 import { UnsupportedBackendError } from '../../../src/errors.js';
@@ -99,6 +104,33 @@ describe('createStoreClient', () => {
     for (const name of supportedBackends()) {
       expect(BACKENDS[name], name).to.be.a('function').with.lengthOf(0);
     }
+  });
+});
+
+describe('prepareBackend', () => {
+  it("loads the chosen backend's module and the Node.js modules its client needs, and creates no client", async () => {
+    const { registry, loads, created } = countingRegistry(['file', 'redis']);
+    const calls: string[] = [];
+    const redis = registry.redis;
+    registry.redis = async () => ({
+      ...(await redis!()),
+      loadNodeModules: async () => void calls.push('redis'),
+    });
+    await prepareBackend('redis', registry);
+    expect(loads).to.deep.equal({ file: 0, redis: 1 });
+    expect(calls).to.deep.equal(['redis']);
+    expect(created).to.deep.equal([]);
+  });
+
+  it('is enough for a module without a library of its own', async () => {
+    const { registry, loads } = countingRegistry(['file']);
+    await prepareBackend('file', registry);
+    expect(loads).to.deep.equal({ file: 1 });
+  });
+
+  it('rejects an unsupported backend as createStoreClient does', async () => {
+    const err = await rejection(prepareBackend('vault', countingRegistry(['file']).registry));
+    expect(err).to.be.instanceOf(UnsupportedBackendError);
   });
 });
 
