@@ -46,6 +46,8 @@ export function goFloatText(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
+  // String(-0) is "0"; Go keeps the sign (yaml.v2 reads `-0.0` as negative zero, and confd prints "-0").
+  if (Object.is(value, -0)) return '-0';
   const text = String(value);
   const match = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
   if (!match) return text;

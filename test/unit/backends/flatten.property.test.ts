@@ -124,9 +124,11 @@ describe('flattenTree (properties)', () => {
       );
     });
 
-    // Go's FormatFloat keeps the sign of negative zero (yaml.v2 reads `-0.0` as -0, confd prints "-0");
-    // goFloatText prints "0". Reported to the backend owner; flatten.ts is not changed here.
-    it('prints negative zero as "-0", as Go does');
+    // Go's FormatFloat keeps the sign of negative zero (yaml.v2 reads `-0.0` as -0, confd prints "-0").
+    it('prints negative zero as "-0", as Go does', () => {
+      expect(goFloatText(-0)).to.equal('-0');
+      expect(goFloatText(0)).to.equal('0');
+    });
 
     it('names the non-finite values as Go does', () => {
       expect([NaN, Infinity, -Infinity].map(goFloatText)).to.deep.equal(['NaN', '+Inf', '-Inf']);
