@@ -31,8 +31,10 @@ export function parseJsonData(text: string): object | undefined {
 /** Strings, booleans, nulls and numbers YAML reads to the same text: safe integers and decimal fractions. */
 function isPlainTree(node: unknown): boolean {
   if (node === null || typeof node === 'string' || typeof node === 'boolean') return true;
-  // An integer beyond 2^53 is exact in YAML (a BigInt) and rounded by JSON.parse.
-  if (typeof node === 'number') return !Number.isInteger(node) || Number.isSafeInteger(node);
+  // An integer beyond 2^53 is exact in YAML (a BigInt) and rounded by JSON.parse. Negative zero is `-0`
+  // (an integer to YAML: "0") or `-0.0` (a float: "-0"), which JSON.parse does not tell apart.
+  if (typeof node === 'number')
+    return !Object.is(node, -0) && (!Number.isInteger(node) || Number.isSafeInteger(node));
   if (Array.isArray(node)) return node.every(isPlainTree);
   if (typeof node !== 'object') return false;
   for (const key in node) {

@@ -74,6 +74,14 @@ describe('JSON data fast path', () => {
     expect(taken).to.be.greaterThan(300);
   });
 
+  it('reads negative zero as Go yaml.v2 does: `-0` is the integer 0, `-0.0` the float -0', () => {
+    expect(viaYaml('{"a": -0, "b": -0.0, "c": 0.0}')).to.deep.equal([
+      ['/a', '0'],
+      ['/b', '-0'],
+      ['/c', '0'],
+    ]);
+  });
+
   it('takes the plain JSON a data file usually holds', () => {
     const doc =
       '{\n  "app": {"port": 8080, "ratio": 0.5, "on": true, "none": null, "hosts": ["a", "b"]}\n}\n';
@@ -82,12 +90,13 @@ describe('JSON data fast path', () => {
     expect(flatten(fast)).to.deep.equal(viaYaml(doc));
   });
 
-  it('leaves YAML, exponents, big integers, index-like keys and YAML line breaks to the YAML reading', () => {
+  it('leaves YAML, exponents, big integers, negative zero, index-like keys and YAML line breaks to the YAML reading', () => {
     for (const doc of [
       'a: 1\n',
       '{"a": 1e3}',
       '{"a": 12345678901234567890}',
       '{"b": 1, "0": 2}',
+      '{"a": -0}',
       '{"a": "x\u0085y"}',
       '[1, 2]',
       '{"a": 1',
