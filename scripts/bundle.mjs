@@ -1,4 +1,4 @@
-// Bundles the CLI into dist/confd.cjs, the file bin/confd loads (through bin/load-bundle.mjs), and writes
+// Bundles the CLI into dist/confd.cjs, the file bin/confd loads (through bin/load-bundle.js), and writes
 // dist/confd.cache, V8's code cache for it. One file to read instead of ~150 modules and ~400 package files,
 // and code that is already compiled: those two were most of a cold start.
 //
@@ -83,7 +83,7 @@ const result = await build({
   // --experimental-vm-modules, and the first one would start Node's ESM loader (~20 ms).
   supported: { 'dynamic-import': false },
   // ES modules are strict; bundled into one script, so is every module in it (as it was in the ESM build).
-  // The bundle's own import.meta.url is the bundle's file URL (bin/load-bundle.mjs passes __filename), made
+  // The bundle's own import.meta.url is the bundle's file URL (bin/load-bundle.js passes __filename), made
   // when first asked for: node:url's pathToFileURL costs ~0.4 ms, and most runs never ask.
   // The file is one function expression, called by bin/load-bundle.js with what a CommonJS module gets:
   // compiled as it is read, with no wrapper joined to a copy of it.

@@ -7,8 +7,7 @@
  * (one after the other, synchronous system calls, no fsync): confd's own floor on this disk. Creating a
  * file here costs anything from 0.03 to 1 ms from one minute to the next, so the written figure is only
  * comparable as a ratio to them.
- * Every timed phase starts on a flushed disk (`sync`): deleting 2,000 files leaves the journal work of it
- * to whatever runs next, which used to be confd's run and never the floor.
+ * Every timed phase starts on a flushed disk (`sync`), so that none pays for the writes of the one before.
  *
  * Nothing is deleted until every round is done: each phase of each round writes into a directory of its
  * own (confd's `out` is a symlink to the round's). On ext4 without a journal (this VM's disk) the inode

@@ -72,7 +72,7 @@ export class EtcdGrpc {
     this.keepAlive = new KeepAlive(options.keepAlive);
   }
 
-  /** Loads node:http2 (and, through it, TLS only when an endpoint is https). */
+  /** Loads node:http2, which brings node:tls with it (used only when an endpoint is https). */
   static async create(options: EtcdGrpcOptions): Promise<EtcdGrpc> {
     return new EtcdGrpc(options, await import('node:http2'));
   }

@@ -6,9 +6,9 @@ import type { BackendOptions, StoreClient } from './store-client.js';
 export interface BackendModule {
   createClient(options: BackendOptions, logger: Logger): Promise<StoreClient>;
   /**
-   * Loads the Node.js modules the client's library needs (ioredis: node:net, node:tls, ...), for a library
-   * the backend only loads when it creates a client. The backend module's own imports (node:http2 for
-   * etcd) come with the module.
+   * Loads the Node.js modules its client loads only when it is created or connects (ioredis's node:net,
+   * node:tls, ...; etcd's node:http2): what the module imports itself comes with the module. For plain
+   * endpoints; an https Consul agent (node:https) or an SRV lookup (node:dns) still loads its module later.
    */
   loadNodeModules?(): Promise<unknown>;
 }
@@ -38,7 +38,9 @@ export function supportedBackends(registry: Readonly<Record<string, BackendLoade
 /**
  * Loads the module of `backend` and the Node.js modules its client will use, without connecting: a run does
  * this before it sets its V8 flags, which would make Node.js compile each of its own modules loaded
- * afterwards from source (see cli/v8-tuning.ts). Throws UnsupportedBackendError as createStoreClient does.
+ * afterwards from source (see cli/v8-tuning.ts). A warm-up only: a daemon whose reload switches to another
+ * backend loads that one's modules when it connects. Throws UnsupportedBackendError as createStoreClient
+ * does.
  */
 export async function prepareBackend(
   backend: string,

@@ -47,10 +47,7 @@ export async function createClient(
     ...(password ? { password } : {}),
     ...(password && options.username ? { username: options.username } : {}),
   };
-  const { Redis: RedisClass } = await import('ioredis');
-  // ioredis adds a method per Redis command (600) to its prototypes one property at a time at load; V8
-  // copies the property table each time, ~5.4 MiB of old-space garbage: 3 MiB of a 10,000-key run's peak.
-  collectGarbage();
+  const RedisClass = await loadIoredis();
   logger.debug(
     `${options.backend}: nodes ${nodes.map((n) => n.node).join(', ')}, separator ${JSON.stringify(options.separator || '/')}`,
   );
@@ -62,6 +59,22 @@ export async function createClient(
     throw err;
   }
   return client;
+}
+
+let ioredis: Promise<RedisConstructor> | undefined;
+
+/**
+ * ioredis's client class, loaded once per process. ioredis adds a method per Redis command (~600) to its
+ * prototypes one property at a time, and V8 copies the property table each time: ~5.4 MiB of old-space
+ * garbage, 3 MiB of a 10,000-key run's peak, collected right after the load (see collect-garbage.ts). A
+ * daemon's reconnects create clients again; the load and its collection are not repeated.
+ */
+function loadIoredis(): Promise<RedisConstructor> {
+  ioredis ??= import('ioredis').then(({ Redis }) => {
+    collectGarbage();
+    return Redis;
+  });
+  return ioredis;
 }
 
 /** What ioredis requires of Node.js (see BackendModule.loadNodeModules). */

@@ -83,8 +83,8 @@ export async function openSession(
 type ExceptionCodes = typeof ZkLibException;
 
 /**
- * The library is bundled into dist/confd.cjs (scripts/bundle.mjs), where this import() is a plain require
- * of its bundled copy: one file already read, no module resolution over its ~40 files.
+ * The library is bundled into dist/node-zookeeper-client.cjs (scripts/bundle.mjs), where this import() is a
+ * plain require of that file: one file, no module resolution over its ~40 files.
  */
 async function loadLibrary(): Promise<typeof ZkLib> {
   return (await import('node-zookeeper-client')).default;

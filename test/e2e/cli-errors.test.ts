@@ -62,6 +62,15 @@ describe('confd command line (end to end)', () => {
     });
   }
 
+  it('says so too, and exits 1 at once, for a daemon (-watch, -interval): not a store to retry', async () => {
+    for (const mode of [['-watch'], ['-interval', '60']]) {
+      const run = await runConfd([...mode, '-backend', 'vault', '-confdir', ws.root]);
+      expect(run.code, mode[0]).to.equal(1);
+      expect(run.stderr).to.include('backend vault is not supported');
+      expect(run.stderr).not.to.match(/\n\s+at /);
+    }
+  });
+
   it('fails with the path when an explicitly named config file is missing', async () => {
     const run = await runConfd([
       '-onetime',

@@ -98,7 +98,9 @@ describe('launcher (bin/confd, bin/load-bundle.js)', () => {
         join(dir, 'conf.d/a.toml'),
         `${resource}check_cmd = "test -s {{.src}}"\nreload_cmd = "true"\n`,
       );
-      expect(confd(['-backend', 'file', '-file', data]).loaded).to.deep.equal(['execa.cjs']);
+      const withCommands = confd(['-backend', 'file', '-file', data]);
+      expect(withCommands.code).to.equal(0);
+      expect(withCommands.loaded).to.deep.equal(['execa.cjs']);
       expect(await readFile(join(dir, 'a.conf'), 'utf8')).to.equal('a=1\n');
       await rm(join(dir, 'conf.d'), { recursive: true });
       // Nothing listens on port 1: the run fails on connecting, which needs the library loaded first.

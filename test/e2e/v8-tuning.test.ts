@@ -30,7 +30,7 @@ describe('V8 tuning of a run (src/cli/v8-tuning.ts)', () => {
 
   it('sets its flags once the modules of the run are loaded, so that Node.js keeps its code cache for them', () => {
     const report = run();
-    expect(report.flags).to.deep.equal(['--semi-space-growth-factor=1', '--max-opt=1']);
+    expect(report.flags).to.deep.equal(['--semi-space-growth-factor=1', '--max-opt=1', '--expose-gc']);
     expect(report.builtins).to.deep.equal([]);
   });
 
