@@ -1,6 +1,6 @@
 // Loads dist/confd.cjs, the bundled CLI (scripts/bundle.mjs), through V8's code cache in dist/confd.cache.
 //
-// Why: most of a cold run was V8 parsing and compiling the bundle's code (yaml, Handlebars, the resource and
+// Why: most of a cold run was V8 parsing and compiling the bundle's code (the YAML parser, Handlebars, the resource and
 // sync modules), ~50 ms of the demo's ~160. The cache holds that code already compiled; the build writes it
 // after a training run, so it also holds the functions compiled lazily during a run. Node 20 has no code
 // cache for ES modules (module.enableCompileCache() is Node 22), hence a CommonJS bundle run as a vm.Script,

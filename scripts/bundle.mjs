@@ -5,7 +5,7 @@
 // CommonJS, not ES modules, because Node 20 has a code cache only for scripts (vm.Script). Each module of
 // the bundle still initialises on first use (esbuild wraps it in an init function), so a dynamic import()
 // of ours (store clients, template engines, the metrics endpoint, ...) costs nothing until it runs. The
-// small pure-JavaScript packages a run may need (yaml, Handlebars, smol-toml, minimatch, ...) are bundled.
+// small pure-JavaScript packages a run may need (js-yaml, Handlebars, smol-toml, minimatch, ...) are bundled.
 // The Redis and ZooKeeper clients and execa are bundled into files of their own (VENDORED), read only by the
 // runs that use them; the packages in EXTERNAL, which only daemons need, stay in node_modules, loaded from
 // there on first use. tsc stays the type checker (npm run build runs it first); this only transpiles.

@@ -51,6 +51,9 @@ export class FileDataReader {
       }
       if (!previous) throw failure;
       if (attempt >= REREAD_ATTEMPTS) return this.standIn(file, previous, failure);
+      this.logger.debug(
+        `${errorMessage(failure)}; reading it again in ${REREAD_PAUSE_MS} ms (attempt ${attempt + 1} of ${REREAD_ATTEMPTS})`,
+      );
       try {
         await sleep(REREAD_PAUSE_MS, undefined, signal ? { signal } : {});
       } catch (err) {

@@ -1,14 +1,17 @@
 /**
- * A fast path for data files that are plain JSON: JSON.parse instead of the YAML 1.1 parser, which on a
+ * A fast path for data files that are plain JSON: JSON.parse instead of the YAML reading, which on a
  * 10,000-key file cost most of a onetime run. It is taken only when JSON.parse's tree flattens to exactly
  * the pairs the YAML reading gives (test/unit/backends/json-data.test.ts checks that on random documents);
  * anything in doubt returns undefined and goes the YAML way, errors and warnings included.
  */
 
-/** Raw characters YAML 1.1 reads differently inside a quoted scalar (line breaks NEL, LS, PS; BOM; C0/C1). */
+/** Raw characters YAML reads differently inside a quoted scalar (line breaks NEL, LS, PS; BOM; C0/C1). */
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const YAML_SPECIAL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
-/** Outside strings, an exponent (YAML 1.1 reads `1e3` as a string) is the only letter besides the keywords. */
+/**
+ * Outside strings, an exponent is the only letter besides the keywords; it goes the YAML way, where a
+ * number too large for a double (`1e400`) stays text while JSON.parse makes it Infinity.
+ */
 const STRINGS = /"(?:[^"\\]|\\.)*"/g;
 const KEYWORDS = /true|false|null/g;
 /** An array index once it is an object key: JavaScript objects put those first, a YAML map keeps file order. */

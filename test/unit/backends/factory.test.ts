@@ -172,23 +172,23 @@ describe('backend modules load lazily (real registry, fresh process)', function 
 
   const storeLibraries = /\/node_modules\/(etcd3|ioredis|node-zookeeper-client|consul|@grpc)\//;
 
-  it('-backend env loads neither the file backend nor yaml nor any store client library', async () => {
+  it('-backend env loads neither the file backend nor js-yaml nor any store client library', async () => {
     const urls = await modulesLoadedFor(backendOptions({ backend: 'env' }));
     expect(
       urls.some((u) => u.endsWith('/src/backends/env.ts')),
       'env.ts loaded',
     ).to.equal(true);
     expect(
-      urls.filter((u) => u.endsWith('/src/backends/file.ts') || u.includes('/node_modules/yaml/')),
+      urls.filter((u) => u.endsWith('/src/backends/file.ts') || u.includes('/node_modules/js-yaml/')),
     ).to.deep.equal([]);
     expect(urls.filter((u) => storeLibraries.test(u))).to.deep.equal([]);
   });
 
-  it('-backend file loads yaml but no other backend and no store client library', async () => {
+  it('-backend file loads js-yaml but no other backend and no store client library', async () => {
     const urls = await modulesLoadedFor(backendOptions({ backend: 'file', files: ['x.yaml'] }));
     expect(
-      urls.some((u) => u.includes('/node_modules/yaml/')),
-      'yaml loaded',
+      urls.some((u) => u.includes('/node_modules/js-yaml/')),
+      'js-yaml loaded',
     ).to.equal(true);
     const otherBackends = supportedBackends()
       .filter((name) => name !== 'file')
