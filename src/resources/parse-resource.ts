@@ -106,6 +106,9 @@ export async function parseResource(
  * template (which already decides what is written to dest), and packaged templates are often linked in.
  */
 function templatePath(confdir: string, src: string, fields: ResourceFields): string {
+  const key = `${confdir}\0${src}`;
+  const known = TEMPLATE_PATHS.get(key);
+  if (known !== undefined) return known;
   const templates = join(confdir, 'templates');
   const path = join(templates, src);
   const inside = relative(templates, path);
@@ -117,8 +120,18 @@ function templatePath(confdir: string, src: string, fields: ResourceFields): str
         : `must name a file under ${templates} (".." may not climb out of it)`,
     );
   }
+  if (TEMPLATE_PATHS.size >= TEMPLATE_PATHS_MAX) TEMPLATE_PATHS.clear();
+  TEMPLATE_PATHS.set(key, path);
   return path;
 }
+
+/**
+ * Template paths already checked, by confdir and src: resources share a few templates, and the join and
+ * relative() above, repeated for each of 2,000 resources, cost a onetime run ~25 ms. Bounded: a daemon
+ * reloading conf.d with ever new names starts over rather than grow.
+ */
+const TEMPLATE_PATHS = new Map<string, string>();
+const TEMPLATE_PATHS_MAX = 10_000;
 
 function parseToml(source: string, file: string): Record<string, unknown> {
   try {

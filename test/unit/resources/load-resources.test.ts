@@ -67,8 +67,15 @@ describe('loadResources', () => {
       const target = join(confdir, 'elsewhere.toml');
       await writeFile(target, minimal('linked'));
       await symlink(target, join(confdir, 'conf.d', 'linked.toml'));
-      const { resources } = await loadResources({ confdir, prefix: '' }, logger);
+      // A link to a directory is no resource; a dangling link is that resource's failure.
+      await mkdir(join(confdir, 'a-dir'));
+      await symlink(join(confdir, 'a-dir'), join(confdir, 'conf.d', 'dir-link.toml'));
+      await symlink(join(confdir, 'missing.toml'), join(confdir, 'conf.d', 'dangling.toml'));
+      const { resources, failures } = await loadResources({ confdir, prefix: '' }, logger);
       expect(resources.map((r) => r.dest)).to.deep.equal(['/tmp/linked.conf']);
+      expect(failures.map((f) => (f as ConfigError).file)).to.deep.equal([
+        join(confdir, 'conf.d', 'dangling.toml'),
+      ]);
     });
 
     it('throws a ConfigError saying conf.d does not exist', async () => {
