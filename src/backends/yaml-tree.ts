@@ -30,8 +30,6 @@ export class YamlError extends Error {
   }
 }
 
-/** Aliases may expand the tree to this many times the document's own nodes (a "billion laughs" file). */
-const MAX_EXPANSION = 10;
 const MAX_DEPTH = 1_000;
 
 interface Anchored {
@@ -61,8 +59,10 @@ export function parseYamlTree(text: string): YamlTree {
 class TreeBuilder {
   private next = 0;
   private readonly anchors = new Map<string, Anchored>();
-  /** Nodes built so far, aliases counted at their anchor's size. */
-  private built = 0;
+  /** Nodes decoded so far, each alias counted at its anchor's size (yaml.v2's decodeCount)... */
+  private decoded = 0;
+  /** ...and of those, the ones decoded through an alias (its aliasCount). */
+  private throughAliases = 0;
   private readonly tagHandles = new Map<string, string>([['!!', 'tag:yaml.org,2002:']]);
 
   constructor(
@@ -113,13 +113,13 @@ class TreeBuilder {
         const name = this.text.slice(event.anchorStart, event.anchorEnd);
         const target = this.anchors.get(name);
         if (!target) throw this.errorAt(event.anchorStart, `unknown anchor '${name}' referenced`);
-        this.count(target.size, event.anchorStart);
+        this.count(target.size, true, event.anchorStart);
         return target;
       }
       default:
         throw new YamlError('unexpected event in the event stream');
     }
-    this.count(1, 0);
+    this.count(1, false, 0);
     if (anchorEvent.anchorStart >= 0)
       this.anchors.set(this.text.slice(anchorEvent.anchorStart, anchorEvent.anchorEnd), built);
     return built;
@@ -186,9 +186,22 @@ class TreeBuilder {
     return prefix === undefined ? written : shortTag(prefix + uriDecoded(written.slice(handle.length)));
   }
 
-  private count(nodes: number, offset: number): void {
-    this.built += nodes;
-    if (this.built > MAX_EXPANSION * this.events.length + 100_000)
+  /**
+   * yaml.v2's guard against a "billion laughs" file (decode.go, allowedAliasRatio): aliases may account for
+   * 99% of up to 400,000 decoded nodes, a share falling to 10% at 4,000,000, so a file sharing anchors
+   * many times over still reads and one that multiplies them exponentially fails early.
+   */
+  private count(nodes: number, viaAlias: boolean, offset: number): void {
+    this.decoded += nodes;
+    if (viaAlias) this.throughAliases += nodes;
+    if (this.throughAliases <= 100 || this.decoded <= 1000) return;
+    const share =
+      this.decoded <= 400_000
+        ? 0.99
+        : this.decoded >= 4_000_000
+          ? 0.1
+          : 0.99 - (0.89 * (this.decoded - 400_000)) / 3_600_000;
+    if (this.throughAliases / this.decoded > share)
       throw this.errorAt(offset, 'document contains excessive aliasing');
   }
 

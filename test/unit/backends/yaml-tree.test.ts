@@ -125,4 +125,12 @@ describe('YAML tree (js-yaml events, built as yaml.v2 decodes into interface{})'
       );
     expect(failure(levels.join('\n')).message).to.match(/excessive aliasing/);
   });
+
+  it('reads a file that shares one large anchor many times over (as yaml.v2 does)', () => {
+    const base = Array.from({ length: 2000 }, (_, i) => `  k${i}: v${i}`).join('\n');
+    const uses = Array.from({ length: 100 }, (_, i) => `site${i}:\n  <<: *base\n  own: ${i}`).join('\n');
+    const map = tree(`base: &base\n${base}\n${uses}\n`) as Map<string, Map<string, unknown>>;
+    expect(map.size).to.equal(101);
+    expect(map.get('site99')?.get('k1999')).to.equal('v1999');
+  });
 });
