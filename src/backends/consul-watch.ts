@@ -84,7 +84,7 @@ export class ConsulPrefixWatch implements WatchSource {
     const key = cleanKey(base);
     if (this.failure || this.values === undefined || this.unknownChanges || !keyIsUnder(key, this.prefix))
       return undefined;
-    return selectUnder(Object.entries(this.values), key);
+    return selectUnder(this.values, key);
   }
 
   wait(afterIndex: number, keys: readonly string[], signal: AbortSignal): Promise<WatchResult> {

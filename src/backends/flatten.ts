@@ -20,7 +20,7 @@ export function flattenTree(node: unknown, out: KVPairs, key = ''): void {
     for (const [k, v] of Object.entries(node)) flattenTree(v, out, `${key}/${k}`);
   } else {
     const text = scalarText(node);
-    if (text !== undefined) out[key || '/'] = text;
+    if (text !== undefined) out.set(key || '/', text);
   }
 }
 

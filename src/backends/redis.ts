@@ -126,7 +126,7 @@ export class RedisStoreClient implements StoreClient {
   async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
     const bases = uniqueKeys(keys);
     const conn = await this.connect();
-    const values: KVPairs = {};
+    const values: KVPairs = new Map();
     const { signal } = options;
     try {
       // Each command carries the command timeout; `signal` only stops the wait.
@@ -152,11 +152,10 @@ export class RedisStoreClient implements StoreClient {
       const type = await conn.type(name);
       if (type === 'string') {
         const value = await conn.get(name);
-        if (value !== null) values[key] = value;
+        if (value !== null) values.set(key, value);
       } else if (type === 'hash') {
-        for (const [field, value] of Object.entries(await conn.hgetall(name))) {
-          values[this.keys.fieldKey(name, field)] = value;
-        }
+        for (const [field, value] of Object.entries(await conn.hgetall(name)))
+          values.set(this.keys.fieldKey(name, field), value);
       }
     }
     const pattern = this.keys.scanPattern(key);
@@ -179,7 +178,7 @@ export class RedisStoreClient implements StoreClient {
     const names: string[] = [];
     scanned.forEach((name, i) => {
       const value = strings[i];
-      if (typeof value === 'string') values[this.keys.toKey(name)] = value;
+      if (typeof value === 'string') values.set(this.keys.toKey(name), value);
       else names.push(name);
     });
     if (names.length === 0) return;
@@ -206,11 +205,10 @@ export class RedisStoreClient implements StoreClient {
       const [err, result] = results[i] ?? [null, null];
       if (err) throw err;
       if (hash) {
-        for (const [field, value] of Object.entries((result ?? {}) as Record<string, string>)) {
-          values[this.keys.fieldKey(name, field)] = value;
-        }
+        for (const [field, value] of Object.entries((result ?? {}) as Record<string, string>))
+          values.set(this.keys.fieldKey(name, field), value);
       } else if (typeof result === 'string') {
-        values[this.keys.toKey(name)] = result;
+        values.set(this.keys.toKey(name), result);
       }
     });
   }

@@ -36,13 +36,14 @@ export class WatchedCopy {
 
 /** The entries for `base` and the keys under it (on a '/' boundary). */
 export function selectUnder(entries: Iterable<[string, string]>, base: string): KVPairs {
-  const found: KVPairs = {};
-  for (const [key, value] of entries) if (keyIsUnder(key, base)) found[key] = value;
+  const found: KVPairs = new Map();
+  for (const [key, value] of entries) if (keyIsUnder(key, base)) found.set(key, value);
   return found;
 }
 
 /** The same keys with the same values. */
-export function sameValues(a: KVPairs, b: KVPairs): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => b[key] === a[key]);
+export function sameValues(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, value] of a) if (b.get(key) !== value) return false;
+  return true;
 }

@@ -92,11 +92,11 @@ export class ZkTreeCache implements WatchSource {
     if (!this.synced || this.pending > 0 || !keyIsUnder(key, this.root)) return undefined;
     // The walk from '/' leaves /zookeeper out; a read of it must go to the store.
     if (this.root === '/' && keyIsUnder(key, SYSTEM_ROOT)) return undefined;
-    const values: KVPairs = {};
+    const values: KVPairs = new Map();
     for (const [path, node] of this.nodes) {
       if (!keyIsUnder(path, key)) continue;
       const value = leafValue(path, node);
-      if (value !== undefined) values[path] = value;
+      if (value !== undefined) values.set(path, value);
     }
     return values;
   }

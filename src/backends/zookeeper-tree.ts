@@ -41,11 +41,11 @@ export function childPaths(path: string, names: readonly string[]): string[] {
 export async function readValues(reader: ZkNodeReader, keys: readonly string[]): Promise<KVPairs> {
   const roots = [...new Set(keys.map(zkPath))];
   const reads = await Promise.all(roots.map((root) => readNodes(reader, root)));
-  const values: KVPairs = {};
+  const values: KVPairs = new Map();
   for (const nodes of reads) {
     for (const [path, node] of nodes) {
       const value = leafValue(path, node);
-      if (value !== undefined) values[path] = value;
+      if (value !== undefined) values.set(path, value);
     }
   }
   return values;

@@ -164,18 +164,18 @@ class ZookeeperClient implements StoreClient {
   async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
     if (this.closed) throw this.closedError();
     const { signal } = options;
-    const values: KVPairs = {};
+    const values: KVPairs = new Map();
     const toRead: string[] = [];
     for (const key of keys) {
       const path = zkPath(key);
       const cached = options.fresh ? undefined : this.cachedValues(path);
-      if (cached) Object.assign(values, cached);
+      if (cached) for (const [k, value] of cached) values.set(k, value);
       else toRead.push(path);
     }
     if (toRead.length > 0) {
       // Every request carries the session's deadline; `signal` only stops the wait for it.
       const read = this.live().then(({ session }) => readValues(session, toRead));
-      Object.assign(values, await (signal ? untilAborted(read, signal) : read));
+      for (const [key, value] of await (signal ? untilAborted(read, signal) : read)) values.set(key, value);
     }
     return values;
   }

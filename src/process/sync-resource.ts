@@ -144,7 +144,7 @@ function visibleValues(loaded: LoadedResource, snapshot: KeyIndex): Map<string, 
   const visible = new Map<string, string>();
   for (const base of keys) {
     for (const key of snapshot.keysUnder(base))
-      visible.set(stripPrefix(key, resource.prefix), snapshot.pairs[key]!);
+      visible.set(stripPrefix(key, resource.prefix), snapshot.pairs.get(key)!);
   }
   return visible;
 }

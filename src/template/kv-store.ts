@@ -1,4 +1,3 @@
-import type { KVPairs } from '../kv-pairs.js';
 import { ConfdError } from '../errors.js';
 import { compareGoStrings, sortGoStrings } from './go-strings.js';
 import { goBase, goClean, goDir } from './go-path.js';
@@ -28,8 +27,11 @@ export class KVStore {
   /** Keys get/getv asked for that the store lacks, with or without a default standing in. */
   private readonly misses = new Set<string>();
 
-  /** A Map is taken as it is (the caller hands it over and must not change it); an object is copied. */
-  constructor(pairs: KVPairs | ReadonlyMap<string, string>) {
+  /**
+   * A Map (what stores read, KVPairs) is taken as it is: the caller hands it over and must not change it.
+   * An object of literal pairs is copied.
+   */
+  constructor(pairs: ReadonlyMap<string, string> | Readonly<Record<string, string>>) {
     this.pairs = pairs instanceof Map ? pairs : new Map(Object.entries(pairs));
   }
 

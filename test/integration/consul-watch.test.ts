@@ -196,7 +196,7 @@ describe('consul watch: one blocking query per prefix (real agent)', function ()
     const result = await waiting;
     expect(result.index).to.be.greaterThan(watch.index);
     expect(result.changedKeys).to.deep.equal([`${root}/app/db/host`]);
-    expect(await client.getValues([prefix])).to.deep.equal({
+    expect(Object.fromEntries(await client.getValues([prefix]))).to.deep.equal({
       [`${root}/app/db/host`]: 'db2.local',
       [`${root}/app/db/port`]: '5432',
     });
@@ -264,16 +264,16 @@ describe('consul watch: one blocking query per prefix (real agent)', function ()
     const prefix = `${root}/later`;
     const key = `${prefix}/deep/key`;
     const watch = await client.watch(prefix);
-    expect(await client.getValues([prefix])).to.deep.equal({});
+    expect(Object.fromEntries(await client.getValues([prefix]))).to.deep.equal({});
     const created = next(watch);
     await kv.kv.set(key.slice(1), 'created');
     const afterCreate = await created;
     expect(afterCreate.changedKeys).to.deep.equal([key]);
-    expect(await client.getValues([prefix])).to.deep.equal({ [key]: 'created' });
+    expect(Object.fromEntries(await client.getValues([prefix]))).to.deep.equal({ [key]: 'created' });
     const deleted = next(watch, afterCreate.index);
     await kv.kv.del(key.slice(1));
     expect((await deleted).changedKeys).to.deep.equal([key]);
-    expect(await client.getValues([prefix])).to.deep.equal({});
+    expect(Object.fromEntries(await client.getValues([prefix]))).to.deep.equal({});
     watch.release();
   });
 
@@ -283,22 +283,29 @@ describe('consul watch: one blocking query per prefix (real agent)', function ()
     await kv.kv.set(`${top}/copied/b`, '2');
     const watch = await client.watch(prefix);
     const plainReads = proxy.reads.length;
-    expect(await client.getValues([prefix])).to.deep.equal({ [`${prefix}/a`]: '1', [`${prefix}/b`]: '2' });
+    expect(Object.fromEntries(await client.getValues([prefix]))).to.deep.equal({
+      [`${prefix}/a`]: '1',
+      [`${prefix}/b`]: '2',
+    });
     const changed = next(watch);
     await kv.kv.set(`${top}/copied/a`, 'one');
     const result = await changed;
     const deleted = next(watch, result.index);
     await kv.kv.del(`${top}/copied/b`);
     await deleted;
-    expect(await client.getValues([prefix, `${prefix}/a`])).to.deep.equal({ [`${prefix}/a`]: 'one' });
+    expect(Object.fromEntries(await client.getValues([prefix, `${prefix}/a`]))).to.deep.equal({
+      [`${prefix}/a`]: 'one',
+    });
     expect(proxy.reads.length).to.equal(plainReads);
     // A key outside every watched prefix is read from the agent.
     await kv.kv.set(`${top}/outside/k`, 'v');
-    expect(await client.getValues([`${root}/outside`])).to.deep.equal({ [`${root}/outside/k`]: 'v' });
+    expect(Object.fromEntries(await client.getValues([`${root}/outside`]))).to.deep.equal({
+      [`${root}/outside/k`]: 'v',
+    });
     expect(proxy.reads.slice(plainReads)).to.have.length(1);
     watch.release();
     // Released: the prefix is read from the agent again.
-    expect(await client.getValues([prefix])).to.deep.equal({ [`${prefix}/a`]: 'one' });
+    expect(Object.fromEntries(await client.getValues([prefix]))).to.deep.equal({ [`${prefix}/a`]: 'one' });
     expect(proxy.reads.slice(plainReads)).to.have.length(2);
   });
 
@@ -414,7 +421,9 @@ describe('consul watch: one blocking query per prefix (real agent)', function ()
       // The holder's retry: release, arm afresh, read.
       watch.release();
       const fresh = await failing.watch(prefix);
-      expect(await failing.getValues([prefix])).to.deep.equal({ [`${root}/failing/key`]: 'v3' });
+      expect(Object.fromEntries(await failing.getValues([prefix]))).to.deep.equal({
+        [`${root}/failing/key`]: 'v3',
+      });
       const later = next(fresh);
       await kv.kv.set(`${top}/failing/key`, 'v4');
       expect((await later).changedKeys).to.deep.equal([`${root}/failing/key`]);

@@ -65,7 +65,7 @@ describe('etcd backend with authentication (own etcd instance)', function () {
       return err;
     }
     try {
-      return await client.getValues(keys);
+      return Object.fromEntries(await client.getValues(keys));
     } catch (err) {
       return err;
     } finally {
@@ -132,7 +132,7 @@ describe('etcd backend with authentication (own etcd instance)', function () {
     );
     try {
       const expected = { '/app/allowed': 'allowed root', '/app/allowed/key': 'visible' };
-      expect(await client.getValues(['/app/allowed'])).to.deep.equal(expected);
+      expect(Object.fromEntries(await client.getValues(['/app/allowed']))).to.deep.equal(expected);
       // Turning auth off drops every token etcd handed out (as their TTL running out would).
       const root = new Etcd3({
         hosts: `http://${endpoint}`,
@@ -149,7 +149,7 @@ describe('etcd backend with authentication (own etcd instance)', function () {
       } finally {
         admin.close();
       }
-      expect(await client.getValues(['/app/allowed'])).to.deep.equal(expected);
+      expect(Object.fromEntries(await client.getValues(['/app/allowed']))).to.deep.equal(expected);
       expect(logger.lines.join('\n')).not.to.contain(READER_PASSWORD);
     } finally {
       await client.close();

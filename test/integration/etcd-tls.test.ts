@@ -101,7 +101,7 @@ describe('etcd backend over TLS (own etcd instance)', function () {
       return err;
     }
     try {
-      return await client.getValues(['/tls/app']);
+      return Object.fromEntries(await client.getValues(['/tls/app']));
     } catch (err) {
       return err;
     } finally {

@@ -89,7 +89,7 @@ describe('etcd watch (real etcd)', function () {
     const waiting = next(watch, [`${P}/u/app`]);
     const revision = await put(key, 'v2');
     expect(await waiting).to.deep.equal({ index: revision, changedKeys: [key] });
-    expect(await client.getValues([key])).to.deep.equal({ [key]: 'v2' });
+    expect(Object.fromEntries(await client.getValues([key]))).to.deep.equal({ [key]: 'v2' });
   });
 
   it('keeps what changed between two calls: nothing is lost while the caller is busy', async () => {
@@ -119,7 +119,9 @@ describe('etcd watch (real etcd)', function () {
     const deleted = Number((await admin.delete().key(`${P}/cd/old`).exec()).header.revision);
     result = await next(watch, [`${P}/cd`], result.index);
     expect(result).to.deep.equal({ index: deleted, changedKeys: [`${P}/cd/old`] });
-    expect(await client.getValues([`${P}/cd`])).to.deep.equal({ [`${P}/cd/new/leaf`]: 'born' });
+    expect(Object.fromEntries(await client.getValues([`${P}/cd`]))).to.deep.equal({
+      [`${P}/cd/new/leaf`]: 'born',
+    });
   });
 
   it('respects the path boundary: a watch on /app/db never reports /app/dbx or /app/db-x', async () => {
@@ -180,7 +182,7 @@ describe('etcd watch (real etcd)', function () {
     await writer;
     expect(index).to.equal(lastRevision);
     expect([...reported]).to.deep.equal([key]);
-    expect(await client.getValues([key])).to.deep.equal({ [key]: 'value 199' });
+    expect(Object.fromEntries(await client.getValues([key]))).to.deep.equal({ [key]: 'value 199' });
   });
 
   it('tells a holder with an index from before the watch was armed to re-read everything', async () => {
@@ -218,7 +220,7 @@ describe('etcd watch (real etcd)', function () {
       expect(result.changedKeys).to.equal(undefined);
       expect(result.index).to.be.at.least(latest);
       expect(logger.messages('warn').some((l) => l.includes('cancelled by the server'))).to.equal(true);
-      expect(await client.getValues([key])).to.deep.equal({ [key]: 'c' });
+      expect(Object.fromEntries(await client.getValues([key]))).to.deep.equal({ [key]: 'c' });
       // The watch goes on from the new revision and reports keys exactly again.
       const revision = await put(key, 'd');
       expect(await next(watch, [key], result.index)).to.deep.equal({ index: revision, changedKeys: [key] });
@@ -244,7 +246,7 @@ describe('etcd watch (real etcd)', function () {
     const result = await next(watch, [key]);
     expect(result.changedKeys).to.equal(undefined);
     expect(result.index).to.be.at.least(compactedAt);
-    expect(await client.getValues([key])).to.deep.equal({ [key]: 'c' });
+    expect(Object.fromEntries(await client.getValues([key]))).to.deep.equal({ [key]: 'c' });
   });
 
   it('keeps ONE etcd watch (and one stream) for 50 holders of a prefix, and ends it with the last release', async () => {
@@ -375,7 +377,7 @@ describe('etcd watch (real etcd)', function () {
       }
       expect(after).to.be.greaterThan(before);
       expect(await waiting).to.deep.equal({ index: after, changedKeys: [key] });
-      expect(await client.getValues([key])).to.deep.equal({ [key]: 'after' });
+      expect(Object.fromEntries(await client.getValues([key]))).to.deep.equal({ [key]: 'after' });
     });
 
     it('fails the watch with a BackendError when the outage outlasts the grace; a fresh watch sees what changed meanwhile', async function () {
@@ -408,7 +410,9 @@ describe('etcd watch (real etcd)', function () {
         fresh = await client.watch(root).catch(() => undefined);
         return fresh !== undefined;
       }, 'a fresh watch to arm');
-      expect(await client.getValues([key])).to.deep.equal({ [key]: 'changed while the watch was down' });
+      expect(Object.fromEntries(await client.getValues([key]))).to.deep.equal({
+        [key]: 'changed while the watch was down',
+      });
       const revision = await put(key, 'live again');
       expect(await next(fresh!, [key])).to.deep.equal({ index: revision, changedKeys: [key] });
     });

@@ -69,15 +69,23 @@ describe('etcd reads from the watch’s copy of a prefix (real etcd)', function 
     await put(`${P}/other`, 'outside');
     const { client, txns } = await open();
     const watch = await client.watch(root);
-    expect(await client.getValues([root])).to.deep.equal({ [`${root}/a`]: '1', [`${root}/b`]: '2' });
+    expect(Object.fromEntries(await client.getValues([root]))).to.deep.equal({
+      [`${root}/a`]: '1',
+      [`${root}/b`]: '2',
+    });
     await put(`${root}/a`, 'one');
     await put(`${root}/c/deep`, '');
     const last = Number((await admin.delete().key(`${root}/b`)).header.revision);
     await reported(watch, last);
-    expect(await client.getValues([root])).to.deep.equal({ [`${root}/a`]: 'one', [`${root}/c/deep`]: '' });
-    expect(await client.getValues([`${root}/c`])).to.deep.equal({ [`${root}/c/deep`]: '' });
+    expect(Object.fromEntries(await client.getValues([root]))).to.deep.equal({
+      [`${root}/a`]: 'one',
+      [`${root}/c/deep`]: '',
+    });
+    expect(Object.fromEntries(await client.getValues([`${root}/c`]))).to.deep.equal({
+      [`${root}/c/deep`]: '',
+    });
     expect(txns()).to.equal(0);
-    expect(await client.getValues([root, `${P}/other`])).to.deep.equal({
+    expect(Object.fromEntries(await client.getValues([root, `${P}/other`]))).to.deep.equal({
       [`${root}/a`]: 'one',
       [`${root}/c/deep`]: '',
       [`${P}/other`]: 'outside',
@@ -91,9 +99,9 @@ describe('etcd reads from the watch’s copy of a prefix (real etcd)', function 
     const { client, txns } = await open();
     await client.watch(`${P}/one`);
     await client.watch(`${P}/two`);
-    expect(await client.getValues([`${P}/one`])).to.deep.equal({ [`${P}/one/k`]: '1' });
+    expect(Object.fromEntries(await client.getValues([`${P}/one`]))).to.deep.equal({ [`${P}/one/k`]: '1' });
     expect(txns()).to.equal(0);
-    expect(await client.getValues([`${P}/one`, `${P}/two`])).to.deep.equal({
+    expect(Object.fromEntries(await client.getValues([`${P}/one`, `${P}/two`]))).to.deep.equal({
       [`${P}/one/k`]: '1',
       [`${P}/two/k`]: '2',
     });
@@ -105,10 +113,12 @@ describe('etcd reads from the watch’s copy of a prefix (real etcd)', function 
     await put(`${root}/k`, 'v');
     const { client, txns } = await open();
     await client.watch(root);
-    expect(await client.getValues([root], { fresh: true })).to.deep.equal({ [`${root}/k`]: 'v' });
+    expect(Object.fromEntries(await client.getValues([root], { fresh: true }))).to.deep.equal({
+      [`${root}/k`]: 'v',
+    });
     expect(txns()).to.equal(1);
     // It agreed with the copy, which stays in use.
-    expect(await client.getValues([root])).to.deep.equal({ [`${root}/k`]: 'v' });
+    expect(Object.fromEntries(await client.getValues([root]))).to.deep.equal({ [`${root}/k`]: 'v' });
     expect(txns()).to.equal(1);
   });
 
@@ -117,11 +127,11 @@ describe('etcd reads from the watch’s copy of a prefix (real etcd)', function 
     await put(`${root}/k`, 'v');
     const { client, txns } = await open();
     const watch = await client.watch(root);
-    expect(await client.getValues([root])).to.deep.equal({ [`${root}/k`]: 'v' });
+    expect(Object.fromEntries(await client.getValues([root]))).to.deep.equal({ [`${root}/k`]: 'v' });
     expect(txns()).to.equal(0);
     watch.release();
     await put(`${root}/k`, 'w');
-    expect(await client.getValues([root])).to.deep.equal({ [`${root}/k`]: 'w' });
+    expect(Object.fromEntries(await client.getValues([root]))).to.deep.equal({ [`${root}/k`]: 'w' });
     expect(txns()).to.equal(1);
   });
 
@@ -150,7 +160,10 @@ describe('etcd reads from the watch’s copy of a prefix (real etcd)', function 
         seen ||= result.changedKeys?.includes(`${root}/later`) === true;
       }
     }
-    expect(await client.getValues([root])).to.deep.equal({ [key]: 'c', [`${root}/later`]: 'x' });
+    expect(Object.fromEntries(await client.getValues([root]))).to.deep.equal({
+      [key]: 'c',
+      [`${root}/later`]: 'x',
+    });
     expect(txns()).to.equal(1);
   });
 });

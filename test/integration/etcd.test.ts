@@ -55,7 +55,7 @@ describe('etcd backend (real etcd)', function () {
       '/b/app/db/pool/max': '10',
       '/b/app/dbx': 'sibling',
     });
-    expect(await client.getValues([`${P}/b/app/db`])).to.deep.equal({
+    expect(Object.fromEntries(await client.getValues([`${P}/b/app/db`]))).to.deep.equal({
       [`${P}/b/app/db`]: 'root',
       [`${P}/b/app/db/user`]: 'alice',
       [`${P}/b/app/db/pool/max`]: '10',
@@ -65,16 +65,16 @@ describe('etcd backend (real etcd)', function () {
   it('reads nested directories under a key, and a trailing slash on the key changes nothing', async () => {
     await put({ '/n/a/b/c/d': 'deep', '/n/a/x': 'shallow', '/n/ab': 'other' });
     const expected = { [`${P}/n/a/b/c/d`]: 'deep', [`${P}/n/a/x`]: 'shallow' };
-    expect(await client.getValues([`${P}/n/a`])).to.deep.equal(expected);
-    expect(await client.getValues([`${P}/n/a/`])).to.deep.equal(expected);
+    expect(Object.fromEntries(await client.getValues([`${P}/n/a`]))).to.deep.equal(expected);
+    expect(Object.fromEntries(await client.getValues([`${P}/n/a/`]))).to.deep.equal(expected);
   });
 
   it('yields no entry for a missing key, next to the keys that exist', async () => {
     await put({ '/m/present': 'yes' });
-    expect(await client.getValues([`${P}/m/absent`, `${P}/m/present`])).to.deep.equal({
+    expect(Object.fromEntries(await client.getValues([`${P}/m/absent`, `${P}/m/present`]))).to.deep.equal({
       [`${P}/m/present`]: 'yes',
     });
-    expect(await client.getValues([`${P}/m/absent`])).to.deep.equal({});
+    expect(Object.fromEntries(await client.getValues([`${P}/m/absent`]))).to.deep.equal({});
   });
 
   it('returns values byte for byte: spaces, newlines, unicode and template braces', async () => {
@@ -87,7 +87,9 @@ describe('etcd backend (real etcd)', function () {
     };
     await put(values);
     const got = await client.getValues([`${P}/v`]);
-    expect(got).to.deep.equal(Object.fromEntries(Object.entries(values).map(([k, v]) => [`${P}${k}`, v])));
+    expect(Object.fromEntries(got)).to.deep.equal(
+      Object.fromEntries(Object.entries(values).map(([k, v]) => [`${P}${k}`, v])),
+    );
   });
 
   it('reads 200+ keys in one call, in transactions of at most 128 operations, all at one revision', async () => {
@@ -104,7 +106,7 @@ describe('etcd backend (real etcd)', function () {
       afterTxn: (info) => void seen.push(info),
     });
     try {
-      expect(await watched.getValues(keys)).to.deep.equal(expected);
+      expect(Object.fromEntries(await watched.getValues(keys))).to.deep.equal(expected);
       // Two operations per key (the key, and the range under key/), so 440 operations in 4 transactions.
       expect(seen).to.have.length(Math.ceil((keys.length * 2) / ETCD_MAX_TXN_OPS));
       for (const txnInfo of seen) expect(txnInfo.operations).to.be.at.most(ETCD_MAX_TXN_OPS);
@@ -136,8 +138,8 @@ describe('etcd backend (real etcd)', function () {
     try {
       const got = await racing.getValues(keys);
       expect(wrote).to.equal(true);
-      expect(got[last]).to.equal('before');
-      expect((await racing.getValues([last]))[last]).to.equal('after');
+      expect(got.get(last)).to.equal('before');
+      expect((await racing.getValues([last])).get(last)).to.equal('after');
     } finally {
       await racing.close();
     }
@@ -150,7 +152,9 @@ describe('etcd backend (real etcd)', function () {
       recordingLogger(),
     );
     try {
-      expect(await v3.getValues([`${P}/v3/key`])).to.deep.equal({ [`${P}/v3/key`]: 'v3 value' });
+      expect(Object.fromEntries(await v3.getValues([`${P}/v3/key`]))).to.deep.equal({
+        [`${P}/v3/key`]: 'v3 value',
+      });
     } finally {
       await v3.close();
     }
@@ -163,7 +167,9 @@ describe('etcd backend (real etcd)', function () {
     try {
       // The client picks endpoints in random order: read a few times so the dead one is surely tried.
       for (let i = 0; i < 4; i++) {
-        expect(await failover.getValues([`${P}/fo/key`])).to.deep.equal({ [`${P}/fo/key`]: 'reached' });
+        expect(Object.fromEntries(await failover.getValues([`${P}/fo/key`]))).to.deep.equal({
+          [`${P}/fo/key`]: 'reached',
+        });
       }
     } finally {
       await failover.close();
@@ -209,7 +215,7 @@ describe('etcd backend (real etcd)', function () {
       try {
         // Endpoints are picked in random order: read a few times so the silent one is surely tried.
         for (let i = 0; i < 6; i++) {
-          expect(await mixed.getValues([`${P}/silent/key`])).to.deep.equal({
+          expect(Object.fromEntries(await mixed.getValues([`${P}/silent/key`]))).to.deep.equal({
             [`${P}/silent/key`]: 'reached',
           });
         }
@@ -230,7 +236,9 @@ describe('etcd backend (real etcd)', function () {
       recordingLogger(),
     );
     try {
-      expect(await both.getValues([`${P}/cb/key`])).to.deep.equal({ [`${P}/cb/key`]: 'v' });
+      expect(Object.fromEntries(await both.getValues([`${P}/cb/key`]))).to.deep.equal({
+        [`${P}/cb/key`]: 'v',
+      });
       for (const proxy of proxies) await proxy.shut();
       // The first read fails on both endpoints; the next ones find both paused and must still say why.
       for (let i = 0; i < 3; i++) {

@@ -93,7 +93,7 @@ describe('redis watch (real redis)', function () {
       const result = await waiting;
       expect(result.changedKeys).to.deep.equal([key]);
       expect(result.index).to.be.greaterThan(watch.index);
-      expect(await client.getValues([key])).to.deep.equal({ [key]: 'v2' });
+      expect(Object.fromEntries(await client.getValues([key]))).to.deep.equal({ [key]: 'v2' });
     });
 
     it('reports a key created after arming and a deleted key', async () => {
@@ -108,7 +108,9 @@ describe('redis watch (real redis)', function () {
       result = await next(watch, [`${P}/cd`], index);
       expect(result.changedKeys).to.deep.equal([`${P}/cd/old`]);
       expect(result.index).to.be.greaterThan(index);
-      expect(await client.getValues([`${P}/cd`])).to.deep.equal({ [`${P}/cd/new/leaf`]: 'born' });
+      expect(Object.fromEntries(await client.getValues([`${P}/cd`]))).to.deep.equal({
+        [`${P}/cd/new/leaf`]: 'born',
+      });
     });
 
     it('keeps what changed between two calls', async () => {
@@ -146,7 +148,7 @@ describe('redis watch (real redis)', function () {
       await admin.hset(`${id}:sep:db`, 'user', 'alice');
       const result = await waiting;
       expect(result.changedKeys).to.deep.equal([`${P}/sep/db`]);
-      expect(await client.getValues([`${P}/sep/db`])).to.deep.equal({ [field]: 'alice' });
+      expect(Object.fromEntries(await client.getValues([`${P}/sep/db`]))).to.deep.equal({ [field]: 'alice' });
     });
 
     it('loses none of 200 rapid updates to one key: the index counts all 200, the last value is read', async () => {
@@ -167,7 +169,7 @@ describe('redis watch (real redis)', function () {
       await writer;
       expect(index).to.equal(watch.index + 200);
       expect([...reported]).to.deep.equal([key]);
-      expect(await client.getValues([key])).to.deep.equal({ [key]: 'value 199' });
+      expect(Object.fromEntries(await client.getValues([key]))).to.deep.equal({ [key]: 'value 199' });
     });
 
     it('subscribes ONE pattern for 50 holders of a prefix (PUBSUB NUMPAT), and drops it with the last release', async () => {
@@ -256,7 +258,9 @@ describe('redis watch (real redis)', function () {
         fresh = await client.watch(root).catch(() => undefined);
         return fresh !== undefined;
       }, 'a fresh watch to arm');
-      expect(await client.getValues([key])).to.deep.equal({ [key]: 'changed after restart' });
+      expect(Object.fromEntries(await client.getValues([key]))).to.deep.equal({
+        [key]: 'changed after restart',
+      });
       // An index from before the outage means nothing to the fresh watch: the caller is told to read everything.
       const stale = await next(fresh!, [key], watch.index);
       expect(stale.changedKeys).to.equal(undefined);
@@ -312,7 +316,7 @@ describe('redis watch (real redis)', function () {
       const result = await waiting;
       expect(result.index).to.be.greaterThan(watch.index);
       expect(result.changedKeys).to.include(key);
-      expect(await client.getValues([key])).to.deep.equal({ [key]: 'v2' });
+      expect(Object.fromEntries(await client.getValues([key]))).to.deep.equal({ [key]: 'v2' });
       await admin.del(`${root}/created`);
       let seen = result.index;
       await eventually(async () => {

@@ -83,7 +83,7 @@ describe('redis backend (real redis)', function () {
     await admin.mset(`${P}/b/app/db`, 'root', `${P}/b/app/db/user`, 'alice', `${P}/b/app/db/pool/max`, '10');
     await admin.set(`${P}/b/app/dbx`, 'sibling');
     const client = await open();
-    expect(await client.getValues([`${P}/b/app/db`])).to.deep.equal({
+    expect(Object.fromEntries(await client.getValues([`${P}/b/app/db`]))).to.deep.equal({
       [`${P}/b/app/db`]: 'root',
       [`${P}/b/app/db/user`]: 'alice',
       [`${P}/b/app/db/pool/max`]: '10',
@@ -93,7 +93,7 @@ describe('redis backend (real redis)', function () {
   it('scans nested keys under a key that has no value of its own', async () => {
     await admin.mset(`${P}/n/a/b/c`, 'deep', `${P}/n/a/x`, 'shallow', `${P}/n/ab`, 'other');
     const client = await open();
-    expect(await client.getValues([`${P}/n/a`])).to.deep.equal({
+    expect(Object.fromEntries(await client.getValues([`${P}/n/a`]))).to.deep.equal({
       [`${P}/n/a/b/c`]: 'deep',
       [`${P}/n/a/x`]: 'shallow',
     });
@@ -102,10 +102,10 @@ describe('redis backend (real redis)', function () {
   it('yields no entry for a missing key', async () => {
     await admin.set(`${P}/m/present`, 'yes');
     const client = await open();
-    expect(await client.getValues([`${P}/m/absent`, `${P}/m/present`])).to.deep.equal({
+    expect(Object.fromEntries(await client.getValues([`${P}/m/absent`, `${P}/m/present`]))).to.deep.equal({
       [`${P}/m/present`]: 'yes',
     });
-    expect(await client.getValues([`${P}/m/absent`])).to.deep.equal({});
+    expect(Object.fromEntries(await client.getValues([`${P}/m/absent`]))).to.deep.equal({});
   });
 
   it('returns values byte for byte: spaces, newlines, unicode and template braces', async () => {
@@ -118,7 +118,7 @@ describe('redis backend (real redis)', function () {
     };
     await admin.mset(values);
     const client = await open();
-    expect(await client.getValues([`${P}/v`])).to.deep.equal(values);
+    expect(Object.fromEntries(await client.getValues([`${P}/v`]))).to.deep.equal(values);
   });
 
   it('turns each field of a hash into a child key, at the key and under it', async () => {
@@ -126,11 +126,11 @@ describe('redis backend (real redis)', function () {
     await admin.hset(`${P}/h/app/cache`, { size: '64' });
     await admin.hset(`${P}/h/appx`, { no: 'sibling' });
     const client = await open();
-    expect(await client.getValues([`${P}/h/app/db`])).to.deep.equal({
+    expect(Object.fromEntries(await client.getValues([`${P}/h/app/db`]))).to.deep.equal({
       [`${P}/h/app/db/user`]: 'alice',
       [`${P}/h/app/db/pass word`]: 'p w',
     });
-    expect(await client.getValues([`${P}/h/app`])).to.deep.equal({
+    expect(Object.fromEntries(await client.getValues([`${P}/h/app`]))).to.deep.equal({
       [`${P}/h/app/db/user`]: 'alice',
       [`${P}/h/app/db/pass word`]: 'p w',
       [`${P}/h/app/cache/size`]: '64',
@@ -142,7 +142,7 @@ describe('redis backend (real redis)', function () {
     await admin.sadd(`${P}/t/set`, 'a');
     await admin.set(`${P}/t/string`, 's');
     const client = await open();
-    expect(await client.getValues([`${P}/t`])).to.deep.equal({ [`${P}/t/string`]: 's' });
+    expect(Object.fromEntries(await client.getValues([`${P}/t`]))).to.deep.equal({ [`${P}/t/string`]: 's' });
   });
 
   it('maps keys through -separator: /a/b is stored as a:b, and hash fields become child keys', async () => {
@@ -152,7 +152,7 @@ describe('redis backend (real redis)', function () {
     await admin.hset(`${id}:sep:app:db:opts`, { ssl: 'on' });
     await admin.set(`${P}/sep/app/db`, 'slash keys are other keys');
     const client = await open({ separator: ':' });
-    expect(await client.getValues([`${P}/sep/app/db`])).to.deep.equal({
+    expect(Object.fromEntries(await client.getValues([`${P}/sep/app/db`]))).to.deep.equal({
       [`${P}/sep/app/db`]: 'root',
       [`${P}/sep/app/db/user`]: 'alice',
       [`${P}/sep/app/db/opts/ssl`]: 'on',
@@ -162,7 +162,9 @@ describe('redis backend (real redis)', function () {
   it('matches glob characters in keys literally', async () => {
     await admin.mset(`${P}/g/we[ir]d*/k`, 'literal', `${P}/g/wei/k`, 'glob match', `${P}/g/weXd*/k`, 'other');
     const client = await open();
-    expect(await client.getValues([`${P}/g/we[ir]d*`])).to.deep.equal({ [`${P}/g/we[ir]d*/k`]: 'literal' });
+    expect(Object.fromEntries(await client.getValues([`${P}/g/we[ir]d*`]))).to.deep.equal({
+      [`${P}/g/we[ir]d*/k`]: 'literal',
+    });
   });
 
   it('reads 200+ keys under one key, across several SCAN rounds', async () => {
@@ -170,7 +172,7 @@ describe('redis backend (real redis)', function () {
     for (let i = 0; i < 1500; i++) values[`${P}/many/k${i}`] = `value ${i}`;
     await admin.mset(values);
     const client = await open();
-    expect(await client.getValues([`${P}/many`])).to.deep.equal(values);
+    expect(Object.fromEntries(await client.getValues([`${P}/many`]))).to.deep.equal(values);
   });
 
   it('reads a tree of strings with one MGET per SCAN page, not a TYPE and a GET per key', async () => {
@@ -186,7 +188,7 @@ describe('redis backend (real redis)', function () {
       return { get: count('get'), type: count('type'), mget: count('mget'), hgetall: count('hgetall') };
     };
     const before = await calls();
-    expect(await client.getValues([`${P}/mget`])).to.deep.equal({
+    expect(Object.fromEntries(await client.getValues([`${P}/mget`]))).to.deep.equal({
       ...values,
       [`${P}/mget/h/field`]: 'hashed',
     });
@@ -204,15 +206,21 @@ describe('redis backend (real redis)', function () {
     await admin.select(0);
     await admin.set(`${P}/db/key`, 'in db 0');
     const five = await open({ nodes: [`${endpoint}/5`] });
-    expect(await five.getValues([`${P}/db/key`])).to.deep.equal({ [`${P}/db/key`]: 'in db 5' });
+    expect(Object.fromEntries(await five.getValues([`${P}/db/key`]))).to.deep.equal({
+      [`${P}/db/key`]: 'in db 5',
+    });
     const zero = await open({ nodes: [endpoint] });
-    expect(await zero.getValues([`${P}/db/key`])).to.deep.equal({ [`${P}/db/key`]: 'in db 0' });
+    expect(Object.fromEntries(await zero.getValues([`${P}/db/key`]))).to.deep.equal({
+      [`${P}/db/key`]: 'in db 0',
+    });
   });
 
   it('uses the next node when the first one is dead', async () => {
     await admin.set(`${P}/fo/key`, 'reached');
     const client = await open({ nodes: [await deadEndpoint(), endpoint] });
-    expect(await client.getValues([`${P}/fo/key`])).to.deep.equal({ [`${P}/fo/key`]: 'reached' });
+    expect(Object.fromEntries(await client.getValues([`${P}/fo/key`]))).to.deep.equal({
+      [`${P}/fo/key`]: 'reached',
+    });
   });
 
   it('rejects createClient with a BackendError naming the backend, every node and the cause when nothing listens', async function () {
@@ -362,13 +370,17 @@ describe('redis backend (real redis)', function () {
     it('reads with -password', async () => {
       const logger = recordingLogger();
       const client = await open({ password: PASSWORD }, logger);
-      expect(await client.getValues([`${P}/auth/key`])).to.deep.equal({ [`${P}/auth/key`]: 'guarded' });
+      expect(Object.fromEntries(await client.getValues([`${P}/auth/key`]))).to.deep.equal({
+        [`${P}/auth/key`]: 'guarded',
+      });
       expect(logger.lines.join('\n')).not.to.contain(PASSWORD);
     });
 
     it("still takes the password from -client-key when -password is empty (confd's habit)", async () => {
       const client = await open({ clientKey: PASSWORD });
-      expect(await client.getValues([`${P}/auth/key`])).to.deep.equal({ [`${P}/auth/key`]: 'guarded' });
+      expect(Object.fromEntries(await client.getValues([`${P}/auth/key`]))).to.deep.equal({
+        [`${P}/auth/key`]: 'guarded',
+      });
     });
 
     it('says authentication failed on a wrong password when the client is created, without showing it', async () => {

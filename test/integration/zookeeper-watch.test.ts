@@ -178,7 +178,8 @@ async function valuesBecome(
   wanted: Record<string, string>,
 ): Promise<void> {
   await eventually(
-    async () => JSON.stringify(await client.getValues([prefix])) === JSON.stringify(wanted),
+    async () =>
+      JSON.stringify(Object.fromEntries(await client.getValues([prefix]))) === JSON.stringify(wanted),
     `${prefix} to hold ${JSON.stringify(wanted)}`,
   );
 }
@@ -223,7 +224,7 @@ for (const persistent of [true, false]) {
       const result = await waiting;
       expect(result.index).to.be.greaterThan(watch.index);
       expect(result.changedKeys).to.deep.equal([`${root}/app/db/host`]);
-      expect(await client.getValues([prefix])).to.deep.equal({
+      expect(Object.fromEntries(await client.getValues([prefix]))).to.deep.equal({
         [`${root}/app/db/host`]: 'db2.local',
         [`${root}/app/db/port`]: '5432',
       });
@@ -237,7 +238,7 @@ for (const persistent of [true, false]) {
       const read = next(watch).then(() => client.getValues([prefix]));
       const before = await packetsReceived(endpoint);
       await fixture.setData(`${root}/app/db/port`, '7654');
-      expect(await read).to.deep.include({ [`${root}/app/db/port`]: '7654' });
+      expect(Object.fromEntries(await read)).to.deep.include({ [`${root}/app/db/port`]: '7654' });
       const requests = (await packetsReceived(endpoint)) - before;
       // The fixture's setData, the mirror's re-read of the node and the second mntr (3; up to two more for
       // pings): reading the prefix from the server adds a read of it, its listing and a read of each leaf.
@@ -273,11 +274,11 @@ for (const persistent of [true, false]) {
     it('reports a key created after arming, even when its parents did not exist yet', async () => {
       const key = `${root}/later/deep/down/key`;
       const watch = await client.watch(key);
-      expect(await client.getValues([key])).to.deep.equal({});
+      expect(Object.fromEntries(await client.getValues([key]))).to.deep.equal({});
       const waiting = next(watch);
       await fixture.put(key, 'created');
       expect((await waiting).changedKeys).to.deep.equal([key]);
-      expect(await client.getValues([key])).to.deep.equal({ [key]: 'created' });
+      expect(Object.fromEntries(await client.getValues([key]))).to.deep.equal({ [key]: 'created' });
       watch.release();
     });
 
@@ -287,7 +288,7 @@ for (const persistent of [true, false]) {
       await fixture.put(`${prefix}/a/b/c`, 'deep');
       await fixture.put(`${prefix}/a/d`, 'shallow');
       await collectUntil(watch, watch.index, [`${prefix}/a/b/c`, `${prefix}/a/d`]);
-      expect(await client.getValues([prefix])).to.deep.equal({
+      expect(Object.fromEntries(await client.getValues([prefix]))).to.deep.equal({
         [`${prefix}/a/b/c`]: 'deep',
         [`${prefix}/a/d`]: 'shallow',
       });
@@ -460,7 +461,9 @@ for (const persistent of [true, false]) {
             async () => (await totalWatches(endpoint)) - baseline === withOne - 1,
             'the fired watch of /a not to be set again',
           );
-          expect(await fresh.getValues([prefix])).to.deep.include({ [`${prefix}/a`]: 'after release' });
+          expect(Object.fromEntries(await fresh.getValues([prefix]))).to.deep.include({
+            [`${prefix}/a`]: 'after release',
+          });
           // Armed again: a fresh cache, watching every node again.
           const again = await fresh.watch(prefix);
           expect((await totalWatches(endpoint)) - baseline).to.equal(withOne);
@@ -601,7 +604,7 @@ for (const persistent of [true, false]) {
           expect(await failure(watch)).to.be.instanceOf(BackendError);
           followed.watch.release();
           const fresh = await impatient.watch(prefix);
-          expect(await impatient.getValues([key])).to.deep.equal({ [key]: 'final' });
+          expect(Object.fromEntries(await impatient.getValues([key]))).to.deep.equal({ [key]: 'final' });
           const waiting = next(fresh);
           await fixture.setData(key, 'after');
           expect((await waiting).changedKeys).to.deep.equal([key]);
@@ -657,11 +660,13 @@ for (const persistent of [true, false]) {
         watch.release();
         const fresh = await cutOff.watch(prefix);
         expect(cutOffLog.lines.some((line) => line.includes('opening a new one'))).to.equal(true);
-        expect(await cutOff.getValues([key])).to.deep.equal({ [key]: 'changed while expired' });
+        expect(Object.fromEntries(await cutOff.getValues([key]))).to.deep.equal({
+          [key]: 'changed while expired',
+        });
         const changed = next(fresh);
         await fixture.setData(key, 'after expiry');
         expect((await changed).changedKeys).to.deep.equal([key]);
-        expect(await cutOff.getValues([key])).to.deep.equal({ [key]: 'after expiry' });
+        expect(Object.fromEntries(await cutOff.getValues([key]))).to.deep.equal({ [key]: 'after expiry' });
       });
 
       it('closes at once while the new session waits on a server that never answers the handshake', async function () {

@@ -37,8 +37,8 @@ export async function follow(
   const signal = new AbortController().signal;
   for (;;) {
     const value = await retrying(followed, () => client.getValues([key]));
-    followed.values.push(value[key]);
-    if (value[key] === wanted) return followed;
+    followed.values.push(value.get(key));
+    if (value.get(key) === wanted) return followed;
     try {
       const result = await followed.watch.next(followed.index, [key], { signal });
       expect(result.index).to.be.greaterThan(followed.index);

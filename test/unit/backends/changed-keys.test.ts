@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { changedKeys } from '../../../src/backends/changed-keys.js';
+import { changedKeys as changedKeysOf } from '../../../src/backends/changed-keys.js';
+
+const changedKeys = (before: Record<string, string>, after: Record<string, string>): string[] =>
+  changedKeysOf(new Map(Object.entries(before)), new Map(Object.entries(after)));
 
 describe('changedKeys', () => {
   it('lists the keys created, changed and deleted between two listings, sorted', () => {

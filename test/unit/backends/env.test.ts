@@ -33,7 +33,7 @@ describe('env backend', () => {
 
     it('returns the variables at and under a key, as keys', async () => {
       const client = new EnvStoreClient(env);
-      expect(await client.getValues(['/database'])).to.deep.equal({
+      expect(Object.fromEntries(await client.getValues(['/database']))).to.deep.equal({
         '/database': 'whole',
         '/database/host': 'db.local',
         '/database/port': '5432',
@@ -42,13 +42,19 @@ describe('env backend', () => {
 
     it('matches on key path boundaries: /app/db does not take APP_DBX_*', async () => {
       const client = new EnvStoreClient(env);
-      expect(await client.getValues(['/app/db'])).to.deep.equal({ '/app/db/user': 'confd' });
-      expect(await client.getValues(['/app/db/'])).to.deep.equal({ '/app/db/user': 'confd' });
+      expect(Object.fromEntries(await client.getValues(['/app/db']))).to.deep.equal({
+        '/app/db/user': 'confd',
+      });
+      expect(Object.fromEntries(await client.getValues(['/app/db/']))).to.deep.equal({
+        '/app/db/user': 'confd',
+      });
     });
 
     it('merges several keys and ignores keys without variables', async () => {
       const client = new EnvStoreClient(env);
-      expect(await client.getValues(['/database/host', '/app/dbx', '/missing'])).to.deep.equal({
+      expect(
+        Object.fromEntries(await client.getValues(['/database/host', '/app/dbx', '/missing'])),
+      ).to.deep.equal({
         '/database/host': 'db.local',
         '/app/dbx/user': 'nobody',
       });
@@ -56,8 +62,8 @@ describe('env backend', () => {
 
     it('returns every set variable for the key /', async () => {
       const all = await new EnvStoreClient(env).getValues(['/']);
-      expect(Object.keys(all)).to.have.length(7);
-      expect(all['/database/lower']).to.equal('not matched by upper-cased keys');
+      expect(all.size).to.equal(7);
+      expect(all.get('/database/lower')).to.equal('not matched by upper-cased keys');
     });
 
     it('reads the live process environment at call time by default', async () => {
@@ -65,9 +71,9 @@ describe('env backend', () => {
       const key = envNameToKey(name);
       const client = await createClient(backendOptions({ backend: 'env' }), recordingLogger());
       try {
-        expect(await client.getValues([key])).to.deep.equal({});
+        expect(Object.fromEntries(await client.getValues([key]))).to.deep.equal({});
         process.env[name] = 'now set';
-        expect(await client.getValues([key])).to.deep.equal({ [key]: 'now set' });
+        expect(Object.fromEntries(await client.getValues([key]))).to.deep.equal({ [key]: 'now set' });
       } finally {
         delete process.env[name];
         await client.close();

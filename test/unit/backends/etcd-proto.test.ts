@@ -65,9 +65,13 @@ describe('etcd protobuf messages', () => {
     w.tag(3, WireType.Varint).bool(false); // more
     w.tag(4, WireType.Varint).int64(3); // count
     w.tag(15, WireType.LengthDelimited).string('a field from a newer etcd');
-    const values: Record<string, string> = {};
+    const values = new Map<string, string>();
     expect(decodeRangeResponse(w.finish(), values)).to.equal(42);
-    expect(values).to.deep.equal({ '/app/a': 'one', '/app/empty': '', '/app/ü': 'välue\n{{x}}' });
+    expect(Object.fromEntries(values)).to.deep.equal({
+      '/app/a': 'one',
+      '/app/empty': '',
+      '/app/ü': 'välue\n{{x}}',
+    });
   });
 
   it('decodes the ranges of a TxnResponse (responses, 3; response_range, 1) onto one object', () => {
@@ -83,9 +87,9 @@ describe('etcd protobuf messages', () => {
       keyValue(w, 2, key, value, 6);
       w.join().join();
     }
-    const values: Record<string, string> = {};
+    const values = new Map<string, string>();
     expect(decodeTxnResponse(w.finish(), values)).to.equal(7);
-    expect(values).to.deep.equal({ '/a': 'x', '/a/b': 'y' });
+    expect(Object.fromEntries(values)).to.deep.equal({ '/a': 'x', '/a/b': 'y' });
   });
 
   it('decodes a WatchResponse: created, events with their type and revision, cancellation', () => {
@@ -136,15 +140,15 @@ describe('etcd protobuf messages', () => {
     w.tag(9, WireType.LengthDelimited).bytes(new Uint8Array([1, 2, 3]));
     w.tag(5, WireType.LengthDelimited).string('v');
     w.join();
-    const values: Record<string, string> = {};
+    const values = new Map<string, string>();
     decodeRangeResponse(w.finish(), values);
-    expect(values).to.deep.equal({ '/k': 'v' });
+    expect(Object.fromEntries(values)).to.deep.equal({ '/k': 'v' });
     // A KeyValue whose length ends inside its last varint: the varint must not be read on into what follows.
     const kv = Buffer.from([0x0a, 0x02, 0x2f, 0x6b, 0x18, 0x96, 0x01]);
     const cut = Buffer.concat([Buffer.from([0x12, kv.length - 1]), kv, Buffer.from([0x20, 0x01])]);
     let caught: unknown;
     try {
-      decodeRangeResponse(cut, {});
+      decodeRangeResponse(cut, new Map());
     } catch (err) {
       caught = err;
     }
@@ -157,7 +161,7 @@ describe('etcd protobuf messages', () => {
     keyValue(w, 2, '/app/a', 'secret-value', 40);
     const bytes = w.finish();
     for (const cut of [bytes.length - 1, bytes.length - 14, 3]) {
-      const values: Record<string, string> = {};
+      const values = new Map<string, string>();
       let caught: unknown;
       try {
         decodeRangeResponse(bytes.subarray(0, cut), values);

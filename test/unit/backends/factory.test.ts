@@ -35,7 +35,7 @@ function countingRegistry(names: string[]) {
         createClient: async (options) => {
           created.push(options.backend);
           return {
-            getValues: async () => ({}),
+            getValues: async () => new Map(),
             watch: async (prefix) => ({
               prefix,
               index: 1,
@@ -67,7 +67,7 @@ describe('createStoreClient', () => {
   it('creates an env client for -backend env', async () => {
     const client = await createStoreClient(backendOptions({ backend: 'env' }), recordingLogger());
     expect(client.constructor.name).to.equal('EnvStoreClient');
-    expect(await client.getValues(['/path'])).to.have.property('/path', process.env.PATH);
+    expect((await client.getValues(['/path'])).get('/path')).to.equal(process.env.PATH);
   });
 
   for (const name of ['dynamodb', 'ssm', 'vault', 'rancher', 'stackengine', 'mysql', '']) {

@@ -45,31 +45,31 @@ describe('FileDataReader', () => {
 
   it('reads a file whole', async () => {
     await writeFile(file, 'db:\n  host: a\n  port: 1\n');
-    expect(await reader.readAll()).to.deep.equal({ '/db/host': 'a', '/db/port': '1' });
+    expect(Object.fromEntries(await reader.readAll())).to.deep.equal({ '/db/host': 'a', '/db/port': '1' });
   });
 
   describe('a file caught mid-rewrite', () => {
     beforeEach(async () => {
       await writeFile(file, 'db:\n  host: good\n');
-      expect(await reader.readAll()).to.deep.equal({ '/db/host': 'good' });
+      expect(Object.fromEntries(await reader.readAll())).to.deep.equal({ '/db/host': 'good' });
     });
 
     it('half written: reads it again a few times, then its last good values stand in, with one warning', async () => {
       await writeFile(file, HALF_WRITTEN);
-      expect(await reader.readAll()).to.deep.equal({ '/db/host': 'good' });
+      expect(Object.fromEntries(await reader.readAll())).to.deep.equal({ '/db/host': 'good' });
       // Read three times in all before standing in.
       expect(retries()).to.equal(2);
       expect(standIns()).to.have.length(1);
       expect(standIns()[0]).to.contain(file).and.to.contain('data.yaml:');
       // Still broken at the next read: the same values, and no second warning for the same episode.
-      expect(await reader.readAll()).to.deep.equal({ '/db/host': 'good' });
+      expect(Object.fromEntries(await reader.readAll())).to.deep.equal({ '/db/host': 'good' });
       expect(retries()).to.equal(4);
       expect(standIns()).to.have.length(1);
     });
 
     it('emptied: its last good values stand in instead of "no keys"', async () => {
       await writeFile(file, '');
-      expect(await reader.readAll()).to.deep.equal({ '/db/host': 'good' });
+      expect(Object.fromEntries(await reader.readAll())).to.deep.equal({ '/db/host': 'good' });
       expect(standIns()).to.have.length(1);
       expect(standIns()[0]).to.contain(`${file} is empty`);
     });
@@ -80,7 +80,7 @@ describe('FileDataReader', () => {
       logger.onDebug = (message) => {
         if (message.includes('reading it again')) writeFileSync(file, 'db:\n  host: rewritten\n');
       };
-      expect(await reader.readAll()).to.deep.equal({ '/db/host': 'rewritten' });
+      expect(Object.fromEntries(await reader.readAll())).to.deep.equal({ '/db/host': 'rewritten' });
       expect(retries()).to.equal(1);
       expect(standIns()).to.deep.equal([]);
     });
@@ -89,13 +89,13 @@ describe('FileDataReader', () => {
       await writeFile(file, HALF_WRITTEN);
       await reader.readAll();
       await writeFile(file, 'db:\n  host: fixed\n');
-      expect(await reader.readAll()).to.deep.equal({ '/db/host': 'fixed' });
+      expect(Object.fromEntries(await reader.readAll())).to.deep.equal({ '/db/host': 'fixed' });
       expect(logger.messages('info').filter((line) => line.includes('reads correctly again'))).to.deep.equal([
         `file backend: ${file} reads correctly again`,
       ]);
       // The fixed content is the new last good one.
       await writeFile(file, '');
-      expect(await reader.readAll()).to.deep.equal({ '/db/host': 'fixed' });
+      expect(Object.fromEntries(await reader.readAll())).to.deep.equal({ '/db/host': 'fixed' });
       expect(standIns()).to.have.length(2);
     });
 
@@ -121,16 +121,16 @@ describe('FileDataReader', () => {
     expect(standIns()).to.deep.equal([]);
     // Once it is complete it reads, and from then on it has a last good content.
     await writeFile(file, 'db:\n  host: first\n');
-    expect(await reader.readAll()).to.deep.equal({ '/db/host': 'first' });
+    expect(Object.fromEntries(await reader.readAll())).to.deep.equal({ '/db/host': 'first' });
   });
 
   it('takes an empty file at the first read, or after an empty mapping, as no keys', async () => {
     await writeFile(file, '');
-    expect(await reader.readAll()).to.deep.equal({});
+    expect(Object.fromEntries(await reader.readAll())).to.deep.equal({});
     await writeFile(file, '{}\n');
-    expect(await reader.readAll()).to.deep.equal({});
+    expect(Object.fromEntries(await reader.readAll())).to.deep.equal({});
     await writeFile(file, '');
-    expect(await reader.readAll()).to.deep.equal({});
+    expect(Object.fromEntries(await reader.readAll())).to.deep.equal({});
     expect(standIns()).to.deep.equal([]);
   });
 
@@ -139,10 +139,10 @@ describe('FileDataReader', () => {
     await writeFile(file, 'a: 1\n');
     await writeFile(other, 'b: 1\n');
     const both = new FileDataReader([file, other], '*', logger);
-    expect(await both.readAll()).to.deep.equal({ '/a': '1', '/b': '1' });
+    expect(Object.fromEntries(await both.readAll())).to.deep.equal({ '/a': '1', '/b': '1' });
     await writeFile(file, '');
     await writeFile(other, 'b: 2\n');
-    expect(await both.readAll()).to.deep.equal({ '/a': '1', '/b': '2' });
+    expect(Object.fromEntries(await both.readAll())).to.deep.equal({ '/a': '1', '/b': '2' });
     expect(standIns()).to.have.length(1);
     expect(standIns()[0]).to.contain(file).and.not.to.contain(other);
   });

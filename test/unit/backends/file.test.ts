@@ -39,7 +39,7 @@ describe('file backend', () => {
   describe('getValues', () => {
     it('flattens nested YAML maps into path keys', async () => {
       const file = await write('data.yaml', 'app:\n  db:\n    host: db.local\n    user: confd\nkey: value\n');
-      expect(await client([file]).getValues(['/'])).to.deep.equal({
+      expect(Object.fromEntries(await client([file]).getValues(['/']))).to.deep.equal({
         '/app/db/host': 'db.local',
         '/app/db/user': 'confd',
         '/key': 'value',
@@ -51,7 +51,7 @@ describe('file backend', () => {
         'data.json',
         '{"app": {"db": {"host": "db.local", "port": 5432}, "on": true}}',
       );
-      expect(await client([file]).getValues(['/app'])).to.deep.equal({
+      expect(Object.fromEntries(await client([file]).getValues(['/app']))).to.deep.equal({
         '/app/db/host': 'db.local',
         '/app/db/port': '5432',
         '/app/on': 'true',
@@ -63,7 +63,7 @@ describe('file backend', () => {
         'list.yaml',
         'hosts:\n  - a.local\n  - b.local\nusers:\n  - name: ann\n    id: 1\n  - [x, z]\n',
       );
-      expect(await client([file]).getValues(['/'])).to.deep.equal({
+      expect(Object.fromEntries(await client([file]).getValues(['/']))).to.deep.equal({
         '/hosts/0': 'a.local',
         '/hosts/1': 'b.local',
         '/users/0/name': 'ann',
@@ -98,7 +98,7 @@ describe('file backend', () => {
           'y: key y stays a string',
         ].join('\n'),
       );
-      expect(await client([file]).getValues(['/'])).to.deep.equal({
+      expect(Object.fromEntries(await client([file]).getValues(['/']))).to.deep.equal({
         '/int': '42',
         '/negative': '-7',
         '/float': '1.5',
@@ -124,7 +124,7 @@ describe('file backend', () => {
         'anchors.yaml',
         'base: &b\n  port: 80\n  host: a\nsite:\n  <<: *b\n  host: b\n',
       );
-      expect(await client([file]).getValues(['/site'])).to.deep.equal({
+      expect(Object.fromEntries(await client([file]).getValues(['/site']))).to.deep.equal({
         '/site/port': '80',
         '/site/host': 'b',
       });
@@ -136,24 +136,31 @@ describe('file backend', () => {
         'app:\n  db: plain\n  dbx:\n    host: other\n  db2: two\nother: x\n',
       );
       const nested = await write('n.yaml', 'app:\n  db:\n    host: h\n');
-      expect(await client([file]).getValues(['/app/db'])).to.deep.equal({ '/app/db': 'plain' });
-      expect(await client([nested]).getValues(['/app/db/'])).to.deep.equal({ '/app/db/host': 'h' });
-      expect(await client([file]).getValues(['/app/db', '/other'])).to.deep.equal({
+      expect(Object.fromEntries(await client([file]).getValues(['/app/db']))).to.deep.equal({
+        '/app/db': 'plain',
+      });
+      expect(Object.fromEntries(await client([nested]).getValues(['/app/db/']))).to.deep.equal({
+        '/app/db/host': 'h',
+      });
+      expect(Object.fromEntries(await client([file]).getValues(['/app/db', '/other']))).to.deep.equal({
         '/app/db': 'plain',
         '/other': 'x',
       });
-      expect(await client([file]).getValues(['/missing'])).to.deep.equal({});
+      expect(Object.fromEntries(await client([file]).getValues(['/missing']))).to.deep.equal({});
     });
 
     it('lets a repeated key override the earlier one, as yaml.v2 does', async () => {
       const file = await write('dup.yaml', 'a: 1\nb: x\na: 2\n');
-      expect(await client([file]).getValues(['/'])).to.deep.equal({ '/a': '2', '/b': 'x' });
+      expect(Object.fromEntries(await client([file]).getValues(['/']))).to.deep.equal({
+        '/a': '2',
+        '/b': 'x',
+      });
     });
 
     it('lets later files override earlier ones', async () => {
       const first = await write('1.yaml', 'db:\n  host: one\n  port: 1\n');
       const second = await write('2.yaml', 'db:\n  host: two\n');
-      expect(await client([first, second]).getValues(['/db'])).to.deep.equal({
+      expect(Object.fromEntries(await client([first, second]).getValues(['/db']))).to.deep.equal({
         '/db/host': 'two',
         '/db/port': '1',
       });
@@ -166,13 +173,15 @@ describe('file backend', () => {
       await write('conf/notes.txt', 'not: yaml at all: [');
       await write('conf/.hidden.yaml', 'hidden: 4\n');
       const conf = join(dir, 'conf');
-      expect(await client([conf], '*.yaml').getValues(['/'])).to.deep.equal({
+      expect(Object.fromEntries(await client([conf], '*.yaml').getValues(['/']))).to.deep.equal({
         '/a': '1',
         '/c': '3',
         '/hidden': '4',
         '/shared': 'from-c',
       });
-      expect(await client([conf], '*.y*ml').getValues(['/b'])).to.deep.equal({ '/b': '2' });
+      expect(Object.fromEntries(await client([conf], '*.y*ml').getValues(['/b']))).to.deep.equal({
+        '/b': '2',
+      });
       // The default filter '*' takes every file, so the broken .txt fails the read.
       const err = await rejection(client([conf]).getValues(['/']));
       expect(err).to.be.instanceOf(BackendError);
@@ -185,27 +194,31 @@ describe('file backend', () => {
       await mkdir(join(dir, 'conf'));
       await symlink(real, join(dir, 'conf', 'data.yaml'));
       await symlink(join(dir, 'other'), join(dir, 'conf', 'other'));
-      expect(await client([join(dir, 'conf')]).getValues(['/'])).to.deep.equal({ '/linked': 'true' });
+      expect(Object.fromEntries(await client([join(dir, 'conf')]).getValues(['/']))).to.deep.equal({
+        '/linked': 'true',
+      });
     });
 
     it('re-reads the files on every call', async () => {
       const file = await write('live.yaml', 'v: 1\n');
       const c = client([file]);
-      expect(await c.getValues(['/v'])).to.deep.equal({ '/v': '1' });
+      expect(Object.fromEntries(await c.getValues(['/v']))).to.deep.equal({ '/v': '1' });
       await writeFile(file, 'v: 2\n');
-      expect(await c.getValues(['/v'])).to.deep.equal({ '/v': '2' });
+      expect(Object.fromEntries(await c.getValues(['/v']))).to.deep.equal({ '/v': '2' });
     });
 
     it('reads only the first YAML document of a file, with a warning', async () => {
       const file = await write('multi.yaml', 'a: 1\n---\nb: 2\n');
       const logger = recordingLogger();
-      expect(await client([file], '*', logger).getValues(['/'])).to.deep.equal({ '/a': '1' });
+      expect(Object.fromEntries(await client([file], '*', logger).getValues(['/']))).to.deep.equal({
+        '/a': '1',
+      });
       expect(logger.messages('warn').join('\n')).to.contain('only the first');
     });
 
     it('treats an empty file as no keys', async () => {
       const file = await write('empty.yaml', '# nothing yet\n');
-      expect(await client([file]).getValues(['/'])).to.deep.equal({});
+      expect(Object.fromEntries(await client([file]).getValues(['/']))).to.deep.equal({});
     });
 
     it('fails with a BackendError naming a missing file', async () => {
@@ -247,7 +260,7 @@ describe('file backend', () => {
         recordingLogger(),
       );
       clients.push(c);
-      expect(await c.getValues(['/'])).to.deep.equal({ '/y': '2' });
+      expect(Object.fromEntries(await c.getValues(['/']))).to.deep.equal({ '/y': '2' });
     });
 
     it('requires at least one -file', async () => {
@@ -332,7 +345,7 @@ describe('file backend', () => {
         expect(result.index).to.be.greaterThan(index);
         expect(result.changedKeys).to.deep.equal(['/a']);
         index = result.index;
-        expect(await c.getValues(['/a'])).to.deep.equal({ '/a': String(value) });
+        expect(Object.fromEntries(await c.getValues(['/a']))).to.deep.equal({ '/a': String(value) });
       }
     });
 
@@ -376,7 +389,7 @@ describe('file backend', () => {
         'the last good content to stand in',
       );
       expect(changed.settled()).to.equal(false);
-      expect(await c.getValues(['/'])).to.deep.equal({ '/a': '1', '/b': '1' });
+      expect(Object.fromEntries(await c.getValues(['/']))).to.deep.equal({ '/a': '1', '/b': '1' });
       await writeFile(file, 'a: 1\nb: 2\n');
       expect((await changed.promise).changedKeys).to.deep.equal(['/b']);
     });
@@ -444,7 +457,7 @@ describe('file backend', () => {
       expect(await rejection(arm(c))).to.be.instanceOf(BackendError);
       await write('gone/w.yaml', 'a: 2\n');
       const fresh = await arm(c);
-      expect(await c.getValues(['/'])).to.deep.equal({ '/a': '2' });
+      expect(Object.fromEntries(await c.getValues(['/']))).to.deep.equal({ '/a': '2' });
       // An index of the failed watch means nothing to the fresh one: re-read everything.
       expect((await next(fresh, w.index)).changedKeys).to.equal(undefined);
       const changed = next(fresh);

@@ -8,9 +8,9 @@ import { recordingLogger } from '../../support/loggers.js';
 
 /** The pairs, in the order they were written: the fast path must match the YAML reading in both. */
 function flatten(tree: unknown): [string, string][] {
-  const out: KVPairs = {};
+  const out: KVPairs = new Map();
   flattenTree(tree, out);
-  return Object.entries(out);
+  return [...out];
 }
 
 function viaYaml(text: string): [string, string][] {

@@ -24,7 +24,7 @@ class ScriptedStore implements StoreClient {
   closed = 0;
 
   getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
-    return this.respond(options.signal, () => Object.fromEntries(keys.map((key) => [key, 'value'])));
+    return this.respond(options.signal, () => new Map(keys.map((key) => [key, 'value'])));
   }
 
   watch(prefix: string, options: RequestOptions = {}): Promise<PrefixWatch> {
@@ -143,7 +143,7 @@ describe('observeStore', () => {
     });
 
     it('passes the answer of a request that finishes in time', async () => {
-      expect(await observed.getValues(['/k'])).to.deep.equal({ '/k': 'value' });
+      expect(Object.fromEntries(await observed.getValues(['/k']))).to.deep.equal({ '/k': 'value' });
       expect((await observed.watch('/app')).index).to.equal(5);
       expect(store.signals.every((signal) => !signal.aborted)).to.equal(true);
     });

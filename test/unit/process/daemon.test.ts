@@ -118,7 +118,7 @@ describe('daemon (watch mode, fake store and clock)', () => {
     expect(failed.retryInMs).to.equal(100);
     expect(f.store.releases).to.deep.equal(['/app']);
     // Missed while away: the watch cannot say, so the resource is rendered again once re-armed.
-    f.store.data['/app/db'] = 'changed-while-away';
+    f.store.data.set('/app/db', 'changed-while-away');
     f.clock.advance(100);
     // The first re-arm fails too (breakConnection(1) refuses one arm): the next delay is longer.
     const second = await f.events.wait('watch', mark, (e) => e.state === 'failed' && e.retryInMs === 200);
@@ -295,7 +295,7 @@ describe('daemon (interval mode)', () => {
     await f.started();
     expect(f.store.arms).to.deep.equal([]);
     await f.resource('b', { prefix: '/app', keys: ['/db'] });
-    f.store.data['/app/db'] = '2';
+    f.store.data.set('/app/db', '2');
     const mark = f.events.mark();
     f.clock.advance(1000);
     await f.events.wait('resource', mark, (e) => e.resource.id === f.id('a'));

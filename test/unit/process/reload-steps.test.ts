@@ -57,7 +57,7 @@ describe('reload, verify and rollback (runBatch)', () => {
     dir = await mkdtemp(join(tmpdir(), 'confd-reload-steps-'));
     await writeFile(join(dir, 'app.hbs'), 'jobs={{getv "/p/jobs"}}\n');
     store = new FakeStore();
-    store.data['/p/jobs'] = 'new';
+    store.data.set('/p/jobs', 'new');
     events = new EventBus();
     recorder = new EventRecorder(events);
     requests.length = 0;

@@ -23,7 +23,7 @@ describe('runBatch', () => {
     dir = await mkdtemp(join(tmpdir(), 'confd-batch-'));
     await writeFile(join(dir, 'app.hbs'), 'name={{getv "/app/name"}}\n');
     store = new FakeStore();
-    store.data['/app/name'] = 'shop';
+    store.data.set('/app/name', 'shop');
     events = new EventBus();
     recorder = new EventRecorder(events);
   });

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import type { KVPairs } from '../../../src/backends/store-client.js';
 import { compileTemplateSource } from '../../../src/template/compile-source.js';
 import type { RenderOptions } from '../../../src/template/compile-template.js';
 import type { DnsResolver } from '../../../src/template/dns-lookups.js';
 import type { TemplateEngine } from '../../../src/template/engine.js';
 import { HELPER_NAMES } from '../../../src/template/helpers/helper-specs.js';
 import { KVStore } from '../../../src/template/kv-store.js';
+import type { Pairs } from './render.js';
 
 /**
  * docs/templates.md promises outputs; these tests hold it to them. Examples are rendered against the
@@ -30,7 +30,7 @@ function fences(markdown: string): Fence[] {
 /** Markdown tables escape `|` inside code spans; templates mean the bare character. */
 const unescape = (text: string): string => text.replaceAll('\\|', '|');
 
-function exampleStore(): KVPairs {
+function exampleStore(): Pairs {
   const block = fences(doc).find((fence) => fence.info === 'text example-store');
   if (!block) expect.fail('docs/templates.md has no `text example-store` block');
   const pairs: Record<string, string> = {};

@@ -1,9 +1,11 @@
 import { expect } from 'chai';
-import type { KVPairs } from '../../../src/backends/store-client.js';
 import { TemplateError } from '../../../src/errors.js';
 import { compileTemplateSource } from '../../../src/template/compile-source.js';
 import type { RenderOptions } from '../../../src/template/compile-template.js';
 import { KVStore } from '../../../src/template/kv-store.js';
+
+/** A test's store, written as an object literal (KVStore copies it into its Map). */
+export type Pairs = Readonly<Record<string, string>>;
 
 export const TEMPLATE = '/etc/confd/templates/test.hbs';
 
@@ -13,12 +15,12 @@ export const NO_DNS: RenderOptions['resolver'] = {
   lookupSRV: () => Promise.resolve([]),
 };
 
-export function render(source: string, pairs: KVPairs = {}, options: RenderOptions = {}): Promise<string> {
+export function render(source: string, pairs: Pairs = {}, options: RenderOptions = {}): Promise<string> {
   return compileTemplateSource(source, TEMPLATE).render(new KVStore(pairs), { resolver: NO_DNS, ...options });
 }
 
 /** The TemplateError a render (or the compile before it) fails with. */
-export async function renderError(source: string, pairs: KVPairs = {}): Promise<TemplateError> {
+export async function renderError(source: string, pairs: Pairs = {}): Promise<TemplateError> {
   try {
     await render(source, pairs);
   } catch (err) {

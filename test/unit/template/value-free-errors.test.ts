@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import type { KVPairs } from '../../../src/backends/store-client.js';
 import { KVStore } from '../../../src/template/kv-store.js';
 import { describeValue } from '../../../src/template/value-description.js';
-import { render, renderError } from './render.js';
+import { render, renderError, type Pairs } from './render.js';
 
 /** A value that must never show up in an error, whole or in part. */
 const SECRET = 's3cr3t-Pa55w0rd';
@@ -82,7 +81,7 @@ describe('errors about store values never show the value', () => {
   });
 
   it('names every key holding the value, and counts past three', async () => {
-    const shared: KVPairs = { '/b': SECRET, '/a': SECRET };
+    const shared: Pairs = { '/b': SECRET, '/a': SECRET };
     let err = await renderError('{{atoi (getv "/a")}}', shared);
     expect(err.message).to.include('parsing the value of /a and /b:');
     // Ambiguous: no single key for the error's key field.

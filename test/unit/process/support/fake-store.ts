@@ -24,7 +24,7 @@ const refused = (what: string): BackendError =>
  * Tests break it on purpose and count what was asked of it.
  */
 export class FakeStore implements StoreClient {
-  readonly data: KVPairs = {};
+  readonly data: KVPairs = new Map();
   /** Every watch() call, by prefix, in order. */
   readonly arms: string[] = [];
   /** Every next() call: prefix, index and keys. */
@@ -56,10 +56,9 @@ export class FakeStore implements StoreClient {
     await this.onRead?.();
     options.signal?.throwIfAborted();
     if (this.readError) throw this.readError;
-    const values: KVPairs = {};
-    for (const [key, value] of Object.entries(this.data)) {
-      if (keys.some((base) => keyIsUnder(key, base))) values[key] = value;
-    }
+    const values: KVPairs = new Map();
+    for (const [key, value] of this.data)
+      if (keys.some((base) => keyIsUnder(key, base))) values.set(key, value);
     return values;
   }
 
@@ -123,8 +122,8 @@ export class FakeStore implements StoreClient {
   /** Sets (or, with undefined, deletes) keys in one store transaction. */
   change(values: Record<string, string | undefined>): void {
     for (const [key, value] of Object.entries(values)) {
-      if (value === undefined) delete this.data[key];
-      else this.data[key] = value;
+      if (value === undefined) this.data.delete(key);
+      else this.data.set(key, value);
     }
     this.record(Object.keys(values));
   }
