@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { ConsulApi, ConsulCall, ConsulKvAnswer, ConsulKvQuery } from './consul-agents.js';
 import type { ConsulEntry } from './consul-kv.js';
 import { readBody, sendRequest, type HttpTransport } from './http-request.js';
+import { base64Text } from './buffer-text.js';
 
 /** An error answer of the agent: its HTTP status, and the first line of what it said. */
 export class ConsulResponseError extends Error {
@@ -65,7 +66,7 @@ export class ConsulHttp implements ConsulApi {
     const entries = body as Array<{ Key: string; Value?: unknown }>;
     for (const entry of entries) {
       // As Go's and the consul package's clients decode it: base64, then UTF-8 (lossy for other bytes).
-      entry.Value = typeof entry.Value === 'string' ? Buffer.from(entry.Value, 'base64').toString() : null;
+      entry.Value = typeof entry.Value === 'string' ? base64Text(entry.Value) : null;
     }
     return { entries: entries as ConsulEntry[], index };
   }
