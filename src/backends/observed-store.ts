@@ -75,7 +75,7 @@ export function observeStore(store: StoreClient, options: ObservedStoreOptions):
   return {
     getValues(keys: readonly string[], opts: RequestOptions = {}): Promise<KVPairs> {
       return request('read', `reading ${describeKeys(keys)}`, opts.signal, (signal) =>
-        store.getValues(keys, { signal }),
+        store.getValues(keys, { signal, ...(opts.fresh ? { fresh: true } : {}) }),
       );
     },
     watch(prefix: string, opts: RequestOptions = {}): Promise<PrefixWatch> {

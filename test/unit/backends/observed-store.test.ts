@@ -21,9 +21,12 @@ type Behaviour = 'answer' | 'hang' | 'fail' | 'ignore-signal';
 class ScriptedStore implements StoreClient {
   behaviour: Behaviour = 'answer';
   readonly signals: AbortSignal[] = [];
+  /** Whether each read asked for the store itself (options.fresh), in order. */
+  readonly fresh: boolean[] = [];
   closed = 0;
 
   getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
+    this.fresh.push(options.fresh === true);
     return this.respond(options.signal, () => new Map(keys.map((key) => [key, 'value'])));
   }
 
@@ -140,6 +143,12 @@ describe('observeStore', () => {
       // A long-lived caller signal (the daemon's stop signal) never aborts: the deadline still applies.
       const err = await rejection(observed.getValues(['/k'], { signal: never() }));
       expect(err).to.be.instanceOf(RequestTimeoutError);
+    });
+
+    it("passes a read's fresh option on: the safety-net resync must reach the store, not a watch's copy", async () => {
+      await observed.getValues(['/k'], { fresh: true });
+      await observed.getValues(['/k']);
+      expect(store.fresh).to.deep.equal([true, false]);
     });
 
     it('passes the answer of a request that finishes in time', async () => {
