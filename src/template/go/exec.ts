@@ -3,6 +3,7 @@ import { sprint } from './fmt.js';
 import type { GoFunc } from './func.js';
 import { methodOf } from './methods.js';
 import type {
+  ActionNode,
   BranchNode,
   ChainNode,
   CommandNode,
@@ -54,6 +55,32 @@ class LoopSignal extends Error {}
 const BREAK = new LoopSignal('break');
 const CONTINUE = new LoopSignal('continue');
 
+/**
+ * `{{.Name}}` on a struct whose exported field Name is a Go string, with no method of that name: what the
+ * general path (pipeline, command, field chain, a Value for the field, printValue) comes to is printing
+ * the field's text as it is. A range over `gets` runs `{{.Key}}` and `{{.Value}}` once per pair: at
+ * 10,000 pairs that path was most of the render. Decided once per action, for the first receiver type it
+ * meets there; any other type at that action, and any other action, goes the general way.
+ */
+interface FieldShortcut {
+  readonly type: GoType;
+  readonly name: string;
+}
+
+const fieldShortcuts = new WeakMap<ActionNode, FieldShortcut | null>();
+
+function fieldShortcut(node: ActionNode, dot: Value): FieldShortcut | null {
+  const { pipe } = node;
+  const field = pipe.cmds.length === 1 ? pipe.cmds[0]?.args : undefined;
+  if (pipe.decl.length > 0 || field?.length !== 1) return null;
+  const word = field[0] as Node;
+  if (word.type !== 'field' || word.ident.length !== 1 || dot.type.kind !== 'struct') return null;
+  const name = word.ident[0] as string;
+  const slot = fieldOf(dot.type, name);
+  if (!slot?.exported || slot.type !== STRING || methodOf(dot, name) !== undefined) return null;
+  return { type: dot.type, name };
+}
+
 export function execute(templates: Templates, name: string, data: Value): string {
   const tree = templates.lookup(name);
   const shared: Shared = { templates, out: [], deepestCall: undefined };
@@ -104,6 +131,15 @@ class State extends Evaluator {
     this.at(node);
     switch (node.type) {
       case 'action': {
+        let shortcut = fieldShortcuts.get(node);
+        if (shortcut === undefined) {
+          shortcut = fieldShortcut(node, dot);
+          fieldShortcuts.set(node, shortcut);
+        }
+        if (shortcut !== null && dot.type === shortcut.type) {
+          this.out.push((dot.v as Record<string, string>)[shortcut.name] as string);
+          return;
+        }
         const val = this.evalPipeline(dot, node.pipe);
         if (node.pipe.decl.length === 0) this.printValue(node, val);
         return;
