@@ -116,7 +116,7 @@ function writeRange(writer: BinaryWriter, request: RangeRequest): BinaryWriter {
 
 /**
  * A RangeResponse: sets each key's value on `values` and returns the revision it was read at. Values go
- * straight onto the caller's object: a 10,000-key answer makes no KeyValue objects on the way.
+ * straight into the caller's Map: a 10,000-key answer makes no KeyValue objects on the way.
  */
 export function decodeRangeResponse(bytes: Uint8Array, values: ValuesInto): number {
   return decoding('RangeResponse', bytes, (reader, buffer) => readRange(reader, reader.len, buffer, values));

@@ -113,11 +113,8 @@ async function run(
   if (settings.onetime) {
     shutdown.install();
     try {
-      // Onetime fails fast: CI wants the exit code now, not a retry loop. The connection is made while
-      // runOnetime reads conf.d; a failure is its to report (handled here only so that it does not count
-      // as unhandled meanwhile).
-      const store = connect(settings)();
-      store.catch(() => undefined);
+      // Onetime fails fast: CI wants the exit code now, not a retry loop.
+      const store = await connect(settings)();
       try {
         const code = await runOnetime({
           confdir: settings.confdir,
@@ -132,10 +129,7 @@ async function run(
         });
         return shutdown.signal ? shutdown.exitCode() : code;
       } finally {
-        await store.then(
-          (connected) => closeQuietly(connected, logger),
-          () => undefined,
-        );
+        await closeQuietly(store, logger);
       }
     } finally {
       shutdown.uninstall();

@@ -10,12 +10,7 @@ import type { SyncModes } from './sync-resource.js';
 export interface OnetimeOptions {
   confdir: string;
   prefix: string;
-  /**
-   * The store's connection, possibly still being made: it is awaited once conf.d has been read, so the
-   * two overlap. Connecting is mostly waiting (a handshake, etcd's status request: ~3 ms on loopback), and
-   * so is reading conf.d and the templates from disk. A connection that fails rejects the run after all.
-   */
-  store: Promise<StoreClient>;
+  store: StoreClient;
   modes: SyncModes;
   logger: Logger;
   events: EventBus;
@@ -29,9 +24,8 @@ export interface OnetimeOptions {
 
 /** `-onetime`: attempt every resource once; exit 0 only if all of them (and their loading) succeeded. */
 export async function runOnetime(options: OnetimeOptions): Promise<number> {
-  const { confdir, prefix, modes, logger, events, signal, cancel } = options;
+  const { confdir, prefix, store, modes, logger, events, signal, cancel } = options;
   const config = await loadConfig(confdir, prefix, logger);
-  const store = await options.store;
   events.emit({
     type: 'config',
     trigger: 'start',
