@@ -1,3 +1,4 @@
+import { setAll } from '../kv-pairs.js';
 import { BackendError, errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { ConsulAgents, type AnswerError, type ConsulAgent } from './consul-agents.js';
@@ -149,13 +150,11 @@ export class ConsulClient implements StoreClient, ConsulKvReader {
     const toRead = keys.filter((key) => {
       const values = options.fresh ? undefined : this.copiedValues(key);
       const answered = values !== undefined && values.size > 0;
-      if (answered) for (const [k, value] of values) copied.set(k, value);
+      if (answered) setAll(copied, values);
       return !answered;
     });
     if (toRead.length === 0) return copied;
-    const read = await readValues(this, toRead, options.signal);
-    for (const [key, value] of copied) read.set(key, value);
-    return read;
+    return setAll(await readValues(this, toRead, options.signal), copied);
   }
 
   private copiedValues(key: string): KVPairs | undefined {

@@ -1,3 +1,4 @@
+import { setAll } from '../kv-pairs.js';
 import { BackendError, errorMessage, toError } from '../errors.js';
 import { cleanKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
@@ -136,7 +137,7 @@ export class EtcdStoreClient implements StoreClient {
       const copied: KVPairs = new Map();
       const complete = bases.every((base) => {
         const values = source.valuesUnder(base);
-        if (values) for (const [key, value] of values) copied.set(key, value);
+        if (values) setAll(copied, values);
         return values !== undefined;
       });
       if (complete) return copied;

@@ -1,3 +1,4 @@
+import { setAll } from '../kv-pairs.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendError, errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
@@ -33,7 +34,7 @@ export class FileDataReader {
     for (const file of await listDataFiles(this.paths, this.filter)) {
       signal?.throwIfAborted();
       // Later files win, as in confd.
-      for (const [key, value] of await this.readFile(file, signal)) all.set(key, value);
+      setAll(all, await this.readFile(file, signal));
     }
     return all;
   }

@@ -1,3 +1,4 @@
+import { setAll } from '../kv-pairs.js';
 import { BackendError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { resolveSrvNodes } from './srv-nodes.js';
@@ -169,13 +170,13 @@ class ZookeeperClient implements StoreClient {
     for (const key of keys) {
       const path = zkPath(key);
       const cached = options.fresh ? undefined : this.cachedValues(path);
-      if (cached) for (const [k, value] of cached) values.set(k, value);
+      if (cached) setAll(values, cached);
       else toRead.push(path);
     }
     if (toRead.length > 0) {
       // Every request carries the session's deadline; `signal` only stops the wait for it.
       const read = this.live().then(({ session }) => readValues(session, toRead));
-      for (const [key, value] of await (signal ? untilAborted(read, signal) : read)) values.set(key, value);
+      setAll(values, await (signal ? untilAborted(read, signal) : read));
     }
     return values;
   }

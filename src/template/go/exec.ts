@@ -71,9 +71,9 @@ const fieldShortcuts = new WeakMap<ActionNode, FieldShortcut | null>();
 
 function fieldShortcut(node: ActionNode, dot: Value): FieldShortcut | null {
   const { pipe } = node;
-  const field = pipe.cmds.length === 1 ? pipe.cmds[0]?.args : undefined;
-  if (pipe.decl.length > 0 || field?.length !== 1) return null;
-  const word = field[0] as Node;
+  const args = pipe.cmds.length === 1 ? pipe.cmds[0]?.args : undefined;
+  if (pipe.decl.length > 0 || args?.length !== 1) return null;
+  const word = args[0] as Node;
   if (word.type !== 'field' || word.ident.length !== 1 || dot.type.kind !== 'struct') return null;
   const name = word.ident[0] as string;
   const slot = fieldOf(dot.type, name);
