@@ -81,6 +81,37 @@ function fieldShortcut(node: ActionNode, dot: Value): FieldShortcut | null {
   return { type: dot.type, name };
 }
 
+/**
+ * A range body made of text and FieldShortcut actions only, as a range over `gets` usually is
+ * (`{{range gets "/k/*"}}{{.Key}}={{.Value}}\n{{end}}`): each iteration pushes its parts in turn, with no
+ * Value per element, no walk per node and no lookup of each action's shortcut. Decided once per range
+ * node, for the element type of the first slice it meets there (a slice's elements share that static type
+ * unless it is an interface, which is never taken); a slice of any other type at that node goes the
+ * general way. Nothing in such a body can fail, reads a variable or breaks the loop, so skipping the
+ * per-iteration variables and node positions changes nothing but the time (every step that can fail
+ * records its own node first).
+ */
+interface RangeBody {
+  readonly type: GoType;
+  /** In order: a text to print, or the name of the string field of the element to print. */
+  readonly parts: ReadonlyArray<string | { readonly field: string }>;
+}
+
+const rangeBodies = new WeakMap<BranchNode, RangeBody | null>();
+
+function rangeBody(r: BranchNode, elem: Value): RangeBody | null {
+  const parts: Array<string | { field: string }> = [];
+  for (const node of r.list.nodes) {
+    if (node.type === 'text') parts.push(node.text);
+    else if (node.type === 'action') {
+      const shortcut = fieldShortcut(node, elem);
+      if (shortcut === null) return null;
+      parts.push({ field: shortcut.name });
+    } else if (node.type !== 'comment') return null;
+  }
+  return { type: elem.type, parts };
+}
+
 export function execute(templates: Templates, name: string, data: Value): string {
   const tree = templates.lookup(name);
   const shared: Shared = { templates, out: [], deepestCall: undefined };
@@ -203,6 +234,18 @@ class State extends Evaluator {
         case 'slice': {
           const n = lengthOf(val);
           if (n === 0) break;
+          const elemType = val.type.elem as GoType;
+          if (elemType.kind !== 'interface') {
+            let body = rangeBodies.get(r);
+            if (body === undefined) {
+              body = rangeBody(r, indexSlice(val, 0));
+              rangeBodies.set(r, body);
+            }
+            if (body !== null && body.type === elemType) {
+              this.runRangeBody(body, val.v as ReadonlyArray<Record<string, string>>);
+              return;
+            }
+          }
           // The index is a value only for a range that declares it ({{range $i, $e := ...}}).
           const indexed = r.pipe.decl.length > 1;
           for (let i = 0; i < n; i++) oneIteration(indexed ? new Value(INT, i) : INVALID, indexSlice(val, i));
@@ -225,6 +268,18 @@ class State extends Evaluator {
       if (err !== BREAK) throw err;
     } finally {
       this.pop(outer);
+    }
+  }
+
+  private runRangeBody(body: RangeBody, elems: ReadonlyArray<Record<string, string>>): void {
+    const { out } = this;
+    const { parts } = body;
+    for (let i = 0; i < elems.length; i++) {
+      const elem = elems[i] as Record<string, string>;
+      for (let j = 0; j < parts.length; j++) {
+        const part = parts[j] as string | { field: string };
+        out.push(typeof part === 'string' ? part : (elem[part.field] as string));
+      }
     }
   }
 

@@ -4,8 +4,9 @@ import { KVStore } from '../../../src/template/kv-store.js';
 import { NO_DNS } from './render.js';
 
 /**
- * `{{.Key}}` and `{{.Value}}` on a KVPair print its text directly (exec.ts, FieldShortcut). The same
- * action reached with another receiver must still evaluate as Go does.
+ * `{{.Key}}` and `{{.Value}}` on a KVPair print its text directly (exec.ts, FieldShortcut), and so does a
+ * range body made only of such actions and text (RangeBody). The same action or range reached with
+ * another receiver must still evaluate as Go does.
  */
 const PAIRS = { '/a/1': 'x', '/a/2': 'y', '/m': '{"Key":"from a map"}' };
 
@@ -49,5 +50,23 @@ describe('Go templates: a KVPair field printed directly', () => {
     );
     expect(alone).to.match(/can't evaluate field Key in type string/);
     expect(after).to.equal(alone);
+  });
+
+  it('runs a range body of text and fields over pairs, then the same range over strings as Go does', async () => {
+    const range = '{{define "r"}}{{range .}}<{{.Key}}={{/* a comment */}}{{.Value}}>{{end}}{{end}}';
+    const pairs = await renderGo(`${range}{{template "r" (gets "/a/*")}}`);
+    expect(pairs).to.equal('</a/1=x></a/2=y>');
+    const alone = await failure(`${range}{{template "r" (getvs "/a/*")}}`);
+    const after = await failure(`${range}{{template "r" (gets "/a/*")}}{{template "r" (getvs "/a/*")}}`);
+    expect(alone).to.match(/can't evaluate field Key in type string/);
+    expect(after).to.equal(alone);
+  });
+
+  it('takes the general way for a range body with anything else in it', async () => {
+    const out = await renderGo(
+      '{{range $i, $p := gets "/a/*"}}{{$i}}:{{.Key}}{{if eq .Value "y"}}!{{end}} {{end}}' +
+        '{{range gets "/a/*"}}{{.Key}}{{break}}{{end}}',
+    );
+    expect(out).to.equal('0:/a/1 1:/a/2! /a/1');
   });
 });
