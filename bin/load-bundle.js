@@ -1,83 +1,113 @@
-// Loads dist/confd.cjs, the bundled CLI (scripts/bundle.mjs), through V8's code cache in dist/confd.cache.
+// Loads dist/confd.cjs, the bundled CLI (scripts/bundle.mjs), through V8's code cache in dist/confd.cache,
+// and each library the bundle keeps in a file of its own (dist/<name>.cjs) through dist/<name>.cache, when
+// a run first requires it.
 //
 // Why: most of a cold run was V8 parsing and compiling the bundle's code (the YAML parser, Handlebars, the resource and
 // sync modules), ~50 ms of the demo's ~160. The cache holds that code already compiled; the build writes it
 // after a training run, so it also holds the functions compiled lazily during a run. Node 20 has no code
 // cache for ES modules (module.enableCompileCache() is Node 22), hence a CommonJS bundle run as a vm.Script,
 // and a CommonJS launcher (bin/package.json): an ES module entry point would start Node's ESM loader,
-// ~20 ms, before the first line of confd runs.
+// ~20 ms, before the first line of confd runs. V8 reads a cache whole, so a library in the CLI's own cache
+// costs every run its share of the read even when it is never called (Handlebars and the YAML parser, in an
+// etcd run with Go templates: ~3 ms); in a file of its own it costs only the runs that load it.
 //
-// A run only reads the cache (writeCodeCache is the build's, scripts/code-cache.mjs), so the installed tree
-// is never written at run time. A cache that does not fit (another bundle, another Node.js, other V8
-// flags) costs the compile it would have saved, nothing else.
+// A run only reads the caches (writeCodeCache is the build's, scripts/code-cache.mjs), so the installed
+// tree is never written at run time. A cache that does not fit (another bundle, another Node.js, other V8
+// flags), or a library the training did not load (no cache at all), costs the compile it would have saved,
+// nothing else.
 'use strict';
 const { closeSync, fstatSync, openSync, readFileSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
-const { dirname, join } = require('node:path');
+const { basename, dirname, join } = require('node:path');
 const { Script } = require('node:vm');
 
-const bundleFile = join(__dirname, '../dist/confd.cjs');
-const codeCacheFile = join(__dirname, '../dist/confd.cache');
+const distDir = join(__dirname, '../dist');
+const bundleFile = join(distDir, 'confd.cjs');
+
+/** How the bundle names a library of its own file (scripts/bundle.mjs, VENDORED). */
+const LIBRARY = /^\.\/[\w.-]+\.cjs$/;
 
 /**
- * The cache file: one header line naming the bundle it was made from (its size and modification time, as
+ * A cache file: one header line naming the script it was made from (its size and modification time, as
  * Python's .pyc files do), then V8's data. V8 itself checks only the source's length (and its own version
- * and flags), so a bundle rebuilt or edited to the same length would otherwise run with the old code.
+ * and flags), so a script rebuilt or edited to the same length would otherwise run with the old code.
  */
 const HEADER = 'confd-ts code cache v1';
 
-function bundleStamp(fd) {
+function scriptStamp(fd) {
   const st = fstatSync(fd);
   // Whole seconds, as .pyc files: a copy that keeps timestamps (cp -p) may round below the millisecond.
   return `${HEADER} ${st.size} ${Math.floor(st.mtimeMs / 1000)}\n`;
 }
 
-/** V8's data from the cache file, or undefined when there is none or it was made from another bundle. */
-function readCodeCache(stamp) {
+/** V8's data from a cache file, or undefined when there is none or it was made from another script. */
+function readCodeCache(cacheFile, stamp) {
   let data;
   try {
-    data = readFileSync(codeCacheFile);
+    data = readFileSync(cacheFile);
   } catch {
-    return undefined; // No cache (a build that could not write one): compile from source.
+    return undefined; // No cache (a build that could not write one, a library not trained): compile.
   }
   const header = Buffer.from(stamp);
   return data.subarray(0, header.length).equals(header) ? data.subarray(header.length) : undefined;
 }
 
-/** Writes the cache of `script` for the bundle `loadBundle` read (the build's last step). */
-function writeCodeCache({ script, stamp }) {
-  writeFileSync(codeCacheFile, Buffer.concat([Buffer.from(stamp), script.createCachedData()]));
-}
-
 /**
- * Runs the bundle and returns its exports ({ main }), whether V8 took the cache (`cached`) and what
- * writeCodeCache needs. `useCache: false` compiles from source.
+ * Compiles one script of dist/ (one function expression: scripts/bundle.mjs writes its first and last
+ * lines) through its cache and calls it with what a CommonJS module gets.
  */
-function loadBundle({ useCache = true } = {}) {
-  const fd = openSync(bundleFile, 'r');
+function runScript(file, requireFor, useCache) {
+  const fd = openSync(file, 'r');
   let source;
   let stamp;
   try {
-    stamp = bundleStamp(fd);
+    stamp = scriptStamp(fd);
     // ASCII, which scripts/bundle.mjs checks: Latin-1 reads it as UTF-8 would, as a copy instead of a decode.
     source = readFileSync(fd, 'latin1');
   } finally {
     closeSync(fd);
   }
-  const cachedData = useCache ? readCodeCache(stamp) : undefined;
-  // The bundle is one function expression (scripts/bundle.mjs writes its first and last lines), compiled as
-  // read: a wrapper joined to it here would be a second copy of the whole source in the heap.
-  const script = new Script(source, { filename: bundleFile, cachedData });
-  const bundle = { exports: {} };
-  script.runInThisContext()(
-    bundle.exports,
-    createRequire(bundleFile),
-    bundle,
-    bundleFile,
-    dirname(bundleFile),
-  );
+  const cacheFile = file.replace(/\.cjs$/, '.cache');
+  const cachedData = useCache ? readCodeCache(cacheFile, stamp) : undefined;
+  // Compiled as read: a wrapper joined to it here would be a second copy of the whole source in the heap.
+  const script = new Script(source, { filename: file, cachedData });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, requireFor(file), module, file, dirname(file));
   const cached = cachedData !== undefined && !script.cachedDataRejected;
-  return { exports: bundle.exports, cached, script, stamp };
+  return { name: basename(file), cacheFile, script, stamp, cached, exports: module.exports };
 }
 
-module.exports = { bundleFile, codeCacheFile, loadBundle, writeCodeCache };
+/**
+ * Runs the bundle and returns its exports ({ main }), whether V8 took the cache (`cached`), and `scripts`:
+ * every script of dist/ run so far, the bundle first, libraries as the run requires them (what
+ * writeCodeCache writes caches for). `useCache: false` compiles from source.
+ */
+function loadBundle({ useCache = true } = {}) {
+  const scripts = [];
+  const libraries = new Map();
+  const requireFor = (file) => {
+    const nodeRequire = createRequire(file);
+    const requireFrom = (id) => {
+      if (!LIBRARY.test(id)) return nodeRequire(id);
+      let library = libraries.get(id);
+      if (library === undefined) {
+        library = runScript(join(distDir, id), requireFor, useCache);
+        libraries.set(id, library);
+        scripts.push(library);
+      }
+      return library.exports;
+    };
+    return Object.assign(requireFrom, { resolve: nodeRequire.resolve, cache: nodeRequire.cache });
+  };
+  const bundle = runScript(bundleFile, requireFor, useCache);
+  scripts.unshift(bundle);
+  return { exports: bundle.exports, cached: bundle.cached, scripts };
+}
+
+/** Writes the cache of every script `loaded` (a loadBundle result) has run: the build's last step. */
+function writeCodeCache({ scripts }) {
+  for (const { cacheFile, stamp, script } of scripts)
+    writeFileSync(cacheFile, Buffer.concat([Buffer.from(stamp), script.createCachedData()]));
+}
+
+module.exports = { bundleFile, loadBundle, writeCodeCache };

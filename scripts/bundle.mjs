@@ -1,14 +1,16 @@
 // Bundles the CLI into dist/confd.cjs, the file bin/confd loads (through bin/load-bundle.js), and writes
-// dist/confd.cache, V8's code cache for it. One file to read instead of ~150 modules and ~400 package files,
-// and code that is already compiled: those two were most of a cold start.
+// dist/confd.cache, V8's code cache for it (and one for each library of its own file that the training run
+// loads). One file to read instead of ~150 modules and ~400 package files, and code that is already
+// compiled: those two were most of a cold start.
 //
 // CommonJS, not ES modules, because Node 20 has a code cache only for scripts (vm.Script). Each module of
 // the bundle still initialises on first use (esbuild wraps it in an init function), so a dynamic import()
 // of ours (store clients, template engines, the metrics endpoint, ...) costs nothing until it runs. The
-// small pure-JavaScript packages a run may need (js-yaml, Handlebars, smol-toml, minimatch, ...) are bundled.
-// The Redis and ZooKeeper clients and execa are bundled into files of their own (VENDORED), read only by the
-// runs that use them; the packages in EXTERNAL, which only daemons need, stay in node_modules, loaded from
-// there on first use. tsc stays the type checker (npm run build runs it first); this only transpiles.
+// small pure-JavaScript packages every run needs (smol-toml for conf.d, ...) are bundled. The libraries only
+// some runs need (the Redis and ZooKeeper clients, execa, Handlebars, js-yaml, diff, minimatch) are bundled
+// into files of their own (VENDORED), read only by the runs that use them; the packages in EXTERNAL, which
+// only daemons need, stay in node_modules, loaded from there on first use. tsc stays the type checker (npm
+// run build runs it first); this only transpiles.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -23,14 +25,18 @@ const EXTERNAL = [
 
 /**
  * Libraries that only some runs load, each bundled into a file of its own next to the CLI's
- * (dist/<name>.cjs), which the CLI's bundle requires in its place. A run on Redis or ZooKeeper reads one file
- * instead of resolving and reading the library's ~40-70 modules (Redis onetime, 1,000 keys: 76.7 → 65.9 ms),
- * and every other run does not carry their source (~430 KB, held by V8 for the life of the process, ~1.4 MiB
- * and 1-2 ms more for each run when they were in the CLI's bundle). execa (for check and reload commands) is
- * an ES module only package: from node_modules, its first import started Node's ESM loader and resolved ~30
- * modules, ~57 ms; as a CommonJS file of its own, ~16 ms.
+ * (dist/<name>.cjs), which the CLI's bundle requires in its place and bin/load-bundle.js runs through the
+ * file's own code cache (dist/<name>.cache, written when the training run loads it). A run on Redis or
+ * ZooKeeper reads one file instead of resolving and reading the library's ~40-70 modules (Redis onetime,
+ * 1,000 keys: 76.7 → 65.9 ms), and every other run does not carry their source (~430 KB, held by V8 for the
+ * life of the process, ~1.4 MiB and 1-2 ms more for each run when they were in the CLI's bundle). execa (for
+ * check and reload commands) is an ES module only package: from node_modules, its first import started
+ * Node's ESM loader and resolved ~30 modules, ~57 ms; as a CommonJS file of its own, ~16 ms. Handlebars,
+ * js-yaml (the file backend's YAML), diff (-noop) and minimatch (the file backend's globs) were a third of
+ * the CLI's bundle and of its cache, which V8 reads whole: an etcd run with Go templates loaded ~220 KB of
+ * source and ~280 KB of compiled code it never called (~3 ms of a 1,000-key run).
  */
-const VENDORED = ['ioredis', 'node-zookeeper-client', 'execa'];
+const VENDORED = ['ioredis', 'node-zookeeper-client', 'execa', 'handlebars', 'js-yaml', 'diff', 'minimatch'];
 
 /** Resolves the packages `filter` matches to an empty module: optional dependencies left out. */
 const leftOut = (filter) => ({
@@ -100,25 +106,33 @@ const result = await build({
 
 // The vendored libraries, one CommonJS file each: module.exports is the library's. The first line names
 // the version bundled (test/e2e/launcher.test.ts checks it against node_modules: a dist/ left from before an
-// upgrade is stale). Class names are kept (ioredis checks one), CommonJS builds are taken over a package's
-// ES module one (underscore's), and debug's optional supports-color is left out: it would come from
-// whatever the dev install holds.
+// upgrade is stale); the rest is one function expression, as the CLI's bundle is (bin/load-bundle.js runs
+// both the same way), and not strict: these are CommonJS modules. Class names are kept (ioredis checks
+// one), CommonJS builds are taken over a package's ES module one (underscore's), and debug's optional
+// supports-color is left out: it would come from whatever the dev install holds.
+const libraries = [];
 for (const name of VENDORED) {
   const { version: bundled } = JSON.parse(
     await readFile(join(root, 'node_modules', name, 'package.json'), 'utf8'),
   );
-  await build({
+  const library = await build({
     ...commonjs,
     entryPoints: { [name]: name },
     conditions: [],
     keepNames: true,
-    banner: { js: `/* ${name} ${bundled}, bundled by scripts/bundle.mjs */` },
-    plugins: [leftOut(/^supports-color$/)],
+    supported: { 'dynamic-import': false },
+    banner: {
+      js: `/* ${name} ${bundled}, bundled by scripts/bundle.mjs */\n(function (exports, require, module, __filename, __dirname) {`,
+    },
+    footer: { js: '})' },
+    plugins: [leftOut(/^supports-color$/), withoutSourceMap],
+    write: false,
   });
+  libraries.push(...library.outputFiles);
 }
 
-// The CLI's bundle is checked before it is written (the source map as esbuild wrote it).
-for (const file of result.outputFiles) {
+// Every script is checked before it is written (the source map as esbuild wrote it).
+for (const file of [...result.outputFiles, ...libraries]) {
   const text = file.text;
   if (file.path.endsWith('.cjs')) {
     // ASCII only: bin/load-bundle.js reads the file as Latin-1 (a copy, where UTF-8 is a decode), and V8
@@ -128,12 +142,12 @@ for (const file of result.outputFiles) {
     const wide = text.match(/[\u0080-\uffff]/);
     if (wide)
       throw new Error(
-        `dist/confd.cjs: a character outside ASCII (write it as a \\u escape): ${text.slice(Math.max(0, wide.index - 40), wide.index + 20)}`,
+        `${file.path}: a character outside ASCII (write it as a \\u escape): ${text.slice(Math.max(0, wide.index - 40), wide.index + 20)}`,
       );
     const left = text.match(/\bimport\s*\(/);
     if (left)
       throw new Error(
-        `dist/confd.cjs: an import() left in a script: ${text.slice(left.index, left.index + 60)}`,
+        `${file.path}: an import() left in a script: ${text.slice(left.index, left.index + 60)}`,
       );
   }
   await writeFile(file.path, text);

@@ -26,6 +26,11 @@ function cacheUsed(dir: string): boolean {
   return run.stdout === 'true';
 }
 
+/** The environment without CONFD_* settings, which would change what a run does. */
+function demoEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CONFD_')));
+}
+
 function version(dir: string): string {
   const run = spawnSync(process.execPath, [join(dir, 'bin/confd'), '-version'], { encoding: 'utf8' });
   expect(run.status, run.stderr).to.equal(0);
@@ -74,10 +79,10 @@ describe('launcher (bin/confd, bin/load-bundle.js)', () => {
     withCopy(async (dir) => {
       // The copy has no node_modules: a store library still read from there would fail to load.
       const script = `const { loadBundle } = require(${JSON.stringify(join(dir, 'bin/load-bundle.js'))});
-        const { exports } = loadBundle();
+        const { exports, scripts } = loadBundle();
         exports.main(process.argv.slice(1)).then((code) => {
-          const loaded = Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(join(dir, 'dist'))}));
-          process.stdout.write(JSON.stringify({ code, loaded: loaded.map((f) => f.slice(f.lastIndexOf('/') + 1)) }));
+          const loaded = scripts.slice(1).map((s) => s.name);
+          process.stdout.write(JSON.stringify({ code, loaded }));
         });`;
       const confd = (args: string[]): { code: number; loaded: string[] } => {
         const run = spawnSync(process.execPath, ['-e', script, '--', '-onetime', '-confdir', dir, ...args], {
@@ -88,7 +93,7 @@ describe('launcher (bin/confd, bin/load-bundle.js)', () => {
       };
       const data = join(dir, 'data.yaml');
       await writeFile(data, 'a: 1\n');
-      expect(confd(['-backend', 'file', '-file', data]).loaded).to.deep.equal([]);
+      expect(confd(['-backend', 'file', '-file', data]).loaded).to.deep.equal(['js-yaml.cjs']);
       // A resource with a check and a reload command runs them through execa.
       await mkdir(join(dir, 'conf.d'));
       await mkdir(join(dir, 'templates'));
@@ -100,7 +105,7 @@ describe('launcher (bin/confd, bin/load-bundle.js)', () => {
       );
       const withCommands = confd(['-backend', 'file', '-file', data]);
       expect(withCommands.code).to.equal(0);
-      expect(withCommands.loaded).to.deep.equal(['execa.cjs']);
+      expect(withCommands.loaded).to.deep.equal(['js-yaml.cjs', 'execa.cjs']);
       expect(await readFile(join(dir, 'a.conf'), 'utf8')).to.equal('a=1\n');
       await rm(join(dir, 'conf.d'), { recursive: true });
       // Nothing listens on port 1: the run fails on connecting, which needs the library loaded first.
@@ -115,7 +120,15 @@ describe('launcher (bin/confd, bin/load-bundle.js)', () => {
     }));
 
   it('bundles each library at the version node_modules holds (a dist/ from before an upgrade is stale)', async () => {
-    for (const name of ['ioredis', 'node-zookeeper-client', 'execa']) {
+    for (const name of [
+      'ioredis',
+      'node-zookeeper-client',
+      'execa',
+      'handlebars',
+      'js-yaml',
+      'diff',
+      'minimatch',
+    ]) {
       // Read as a file: execa's package.json is not among the paths its package exports.
       const manifest = await readFile(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8');
       const { version } = JSON.parse(manifest) as { version: string };
@@ -124,6 +137,33 @@ describe('launcher (bin/confd, bin/load-bundle.js)', () => {
         `/* ${name} ${version}, bundled by scripts/bundle.mjs */`,
       );
     }
+  });
+
+  it('runs the libraries a -onetime demo loads through the caches the build wrote for them', () => {
+    // Handlebars is loaded after the run has set its V8 flags, js-yaml before: each cache must have been
+    // written under the flags in force when its library loads (scripts/code-cache.mjs).
+    const script = `const { loadBundle } = require(${JSON.stringify(join(repoRoot, 'bin/load-bundle.js'))});
+      const { exports, scripts } = loadBundle();
+      exports.main(process.argv.slice(1)).then((code) => {
+        process.stdout.write(JSON.stringify({ code, cached: scripts.map((s) => [s.name, s.cached]) }));
+      });`;
+    const args = ['-onetime', '-noop', '-backend', 'file', '-file', join(repoRoot, 'example/data.yaml')];
+    args.push('-confdir', repoRoot, '-config-file', '', '-log-level', 'error');
+    const run = spawnSync(process.execPath, ['-e', script, '--', ...args], {
+      encoding: 'utf8',
+      env: demoEnv(),
+    });
+    expect(run.status, run.stderr).to.equal(0);
+    const { code, cached } = JSON.parse(run.stdout.slice(run.stdout.lastIndexOf('{"code"'))) as {
+      code: number;
+      cached: Array<[string, boolean]>;
+    };
+    expect(code).to.equal(0);
+    expect(Object.fromEntries(cached)).to.include({
+      'confd.cjs': true,
+      'js-yaml.cjs': true,
+      'handlebars.cjs': true,
+    });
   });
 
   it('still runs when V8 rejects the cache (other V8 flags)', () =>
