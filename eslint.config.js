@@ -30,12 +30,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**', 'scripts/**/*.js', 'scripts/**/*.mjs', 'eslint.config.js'],
+    files: ['bin/**', 'bench/floors/**', 'scripts/**/*.js', 'scripts/**/*.mjs', 'eslint.config.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   // The launcher is CommonJS (bin/package.json): an ES module entry point would start Node's ESM loader.
+  // So are the bench's floors, which must start no faster or slower than a plain script.
   {
-    files: ['bin/**'],
+    files: ['bin/**', 'bench/floors/**'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', Buffer: 'readonly' },

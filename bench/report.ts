@@ -151,7 +151,14 @@ function render(machine: Rec, records: Rec[], runs: Rec[], ends: Rec[]): string 
         r.error
           ? `failed: ${String(r.error)}`
           : `${fmt(r.median_ms, ' ms')}${r.ratio === undefined ? '' : ` (${fmt(r.ratio, 'x')} node -e 0: ${fmt(r.floor_ms, ' ms')})`}`,
-        go ? `confd ${go} ms${r.error ? '' : ` (${(num(r.median_ms) / go).toFixed(1)}x)`}` : '—',
+        [
+          go ? `confd ${go} ms${r.error ? '' : ` (${(num(r.median_ms) / go).toFixed(1)}x)`}` : '',
+          r.transport_floor_ms === undefined
+            ? ''
+            : `transport floor ${fmt(r.transport_floor_ms, ' ms')} (${fmt(r.transport_ratio, 'x')})`,
+        ]
+          .filter(Boolean)
+          .join('; ') || '—',
         limit ? num(r.median_ms) < limit : undefined,
       );
     }
@@ -332,6 +339,7 @@ function render(machine: Rec, records: Rec[], runs: Rec[], ends: Rec[]): string 
           'median',
           'p90',
           'node -e 0 (ratio)',
+          'transport floor (ratio)',
           'per key',
           'peak RSS',
           'confd (issue 9)',
@@ -345,6 +353,9 @@ function render(machine: Rec, records: Rec[], runs: Rec[], ends: Rec[]): string 
             r.error ? `failed: ${String(r.error)}` : fmt(r.median_ms, ' ms'),
             fmt(r.p90_ms, ' ms'),
             r.floor_ms === undefined ? '—' : `${fmt(r.floor_ms, ' ms')} (${fmt(r.ratio, 'x')})`,
+            r.transport_floor_ms === undefined
+              ? '—'
+              : `${fmt(r.transport_floor_ms, ' ms')} (${fmt(r.transport_ratio, 'x')})`,
             fmt(r.us_per_key, ' µs'),
             fmt(r.rss_mib, ' MiB'),
             go ? `${go} ms` : '—',
@@ -355,6 +366,12 @@ function render(machine: Rec, records: Rec[], runs: Rec[], ends: Rec[]): string 
       '',
     );
     out.push(`Command (per store, the node differs): \`${String(ot[0]?.command)}\``, '');
+    const tf = ot.find((r) => r.transport_floor_command !== undefined);
+    if (tf)
+      out.push(
+        `Transport floor (etcd and Consul, bench/floors/: Node.js, the protocol module confd-ts's client runs on, one request for the prefix, nothing decoded or written), e.g. \`${String(tf.transport_floor_command)}\``,
+        '',
+      );
   }
   const wl = find('watch-latency');
   if (wl.length > 0) {

@@ -24,17 +24,20 @@ export function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** The command line as a user types it (confd's launcher named `bin/confd`, relative to the repository). */
+/** The command line as a user types it (confd's launcher named `bin/confd`, files of the repository relative to it). */
 export function commandLine(file: string, args: readonly string[]): string {
   const name = file === confdBin ? 'bin/confd' : file === process.execPath ? 'node' : file;
   const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-  return [name, ...args].map(quote).join(' ');
+  const shown = (a: string): string => (a.startsWith(`${repoRoot}/`) ? a.slice(repoRoot.length + 1) : a);
+  return [name, ...args.map(shown)].map(quote).join(' ');
 }
 
 export interface TimedRun {
   ms: number;
   /** Peak resident set of the measured process, from GNU time (%M, KiB), in MiB. */
   rssMiB: number;
+  /** What it wrote to stdout. */
+  stdout: string;
 }
 
 /**
@@ -48,9 +51,11 @@ export function timedRun(file: string, args: readonly string[], cwd: string): Pr
     const child = spawn(gnuTime, ['-f', 'bench-maxrss-kib %M', file, ...args], {
       cwd,
       env: childEnv(),
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
@@ -59,7 +64,7 @@ export function timedRun(file: string, args: readonly string[], cwd: string): Pr
       if (code !== 0 || !rss) {
         reject(new Error(`${commandLine(file, args)} exited ${code}:\n${stderr.slice(-2000)}`));
       } else {
-        resolvePromise({ ms, rssMiB: Number(rss[1]) / 1024 });
+        resolvePromise({ ms, rssMiB: Number(rss[1]) / 1024, stdout });
       }
     });
   });

@@ -5,11 +5,13 @@
  */
 import { createServer, request, Agent, type Server } from 'node:http';
 import { connect as tcpConnect } from 'node:net';
+import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { Redis } from 'ioredis';
 import zookeeper from 'node-zookeeper-client';
 import type { Client as ZkClient } from 'node-zookeeper-client';
 import { useStore, stopAllStores, type StoreName } from '../../test/integration/support/stores.js';
+import { benchDir } from './confd.js';
 import { msSince } from './stats.js';
 
 export type { StoreName };
@@ -34,6 +36,12 @@ export interface BenchStore {
   readonly watchesCounted: string;
   /** `-backend X -node Y` for confd; `counted` routes through the driver's counting proxy where one is needed. */
   confdArgs(counted?: boolean): string[];
+  /**
+   * node's arguments for the store's transport floor (bench/floors/): a bare script that reads every key
+   * under `prefix` with the Node.js module confd-ts's client runs on and prints how many came. Only the
+   * stores with an onetime target at 1,000 keys (etcd, Consul) have one.
+   */
+  transportFloorArgs?(prefix: string): string[];
   /** Writes the entries (absolute keys under `prefix`), as fast as the client allows. */
   load(prefix: string, entries: ReadonlyArray<readonly [string, string]>): Promise<void>;
   set(key: string, value: string): Promise<void>;
@@ -86,6 +94,7 @@ async function etcdStore(endpoint: string): Promise<BenchStore> {
     readsCounted: 'Range and Txn RPCs (grpc_server_handled_total from /metrics)',
     watchesCounted: 'watchers (etcd_debugging_mvcc_watcher_total)',
     confdArgs: () => ['-backend', 'etcd', '-node', `http://${endpoint}`],
+    transportFloorArgs: (prefix) => [join(benchDir, 'floors/etcd-read.cjs'), `http://${endpoint}`, prefix],
     async load(_prefix, entries) {
       // One transaction per 128 puts (etcd's default --max-txn-ops), a few in flight.
       await inBatches(entries, 128, 8, (batch) =>
@@ -333,6 +342,7 @@ async function consulStore(endpoint: string): Promise<BenchStore> {
       'KV GET requests without ?index (a counting HTTP proxy in the driver between confd and the agent)',
     watchesCounted: 'blocking queries in flight (the same proxy)',
     confdArgs: (counted = false) => ['-backend', 'consul', '-node', counted ? proxy.endpoint : endpoint],
+    transportFloorArgs: (prefix) => [join(benchDir, 'floors/consul-read.cjs'), endpoint, prefix],
     async load(_prefix, entries) {
       // A transaction takes at most 64 operations.
       await inBatches(entries, 64, 8, async (batch) => {

@@ -3,7 +3,11 @@
  * loaded beforehand with the store's own client. Wall time and peak RSS (GNU time) of each run; the
  * destination is removed before each run, so every run reads, renders and writes. Each run follows a bare
  * `node -e 0` under the same GNU time: this machine's speed moves by a fifth within minutes, and the
- * targets are absolute, so the ratio to that floor tells a slower minute from a slower build.
+ * targets are absolute, so the ratio to that floor tells a slower minute from a slower build. On etcd and
+ * Consul a second floor runs in the same turn: the store's transport floor (bench/floors/), a bare script
+ * that only connects with the Node.js module confd-ts's client runs on (node:http2, node:http), reads the
+ * prefix in one request and exits. What confd-ts takes above it is its own work: loading, conf.d, decoding,
+ * rendering, the durable write.
  */
 import { readFile, rm } from 'node:fs/promises';
 import { commandLine, confdBin, timedRun, Workspace } from '../lib/confd.js';
@@ -41,15 +45,22 @@ async function run(options: BenchOptions): Promise<void> {
         await ws.template('keys.tmpl', '{{range gets "/k/*"}}{{.Key}}={{.Value}}\n{{end}}');
         await ws.resource('keys', { src: 'keys.tmpl', dest: ws.path('out/keys.conf'), prefix, keys: ['/k'] });
         const args = ['-onetime', ...store.confdArgs(), '-confdir', '.', '-config-file', ''];
+        const floorArgs = store.transportFloorArgs?.(prefix);
         const times: number[] = [];
         const rss: number[] = [];
         const floor: number[] = [];
+        const transport: number[] = [];
         for (let i = -1; i < n; i++) {
           await rm(ws.path('out/keys.conf'), { force: true });
           const bare = await timedRun(process.execPath, ['-e', '0'], ws.root);
+          const read = floorArgs && (await timedRun(process.execPath, floorArgs, ws.root));
+          // A floor that did not get every key would be a floor of nothing.
+          if (read && read.stdout.trim() !== String(count))
+            throw new Error(`${name}: the transport floor read ${read.stdout.trim()} keys of ${count}`);
           const r = await timedRun(confdBin, args, ws.root);
           if (i < 0) continue;
           floor.push(bare.ms);
+          if (read) transport.push(read.ms);
           times.push(r.ms);
           rss.push(r.rssMiB);
         }
@@ -69,6 +80,11 @@ async function run(options: BenchOptions): Promise<void> {
           floor_ms: round(median(floor)),
           floor_command: 'node -e 0',
           ratio: round(median(times) / median(floor), 2),
+          ...(floorArgs && {
+            transport_floor_ms: round(median(transport)),
+            transport_floor_command: commandLine(process.execPath, floorArgs),
+            transport_ratio: round(median(times) / median(transport), 2),
+          }),
           runs: n,
         });
       } catch (err) {
