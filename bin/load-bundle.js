@@ -54,10 +54,20 @@ function readCodeCache(cacheFile, stamp) {
 
 /**
  * Compiles one script of dist/ (one function expression: scripts/bundle.mjs writes its first and last
- * lines) through its cache and calls it with what a CommonJS module gets.
+ * lines) through its cache and calls it with what a CommonJS module gets. `id` is how the bundle required
+ * a library (for the error when its file is missing).
  */
-function runScript(file, requireFor, useCache) {
-  const fd = openSync(file, 'r');
+function runScript(file, requireFor, useCache, id) {
+  let fd;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    if (id === undefined || err.code !== 'ENOENT') throw err;
+    // As Node's own loader says it (a dist/ built without the library): run `npm run build`.
+    throw Object.assign(new Error(`Cannot find module '${id}' (${file}): run npm run build`), {
+      code: 'MODULE_NOT_FOUND',
+    });
+  }
   let source;
   let stamp;
   try {
@@ -91,13 +101,14 @@ function loadBundle({ useCache = true } = {}) {
       if (!LIBRARY.test(id)) return nodeRequire(id);
       let library = libraries.get(id);
       if (library === undefined) {
-        library = runScript(join(distDir, id), requireFor, useCache);
+        library = runScript(join(distDir, id), requireFor, useCache, id);
         libraries.set(id, library);
         scripts.push(library);
       }
       return library.exports;
     };
-    return Object.assign(requireFrom, { resolve: nodeRequire.resolve, cache: nodeRequire.cache });
+    const { resolve, cache, extensions, main } = nodeRequire;
+    return Object.assign(requireFrom, { resolve, cache, extensions, main });
   };
   const bundle = runScript(bundleFile, requireFor, useCache);
   scripts.unshift(bundle);

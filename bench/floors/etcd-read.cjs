@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The transport floor of an etcd onetime read (bench/scenarios/onetime-keys.ts): what any Node.js process
 // pays to get a prefix out of etcd, before it decodes a key. Node.js started, node:http2 (what gRPC runs
-// on) loaded, one connection, one Range call on the prefix (no revision, auth, TLS or status check first),
-// every byte of the answer received; then only the answer's `count` field is read, printed so the driver
-// can check that every key came. Nothing is decoded, rendered or written: that is confd-ts's own work.
+// on) loaded, one connection with the flow-control windows confd-ts's client opens (src/backends/
+// etcd-grpc.ts: a large answer is not held back by window updates), one Range call on the prefix (no
+// revision, auth, TLS or status check first), every byte of the answer received; then the answer's
+// KeyValues are counted, stepped over unread, and the number printed so the driver can check that every
+// key came. Nothing is decoded, rendered or written: that is confd-ts's own work.
 //
 //   node bench/floors/etcd-read.cjs http://127.0.0.1:2379 /prefix
 'use strict';
@@ -22,7 +24,7 @@ const frame = Buffer.alloc(5 + message.length);
 frame.writeUInt32BE(message.length, 1);
 message.copy(frame, 5);
 
-/** RangeResponse.count (field 4, a varint), stepping over the other top-level fields unread. */
+/** How many RangeResponse.kvs (field 2) the answer holds, each stepped over unread. */
 function count(buf, end) {
   let i = 5;
   const varint = () => {
@@ -33,16 +35,18 @@ function count(buf, end) {
       if (b < 0x80) return v;
     }
   };
+  let kvs = 0;
   while (i < end) {
     const tag = varint();
     const value = varint();
-    if (tag === 4 << 3) return value;
     if ((tag & 7) === 2) i += value;
+    if (tag === ((2 << 3) | 2)) kvs += 1;
   }
-  return 0;
+  return kvs;
 }
 
-const session = http2.connect(endpoint);
+const session = http2.connect(endpoint, { settings: { initialWindowSize: 8 << 20 } });
+session.once('connect', () => session.setLocalWindowSize(32 << 20));
 const call = session.request({
   ':method': 'POST',
   ':path': '/etcdserverpb.KV/Range',

@@ -119,6 +119,18 @@ describe('launcher (bin/confd, bin/load-bundle.js)', () => {
       }
     }));
 
+  it('names a library whose file is missing from dist/ as Node.js names a missing module', () =>
+    withCopy(async (dir) => {
+      await rm(join(dir, 'dist/ioredis.cjs'));
+      const run = spawnSync(
+        process.execPath,
+        [join(dir, 'bin/confd'), '-onetime', '-confdir', dir, '-backend', 'redis', '-node', '127.0.0.1:1'],
+        { encoding: 'utf8', env: demoEnv() },
+      );
+      expect(run.status).to.equal(1);
+      expect(run.stderr).to.include("Cannot find module './ioredis.cjs'").and.include('run npm run build');
+    }));
+
   it('bundles each library at the version node_modules holds (a dist/ from before an upgrade is stale)', async () => {
     for (const name of [
       'ioredis',
