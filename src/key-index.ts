@@ -1,4 +1,5 @@
-import type { KVPairs } from './kv-pairs.js';
+import { cleanKey, keyIsUnder, stripPrefix } from './key-path.js';
+import { SortedPairs, type KVPairs } from './kv-pairs.js';
 
 /**
  * A snapshot with its keys sorted once, so that the pairs at or under a base are found by binary search.
@@ -25,6 +26,63 @@ export class KeyIndex {
       keys.push(key);
     }
     return keys;
+  }
+
+  /**
+   * The pairs at or under any of `bases`, keyed as a template sees them: relative to `prefix`, cleaned
+   * (stripPrefix), the last of two keys that clean alike winning, exactly as confd's memkv store holds
+   * them. The bases are a resource's keys, under its prefix. Nearly always every key is clean and below
+   * the U+D800 surrogates, so that the keys come out of the index already in Go's order and unique, with
+   * only the prefix cut off: then the answer is two arrays (SortedPairs), with no Map or sort made for
+   * it, which at 100,000 keys cost more than the read of them. Otherwise a Map, made key by key.
+   */
+  visiblePairs(prefix: string, bases: readonly string[]): SortedPairs | KVPairs {
+    return this.sortedUnder(prefix, bases) ?? this.mappedUnder(prefix, bases);
+  }
+
+  private sortedUnder(prefix: string, bases: readonly string[]): SortedPairs | undefined {
+    const clean = (key: string): boolean => cleanKey(key) === key;
+    if (!clean(prefix) || !bases.every((base) => clean(base) && keyIsUnder(base, prefix))) return undefined;
+    const cut = prefix === '/' ? 0 : prefix.length;
+    const keys: string[] = [];
+    const values: string[] = [];
+    for (const [from, to] of this.rangesUnder(bases)) {
+      for (let i = from; i < to; i++) {
+        const key = this.sorted[i]!;
+        if (key.charCodeAt(0) !== 0x2f || NOT_AS_STORED.test(key)) return undefined;
+        keys.push(key.length === cut ? '/' : key.slice(cut));
+        values.push(this.pairs.get(key)!);
+      }
+    }
+    return new SortedPairs(keys, values);
+  }
+
+  private mappedUnder(prefix: string, bases: readonly string[]): KVPairs {
+    const visible: KVPairs = new Map();
+    for (const base of bases) {
+      for (const key of this.keysUnder(base)) visible.set(stripPrefix(key, prefix), this.pairs.get(key)!);
+    }
+    return visible;
+  }
+
+  /** Index ranges [from, to) of the keys at or under any of `bases` (keysUnder's), merged, in order. */
+  private rangesUnder(bases: readonly string[]): Array<[number, number]> {
+    const ranges: Array<[number, number]> = [];
+    for (const base of bases) {
+      if (base === '/') return [[0, this.sorted.length]];
+      const at = lowerBound(this.sorted, base);
+      if (this.sorted[at] === base) ranges.push([at, at + 1]);
+      // The keys starting with `${base}/` end before the first key at or after `${base}0` ('0' follows '/').
+      ranges.push([lowerBound(this.sorted, `${base}/`), lowerBound(this.sorted, `${base}0`)]);
+    }
+    ranges.sort((a, b) => a[0] - b[0]);
+    const merged: Array<[number, number]> = [];
+    for (const [from, to] of ranges) {
+      const last = merged.at(-1);
+      if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+      else if (from < to) merged.push([from, to]);
+    }
+    return merged;
   }
 
   /** Whether anything lies at or under `base`. */
@@ -58,6 +116,13 @@ function lowerBound(sorted: readonly string[], target: string): number {
   }
   return lo;
 }
+
+/**
+ * What keeps a stored key from being the key a template sees once the prefix is cut off: a part that
+ * cleaning changes (key-path.ts's rule: "//", a "." or ".." segment, a trailing slash), or a surrogate,
+ * which sorts differently in Go's order than in JavaScript's.
+ */
+const NOT_AS_STORED = /\/\/|\/\.\.?(?:\/|$)|[^]\/$|[\ud800-\udfff]/;
 
 /** Up to this many bases, each key is tested against each base. */
 const FEW_BASES = 4;

@@ -13,3 +13,15 @@ export function setAll(target: KVPairs, source: ReadonlyMap<string, string>): KV
   for (const [key, value] of source) target.set(key, value);
   return target;
 }
+
+/**
+ * Pairs in Go's string order (bytewise UTF-8) with no key twice, as two arrays: a resource's part of a
+ * snapshot handed to its template's store without a Map built for it (KeyIndex.visiblePairs). The arrays
+ * are the caller's no longer: nothing may change them.
+ */
+export class SortedPairs {
+  constructor(
+    readonly keys: readonly string[],
+    readonly values: readonly string[],
+  ) {}
+}

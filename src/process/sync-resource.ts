@@ -1,5 +1,5 @@
 import type { KeyIndex } from '../key-index.js';
-import { joinKey, stripPrefix } from '../key-path.js';
+import { joinKey } from '../key-path.js';
 import { CommandError, GuardError } from '../errors.js';
 import type { DestState } from '../sync/dest-state.js';
 import type { FailureReason, ResourceEvent, ResourceOutcome } from '../events/events.js';
@@ -47,7 +47,7 @@ export async function syncResource(
 ): Promise<ResourceResult> {
   const { resource } = loaded;
   const started = monotonicMs();
-  const store = new KVStore(visibleValues(loaded, snapshot));
+  const store = new KVStore(snapshot.visiblePairs(resource.prefix, loaded.keys));
   let renderMs: number | undefined;
   const result = (outcome: ResourceOutcome, extra: Partial<ResourceEvent> = {}): ResourceResult => {
     const event: ResourceEvent = {
@@ -131,20 +131,4 @@ export async function syncResource(
 /** Required keys with nothing at or under them in the snapshot. */
 function missingRequired(required: readonly string[], snapshot: KeyIndex): string[] {
   return required.filter((base) => !snapshot.hasAnyUnder(base));
-}
-
-/**
- * The part of the snapshot this resource reads, keyed as its template sees it: relative to the resource
- * prefix, exactly as confd's memkv store holds them.
- */
-function visibleValues(loaded: LoadedResource, snapshot: KeyIndex): Map<string, string> {
-  const { keys, resource } = loaded;
-  // A Map, handed to the KVStore as it is: a 10,000-key object in dictionary mode, then copied into the
-  // store's own Map, cost more than the render that reads it.
-  const visible = new Map<string, string>();
-  for (const base of keys) {
-    for (const key of snapshot.keysUnder(base))
-      visible.set(stripPrefix(key, resource.prefix), snapshot.pairs.get(key)!);
-  }
-  return visible;
 }

@@ -3,6 +3,7 @@ import { compareGoStrings, sortGoStrings } from './go-strings.js';
 import { goBase, goClean, goDir } from './go-path.js';
 import { brandGoStructs } from './go-struct.js';
 import { pathMatcher } from './path-match.js';
+import { SortedPairs } from '../kv-pairs.js';
 
 /** One key and its value, field names capitalised as in confd so templates read `{{Key}}` / `{{Value}}`. */
 export interface KVPair {
@@ -23,16 +24,33 @@ export class KeyNotFoundError extends ConfdError {
  * render, which also records the keys the render missed.
  */
 export class KVStore {
-  private readonly pairs: ReadonlyMap<string, string>;
+  /** For exact lookups; from sorted pairs, made at the first one (a range over `gets` never needs it). */
+  private lookup: ReadonlyMap<string, string> | undefined;
+  /** The keys in Go's order, and their values when the store was made from sorted pairs. */
+  private sortedKeys: readonly string[] | undefined;
+  private readonly sortedValues: readonly string[] | undefined;
   /** Keys get/getv asked for that the store lacks, with or without a default standing in. */
   private readonly misses = new Set<string>();
 
   /**
-   * A Map (what stores read, KVPairs) is taken as it is: the caller hands it over and must not change it.
-   * An object of literal pairs is copied.
+   * A Map (what stores read, KVPairs) or SortedPairs (KeyIndex.visiblePairs) is taken as it is: the caller
+   * hands it over and must not change it. An object of literal pairs is copied.
    */
-  constructor(pairs: ReadonlyMap<string, string> | Readonly<Record<string, string>>) {
-    this.pairs = pairs instanceof Map ? pairs : new Map(Object.entries(pairs));
+  constructor(pairs: ReadonlyMap<string, string> | SortedPairs | Readonly<Record<string, string>>) {
+    if (pairs instanceof SortedPairs) {
+      this.sortedKeys = pairs.keys;
+      this.sortedValues = pairs.values;
+    } else this.lookup = pairs instanceof Map ? pairs : new Map(Object.entries(pairs));
+  }
+
+  private get pairs(): ReadonlyMap<string, string> {
+    if (this.lookup === undefined) {
+      const { sortedKeys: keys = [], sortedValues: values = [] } = this;
+      const lookup = new Map<string, string>();
+      for (let i = 0; i < keys.length; i++) lookup.set(keys[i] as string, values[i] as string);
+      this.lookup = lookup;
+    }
+    return this.lookup;
   }
 
   /** What the render asked for and did not find, sorted: shown per resource on /status. */
@@ -62,18 +80,22 @@ export class KVStore {
     const meta = pattern.search(/[*?[\\]/);
     const literal = meta < 0 ? pattern : pattern.slice(0, meta);
     const keys = this.sorted();
+    const values = this.sortedValues;
     const found: KVPair[] = [];
     for (let i = lowerBound(keys, literal); i < keys.length; i++) {
       const key = keys[i] as string;
       if (!key.startsWith(literal)) break;
-      if (matches(key)) found.push(pair(key, this.pairs.get(key) as string));
+      if (matches(key)) found.push(pair(key, (values ? values[i] : this.pairs.get(key)) as string));
     }
     return found;
   }
 
-  private sortedKeys: string[] | undefined;
+  /** Every key, in no particular order: without making the Map or the sort that the store lacks. */
+  private allKeys(): Iterable<string> {
+    return this.sortedKeys ?? this.pairs.keys();
+  }
 
-  private sorted(): string[] {
+  private sorted(): readonly string[] {
     this.sortedKeys ??= sortGoStrings([...this.pairs.keys()]);
     return this.sortedKeys;
   }
@@ -109,7 +131,7 @@ export class KVStore {
   ls(dir: string): string[] {
     const prefix = terms(dir);
     const names = new Set<string>();
-    for (const key of this.pairs.keys()) {
+    for (const key of this.allKeys()) {
       if (key === dir) {
         names.add(goBase(key));
         continue;
@@ -125,7 +147,7 @@ export class KVStore {
   lsdir(dir: string): string[] {
     const prefix = terms(dir);
     const names = new Set<string>();
-    for (const key of this.pairs.keys()) {
+    for (const key of this.allKeys()) {
       if (!key.startsWith(dir)) continue;
       const parents = terms(goDir(key));
       if (parents.length > prefix.length && startsWithTerms(parents, prefix)) {

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { KeyIndex, pairsUnder } from '../../src/key-index.js';
-import { keyIsUnder } from '../../src/key-path.js';
+import { joinKey, keyIsUnder, stripPrefix } from '../../src/key-path.js';
+import { SortedPairs } from '../../src/kv-pairs.js';
+import { KVStore } from '../../src/template/kv-store.js';
 
 /** Keys made of few distinct segments, so that bases and keys often share prefixes (and trailing slashes). */
 const key = fc
@@ -45,5 +47,51 @@ describe('key index (properties)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it("visiblePairs gives a template the store that stripPrefix's pairs make, by every method", () => {
+    // U+FF21 sorts after a surrogate in JavaScript's order and before it in Go's. Keys that cleaning
+    // changes ('', '.', '..' segments) come now and then: one of them in reach takes the Map way.
+    const segment = fc.oneof(
+      { weight: 9, arbitrary: fc.constantFrom('a', 'b', 'ab', 'a-b', 'a0', '\uff21', '🚀') },
+      { weight: 1, arbitrary: fc.constantFrom('', '.', '..') },
+    );
+    const stored = fc.array(segment, { maxLength: 3 }).map((parts) => `/${parts.join('/')}`);
+    const held = fc
+      .uniqueArray(fc.oneof({ weight: 9, arbitrary: stored }, fc.string({ maxLength: 3 })), { maxLength: 25 })
+      .map((keys) => new Map([...keys].sort().map((k, i) => [k, `v${i % 7}`])));
+    // The prefix is often a key itself (which the template sees as '/').
+    const withPrefix = held.chain((pairs) =>
+      fc.tuple(fc.constant(pairs), fc.oneof(fc.constant('/'), stored, fc.constantFrom('/', ...pairs.keys()))),
+    );
+    // A resource's keys are joined to its prefix; now and then something else.
+    const resourceKeys = fc.array(fc.oneof(stored, fc.constant('/'), base), { maxLength: 4 });
+    const patterns = ['/*', '/*/*', '/*/*/*', '/*/*/*/*', '/*/*/*/*/*', '/a/*', '/a*', '/\uff21/*', '/🚀/*'];
+    let sorted = 0;
+    fc.assert(
+      fc.property(withPrefix, resourceKeys, fc.boolean(), ([pairs, p], ks, joined) => {
+        const bases = joined ? ks.map((k) => joinKey(p, k)) : ks;
+        const expected = new Map<string, string>();
+        for (const b of bases)
+          for (const k of byRule(pairs, [b]).sort()) expected.set(stripPrefix(k, p), pairs.get(k)!);
+        const visible = new KeyIndex(pairs).visiblePairs(p, bases);
+        if (visible instanceof SortedPairs) sorted += 1;
+        const [got, want] = [new KVStore(visible), new KVStore(expected)];
+        for (const pattern of patterns) expect(got.gets(pattern)).to.deep.equal(want.gets(pattern));
+        for (const dir of ['/', '/a', '/a/', '/\uff21']) {
+          expect(got.ls(dir)).to.deep.equal(want.ls(dir));
+          expect(got.lsdir(dir)).to.deep.equal(want.lsdir(dir));
+        }
+        for (const [k, value] of expected) {
+          expect(got.exists(k)).to.equal(true);
+          expect(got.getv(k)).to.equal(value);
+          expect(got.keysHolding(value)).to.deep.equal(want.keysHolding(value));
+        }
+        expect(got.exists('/absent')).to.equal(want.exists('/absent'));
+      }),
+      { numRuns: 3000 },
+    );
+    // The property says nothing of the two arrays unless they were made often.
+    expect(sorted).to.be.greaterThan(500);
   });
 });
