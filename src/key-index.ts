@@ -31,22 +31,34 @@ export class KeyIndex {
   /**
    * The pairs at or under any of `bases`, keyed as a template sees them: relative to `prefix`, cleaned
    * (stripPrefix), the last of two keys that clean alike winning, exactly as confd's memkv store holds
-   * them. The bases are a resource's keys, under its prefix. Nearly always every key is clean and below
-   * the U+D800 surrogates, so that the keys come out of the index already in Go's order and unique, with
-   * only the prefix cut off: then the answer is two arrays (SortedPairs), with no Map or sort made for
-   * it, which at 100,000 keys cost more than the read of them. Otherwise a Map, made key by key.
+   * them. The bases are a resource's keys, under its prefix. A Map, made key by key; but for more than a
+   * few keys, when all of them are clean and below the U+D800 surrogates (nearly always), the keys come
+   * out of the index already in Go's order and unique with only the prefix cut off, and the answer is two
+   * arrays (SortedPairs): no Map, cleaning or sort per key, which at 100,000 keys cost more than the read
+   * of them. A few keys keep the Map: the template's lookups would make one of the arrays anyway.
    */
   visiblePairs(prefix: string, bases: readonly string[]): SortedPairs | KVPairs {
-    return this.sortedUnder(prefix, bases) ?? this.mappedUnder(prefix, bases);
+    const ranges = this.rangesUnder(bases);
+    let count = 0;
+    for (const [from, to] of ranges) count += to - from;
+    if (count > FEW_VISIBLE) {
+      const sorted = this.sortedIn(merged(ranges), prefix, bases);
+      if (sorted) return sorted;
+    }
+    return this.mappedIn(ranges, prefix);
   }
 
-  private sortedUnder(prefix: string, bases: readonly string[]): SortedPairs | undefined {
+  private sortedIn(
+    ranges: ReadonlyArray<readonly [number, number]>,
+    prefix: string,
+    bases: readonly string[],
+  ): SortedPairs | undefined {
     const clean = (key: string): boolean => cleanKey(key) === key;
     if (!clean(prefix) || !bases.every((base) => clean(base) && keyIsUnder(base, prefix))) return undefined;
     const cut = prefix === '/' ? 0 : prefix.length;
     const keys: string[] = [];
     const values: string[] = [];
-    for (const [from, to] of this.rangesUnder(bases)) {
+    for (const [from, to] of ranges) {
       for (let i = from; i < to; i++) {
         const key = this.sorted[i]!;
         if (key.charCodeAt(0) !== 0x2f || NOT_AS_STORED.test(key)) return undefined;
@@ -57,32 +69,42 @@ export class KeyIndex {
     return new SortedPairs(keys, values);
   }
 
-  private mappedUnder(prefix: string, bases: readonly string[]): KVPairs {
+  /** In the order of `ranges` (base by base, as keysUnder lists them), so that the last key set wins. */
+  private mappedIn(ranges: ReadonlyArray<readonly [number, number]>, prefix: string): KVPairs {
     const visible: KVPairs = new Map();
-    for (const base of bases) {
-      for (const key of this.keysUnder(base)) visible.set(stripPrefix(key, prefix), this.pairs.get(key)!);
+    for (const [from, to] of ranges) {
+      for (let i = from; i < to; i++) {
+        const key = this.sorted[i]!;
+        visible.set(stripPrefix(key, prefix), this.pairs.get(key)!);
+      }
     }
     return visible;
   }
 
-  /** Index ranges [from, to) of the keys at or under any of `bases` (keysUnder's), merged, in order. */
+  /**
+   * Index ranges [from, to) of the keys at or under each of `bases` (keysUnder's rule and order): base by
+   * base, a base's own key first, then the keys below it.
+   */
   private rangesUnder(bases: readonly string[]): Array<[number, number]> {
+    const { sorted } = this;
     const ranges: Array<[number, number]> = [];
     for (const base of bases) {
-      if (base === '/') return [[0, this.sorted.length]];
-      const at = lowerBound(this.sorted, base);
-      if (this.sorted[at] === base) ranges.push([at, at + 1]);
-      // The keys starting with `${base}/` end before the first key at or after `${base}0` ('0' follows '/').
-      ranges.push([lowerBound(this.sorted, `${base}/`), lowerBound(this.sorted, `${base}0`)]);
+      if (base === '/') {
+        ranges.push([0, sorted.length]);
+        continue;
+      }
+      const below = base.endsWith('/') ? base : `${base}/`;
+      const from = lowerBound(sorted, below);
+      // Usually just before the keys under it; a key such as `${base}-x` may sort between them.
+      if (below !== base && this.pairs.has(base)) {
+        const at = sorted[from - 1] === base ? from - 1 : lowerBound(sorted, base);
+        ranges.push([at, at + 1]);
+      }
+      let to = from;
+      while (to < sorted.length && sorted[to]!.startsWith(below)) to++;
+      if (to > from) ranges.push([from, to]);
     }
-    ranges.sort((a, b) => a[0] - b[0]);
-    const merged: Array<[number, number]> = [];
-    for (const [from, to] of ranges) {
-      const last = merged.at(-1);
-      if (last && from <= last[1]) last[1] = Math.max(last[1], to);
-      else if (from < to) merged.push([from, to]);
-    }
-    return merged;
+    return ranges;
   }
 
   /** Whether anything lies at or under `base`. */
@@ -123,6 +145,22 @@ function lowerBound(sorted: readonly string[], target: string): number {
  * which sorts differently in Go's order than in JavaScript's.
  */
 const NOT_AS_STORED = /\/\/|\/\.\.?(?:\/|$)|[^]\/$|[\ud800-\udfff]/;
+
+/** Index ranges in index order, overlapping ones joined: each key once, in the index's order. */
+function merged(ranges: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+  const inOrder = ranges.every((range, i) => i === 0 || ranges[i - 1]![0] <= range[0]);
+  const sorted = inOrder ? ranges : [...ranges].sort((a, b) => a[0] - b[0]);
+  const joined: Array<[number, number]> = [];
+  for (const [from, to] of sorted) {
+    const last = joined.at(-1);
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+    else joined.push([from, to]);
+  }
+  return joined;
+}
+
+/** Up to this many keys, a resource's part of a snapshot is a Map (visiblePairs). */
+const FEW_VISIBLE = 32;
 
 /** Up to this many bases, each key is tested against each base. */
 const FEW_BASES = 4;
