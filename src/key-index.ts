@@ -1,4 +1,4 @@
-import { cleanKey, keyIsUnder, stripPrefix } from './key-path.js';
+import { cleanKey, keyIsUnder, stripPrefix, UNCLEAN_PART } from './key-path.js';
 import { SortedPairs, type KVPairs } from './kv-pairs.js';
 
 /**
@@ -16,16 +16,7 @@ export class KeyIndex {
 
   /** The keys at `base` or under it on a '/' boundary (keyIsUnder's rule), sorted. */
   keysUnder(base: string): readonly string[] {
-    if (base === '/') return this.sorted;
-    const keys: string[] = [];
-    const below = base.endsWith('/') ? base : `${base}/`;
-    if (below !== base && this.pairs.has(base)) keys.push(base);
-    for (let i = lowerBound(this.sorted, below); i < this.sorted.length; i++) {
-      const key = this.sorted[i]!;
-      if (!key.startsWith(below)) break;
-      keys.push(key);
-    }
-    return keys;
+    return this.rangesUnder([base]).flatMap(([from, to]) => this.sorted.slice(from, to));
   }
 
   /**
@@ -141,10 +132,10 @@ function lowerBound(sorted: readonly string[], target: string): number {
 
 /**
  * What keeps a stored key from being the key a template sees once the prefix is cut off: a part that
- * cleaning changes (key-path.ts's rule: "//", a "." or ".." segment, a trailing slash), or a surrogate,
- * which sorts differently in Go's order than in JavaScript's.
+ * cleaning changes (key-path.ts's UNCLEAN_PART), or a surrogate, which sorts differently in Go's order
+ * than in JavaScript's. One expression, tested once per key.
  */
-const NOT_AS_STORED = /\/\/|\/\.\.?(?:\/|$)|[^]\/$|[\ud800-\udfff]/;
+const NOT_AS_STORED = new RegExp(`${UNCLEAN_PART.source}|[\\ud800-\\udfff]`);
 
 /** Index ranges in index order, overlapping ones joined: each key once, in the index's order. */
 function merged(ranges: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {

@@ -18,8 +18,11 @@ function isCleanKey(key: string): boolean {
   return key === '/' || (key.charCodeAt(0) === 0x2f && !UNCLEAN_PART.test(key));
 }
 
-/** An empty segment ("//"), a "." or ".." segment, or a trailing slash ([^] also matches a line break). */
-const UNCLEAN_PART = /\/\/|\/\.\.?(?:\/|$)|[^]\/$/;
+/**
+ * An empty segment ("//"), a "." or ".." segment, or a trailing slash ([^] also matches a line break).
+ * key-index.ts extends it to tell keys a template sees as stored.
+ */
+export const UNCLEAN_PART = /\/\/|\/\.\.?(?:\/|$)|[^]\/$/;
 
 /** Joins key segments into one clean absolute key: joinKey('/global', 'app/', '/db') -> '/global/app/db'. */
 export function joinKey(...parts: string[]): string {
