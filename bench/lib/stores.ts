@@ -24,7 +24,7 @@ export interface StoreLoad {
   watches: number;
   /** Consul only: blocking queries started (each a re-armed watch that also returns the data). */
   rearms?: number;
-  /** Redis only: every read command (a prefix read is one SCAN, then TYPE and GET per key, pipelined). */
+  /** Redis only: every read command (`redisReads`). */
   commands?: number;
 }
 
@@ -383,8 +383,9 @@ async function consulStore(endpoint: string): Promise<BenchStore> {
 // ------------------------------------------------------------------------------------------------ Redis
 
 /**
- * The commands confd's Redis backend reads with (src/backends/redis.ts): a prefix read is one SCAN (per
- * page of 1,000 names), then TYPE and GET/HGETALL per key in two pipelines; `reads` counts the SCANs.
+ * The commands a Redis backend reads with. confd-ts's (src/backends/redis-read.ts): a prefix read is a GET
+ * of the key and one SCAN per page of 1,000 names, one MGET per page, and HGETALL for the names MGET
+ * answers nil for; `reads` counts the SCANs. TYPE, KEYS and EXISTS are counted for other clients.
  */
 const redisReads = ['get', 'mget', 'scan', 'type', 'hgetall', 'keys', 'exists'];
 

@@ -4,6 +4,7 @@ import { BackendError, errorMessage } from '../errors.js';
 import { cleanKey } from '../key-path.js';
 import type { Logger } from '../logging/logger.js';
 import { RedisKeyMapper } from './redis-keys.js';
+import { readTrees } from './redis-read.js';
 import { parseRedisNodes, type RedisNode } from './redis-nodes.js';
 import { resolveSrvNodes } from './srv-nodes.js';
 import { RedisWatchHub } from './redis-watch.js';
@@ -11,8 +12,6 @@ import type { BackendOptions, KVPairs, PrefixWatch, RequestOptions, StoreClient 
 import { untilAborted } from './watch-event-buffer.js';
 
 type RedisConstructor = typeof Redis;
-
-const SCAN_COUNT = 1000;
 
 interface RedisSettings {
   backend: string;
@@ -126,14 +125,11 @@ export class RedisStoreClient implements StoreClient {
   async getValues(keys: readonly string[], options: RequestOptions = {}): Promise<KVPairs> {
     const bases = uniqueKeys(keys);
     const conn = await this.connect();
-    const values: KVPairs = new Map();
     const { signal } = options;
     try {
       // Each command carries the command timeout; `signal` only stops the wait.
-      const reading = (async () => {
-        for (const base of bases) await this.readKey(conn, base, values);
-      })();
-      await (signal ? untilAborted(reading, signal) : reading);
+      const reading = readTrees(conn, this.keys, bases);
+      return await (signal ? untilAborted(reading, signal) : reading);
     } catch (err) {
       if (signal?.aborted) throw err;
       // A dropped connection is re-established by the next call, as confd does.
@@ -143,74 +139,6 @@ export class RedisStoreClient implements StoreClient {
         `reading ${bases.slice(0, 3).join(', ')}${bases.length > 3 ? ' ...' : ''}`,
       );
     }
-    return values;
-  }
-
-  private async readKey(conn: Redis, key: string, values: KVPairs): Promise<void> {
-    if (key !== '/') {
-      const name = this.keys.toRedis(key);
-      const type = await conn.type(name);
-      if (type === 'string') {
-        const value = await conn.get(name);
-        if (value !== null) values.set(key, value);
-      } else if (type === 'hash') {
-        for (const [field, value] of Object.entries(await conn.hgetall(name)))
-          values.set(this.keys.fieldKey(name, field), value);
-      }
-    }
-    const pattern = this.keys.scanPattern(key);
-    let cursor = '0';
-    do {
-      const [next, names] = await conn.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
-      cursor = next;
-      if (names.length > 0) await this.readNames(conn, names, values);
-    } while (cursor !== '0');
-  }
-
-  /**
-   * Values of scanned names: strings as they are, hashes field by field; other types are not config. One
-   * MGET reads the strings of the whole page (it answers nil for a name that holds no string, or is gone);
-   * only those names get their type asked, to read the hashes among them. A tree of strings then costs
-   * one command per page, not a TYPE and a GET per key (20,000 commands and replies for 10,000 keys).
-   */
-  private async readNames(conn: Redis, scanned: string[], values: KVPairs): Promise<void> {
-    const strings = await conn.mget(scanned);
-    const names: string[] = [];
-    scanned.forEach((name, i) => {
-      const value = strings[i];
-      if (typeof value === 'string') values.set(this.keys.toKey(name), value);
-      else names.push(name);
-    });
-    if (names.length === 0) return;
-    const typeCheck = conn.pipeline();
-    for (const name of names) typeCheck.type(name);
-    const types = ((await typeCheck.exec()) ?? []).map(([err, type]) => {
-      if (err) throw err;
-      return type;
-    });
-    const reads = conn.pipeline();
-    const read: Array<{ name: string; hash: boolean }> = [];
-    names.forEach((name, i) => {
-      if (types[i] === 'string') {
-        reads.get(name);
-        read.push({ name, hash: false });
-      } else if (types[i] === 'hash') {
-        reads.hgetall(name);
-        read.push({ name, hash: true });
-      }
-    });
-    if (read.length === 0) return;
-    const results = (await reads.exec()) ?? [];
-    read.forEach(({ name, hash }, i) => {
-      const [err, result] = results[i] ?? [null, null];
-      if (err) throw err;
-      if (hash) {
-        for (const [field, value] of Object.entries((result ?? {}) as Record<string, string>))
-          values.set(this.keys.fieldKey(name, field), value);
-      } else if (typeof result === 'string') {
-        values.set(this.keys.toKey(name), result);
-      }
-    });
   }
 
   /**
