@@ -24,6 +24,36 @@ const { Script } = require('node:vm');
 const distDir = join(__dirname, '../dist');
 const bundleFile = join(distDir, 'confd.cjs');
 
+/**
+ * The stores whose runs read a cache of the bundle trained on a run of their own backend,
+ * dist/confd.<store>.cache (scripts/code-cache.mjs), by -backend name: the general cache is trained on the
+ * file backend's example, so it holds none of a store client's code, which every run of that store would
+ * compile (etcd, 1,000 keys: ~4 ms of ~66). etcd and Consul have targets for one-shot reads; the other
+ * backends read the general cache.
+ */
+const BACKEND_CACHES = { etcd: 'etcd', etcdv3: 'etcd', consul: 'consul' };
+/** One training run per cache, by a -backend name that selects it. */
+const trainedBackends = ['etcdv3', 'consul'];
+
+function backendCacheFile(backend) {
+  const name = BACKEND_CACHES[backend];
+  return name === undefined ? undefined : join(distDir, `confd.${name}.cache`);
+}
+
+/**
+ * The backend a command line names (`-backend x`, `--backend=x`, ...), else CONFD_BACKEND: only to pick the
+ * cache that fits the run best. The CLI reads its settings itself (a backend set in confd.toml is not seen
+ * here); a wrong guess costs the compile a cache would have saved, nothing else.
+ */
+function namedBackend(argv, env) {
+  for (let i = 0; i < argv.length; i += 1) {
+    const flag = /^--?backend(?:=(.*))?$/.exec(argv[i]);
+    if (flag) return flag[1] ?? argv[i + 1];
+    if (argv[i] === '--') break;
+  }
+  return env.CONFD_BACKEND || undefined;
+}
+
 /** How the bundle names a library of its own file (scripts/bundle.mjs, VENDORED). */
 const LIBRARY = /^\.\/[\w.-]+\.cjs$/;
 
@@ -57,7 +87,7 @@ function readCodeCache(cacheFile, stamp) {
  * lines) through its cache and calls it with what a CommonJS module gets. `id` is how the bundle required
  * a library (for the error when its file is missing).
  */
-function runScript(file, requireFor, useCache, id) {
+function runScript(file, requireFor, useCache, id, cacheFiles = [file.replace(/\.cjs$/, '.cache')]) {
   let fd;
   try {
     fd = openSync(file, 'r');
@@ -77,8 +107,16 @@ function runScript(file, requireFor, useCache, id) {
   } finally {
     closeSync(fd);
   }
-  const cacheFile = file.replace(/\.cjs$/, '.cache');
-  const cachedData = useCache ? readCodeCache(cacheFile, stamp) : undefined;
+  // The first cache there is, of those that fit the run best first.
+  let cacheFile = cacheFiles[cacheFiles.length - 1];
+  let cachedData;
+  for (const candidate of useCache ? cacheFiles : []) {
+    cachedData = readCodeCache(candidate, stamp);
+    if (cachedData !== undefined) {
+      cacheFile = candidate;
+      break;
+    }
+  }
   // Compiled as read: a wrapper joined to it here would be a second copy of the whole source in the heap.
   const script = new Script(source, { filename: file, cachedData });
   const module = { exports: {} };
@@ -88,11 +126,12 @@ function runScript(file, requireFor, useCache, id) {
 }
 
 /**
- * Runs the bundle and returns its exports ({ main }), whether V8 took the cache (`cached`), and `scripts`:
- * every script of dist/ run so far, the bundle first, libraries as the run requires them (what
- * writeCodeCache writes caches for). `useCache: false` compiles from source.
+ * Runs the bundle and returns its exports ({ main }), whether V8 took the cache (`cached`), which cache it
+ * read (`cacheFile`), and `scripts`: every script of dist/ run so far, the bundle first, libraries as the
+ * run requires them (what writeCodeCache writes caches for). `useCache: false` compiles from source.
+ * `backend` (namedBackend) picks the bundle's cache trained on that backend, when there is one.
  */
-function loadBundle({ useCache = true } = {}) {
+function loadBundle({ useCache = true, backend } = {}) {
   const scripts = [];
   const libraries = new Map();
   const requireFor = (file) => {
@@ -110,9 +149,17 @@ function loadBundle({ useCache = true } = {}) {
     const { resolve, cache, extensions, main } = nodeRequire;
     return Object.assign(requireFrom, { resolve, cache, extensions, main });
   };
-  const bundle = runScript(bundleFile, requireFor, useCache);
+  const general = join(distDir, 'confd.cache');
+  const trained = backendCacheFile(backend);
+  const bundle = runScript(
+    bundleFile,
+    requireFor,
+    useCache,
+    undefined,
+    trained ? [trained, general] : [general],
+  );
   scripts.unshift(bundle);
-  return { exports: bundle.exports, cached: bundle.cached, scripts };
+  return { exports: bundle.exports, cached: bundle.cached, cacheFile: bundle.cacheFile, scripts };
 }
 
 /** Writes the cache of every script `loaded` (a loadBundle result) has run: the build's last step. */
@@ -121,4 +168,4 @@ function writeCodeCache({ scripts }) {
     writeFileSync(cacheFile, Buffer.concat([Buffer.from(stamp), script.createCachedData()]));
 }
 
-module.exports = { bundleFile, loadBundle, writeCodeCache };
+module.exports = { backendCacheFile, bundleFile, loadBundle, namedBackend, trainedBackends, writeCodeCache };

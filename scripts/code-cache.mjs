@@ -1,63 +1,115 @@
 // Writes dist/confd.cache: V8's code cache of dist/confd.cjs, taken after a training run so that it holds
-// the functions a run compiles lazily as well as the bundle's top level; and dist/<name>.cache for each
-// library of its own file the training loads (Handlebars, js-yaml). Run by scripts/bundle.mjs.
+// the functions a run compiles lazily as well as the bundle's top level; dist/<name>.cache for each
+// library of its own file the training loads (Handlebars, js-yaml); and dist/confd.<store>.cache, the
+// bundle's cache trained on a run of that store's backend (etcd, Consul). Run by scripts/bundle.mjs.
 //
-// The training is the bundled example (file backend, YAML data, the Handlebars and the Go template of
-// conf.d/prometheus.toml) rendered twice into a throwaway directory: once written, once found in sync. What
-// it does not reach (the store clients, watch mode, the libraries it does not load) compiles lazily at run
-// time, as without a cache.
+// The general training is the bundled example (file backend, YAML data, the Handlebars and the Go template
+// of conf.d/prometheus.toml) rendered twice into a throwaway directory: once written, once found in sync.
+// What it does not reach (the store clients, watch mode, the libraries it does not load) compiles lazily
+// at run time, as without a cache: for an etcd run over 1,000 keys, ~4 ms of ~66. So etcd and Consul,
+// whose one-shot reads have targets of their own, each get the bundle's cache trained on a `-onetime` run
+// of theirs (the example's Go template and a range over 100 keys, written, then in sync) against a
+// stand-in that answers a read's calls (scripts/training-stores.mjs: `npm ci` may run where no store
+// does). bin/load-bundle.js reads the one the run's -backend names. V8 reads a cache whole, so one cache
+// trained on every backend would cost each run the others' code.
 //
 // V8 stamps a cache with the flags it is written under and refuses it under others, and a run sets its
 // own flags once its backend is loaded (src/cli/v8-tuning.ts): the CLI's bundle, and a library loaded
 // before that point (js-yaml, for the file backend), is compiled under V8's defaults; a library loaded
-// later (Handlebars, once conf.d names a .hbs template) under the run's. So the training runs twice, in
-// two processes: under the defaults (CONFD_V8_TUNING=off), which writes every cache; then as a tuned
-// `-onetime` run (--tuned), which writes again the cache of each library V8 refused there, under that
-// run's flags. Onetime runs, where start-up counts, so take every cache; a daemon compiles such a library
-// once, at its first render.
+// later (Handlebars, once conf.d names a .hbs template) under the run's. So the general training runs
+// twice, in two processes: under the defaults (CONFD_V8_TUNING=off), which writes every cache; then as a
+// tuned `-onetime` run (--tuned), which writes again the cache of each library V8 refused there, under
+// that run's flags. Onetime runs, where start-up counts, so take every cache; a daemon compiles such a
+// library once, at its first render. Each backend's training (--backend <name>) is a process of its own,
+// under the defaults, so that its cache holds what that run compiled and nothing of the example's.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { startTrainingStore } from './training-stores.mjs';
 
 // bin/ is CommonJS (bin/package.json): the launcher must not start Node's ESM loader.
-const { loadBundle, writeCodeCache } = createRequire(import.meta.url)('../bin/load-bundle.js');
+const require = createRequire(import.meta.url);
+const { backendCacheFile, loadBundle, trainedBackends, writeCodeCache } = require('../bin/load-bundle.js');
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const work = mkdtempSync(join(tmpdir(), 'confd-code-cache-'));
-try {
+const example = join(root, 'example/data.yaml');
+const [mode, backend] = process.argv.slice(2);
+
+/** A resource of the training's conf.d. */
+const resource = (work, name, src, prefix, keys) =>
+  writeFileSync(
+    join(work, 'conf.d', `${name}.toml`),
+    `[template]\nsrc = "${src}"\ndest = "${join(work, `out-${name}`)}"\nprefix = "${prefix}"\nkeys = ${JSON.stringify(keys)}\nmode = "0644"\n`,
+  );
+
+/** The example's data as a store holds it (confd's flattening: maps and lists by name and index), sorted. */
+function examplePairs() {
+  const pairs = [];
+  const flatten = (value, key) => {
+    if (value !== null && typeof value === 'object') {
+      for (const [name, child] of Object.entries(value)) flatten(child, `${key}/${name}`);
+    } else pairs.push([key, String(value)]);
+  };
+  flatten(require('js-yaml').load(readFileSync(example, 'utf8')), '');
+  for (let i = 0; i < 100; i += 1) pairs.push([`/training/k/${String(i).padStart(6, '0')}`, `value-${i}`]);
+  return pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+async function train(work) {
   mkdirSync(join(work, 'conf.d'));
   mkdirSync(join(work, 'templates'));
-  for (const name of ['prometheus.yml.hbs', 'prometheus.yml.tmpl']) {
-    copyFileSync(join(root, 'templates', name), join(work, 'templates', name));
-  }
-  for (const [name, src] of [
-    ['hbs', 'prometheus.yml.hbs'],
-    ['go', 'prometheus.yml.tmpl'],
-  ]) {
-    const resource = `[template]\nsrc = "${src}"\ndest = "${join(work, `out-${name}.yml`)}"\nprefix = "/prometheus"\nkeys = ["/global", "/jobs"]\nmode = "0644"\n`;
-    writeFileSync(join(work, 'conf.d', `${name}.toml`), resource);
-  }
-  const args = ['-onetime', '-backend', 'file', '-file', join(root, 'example/data.yaml'), '-confdir', work];
-  args.push('-config-file', '', '-log-level', 'error');
-
-  const tuned = process.argv[2] === '--tuned';
-  const loaded = loadBundle({ useCache: tuned });
+  copyFileSync(join(root, 'templates/prometheus.yml.tmpl'), join(work, 'templates/prometheus.yml.tmpl'));
+  resource(work, 'go', 'prometheus.yml.tmpl', '/prometheus', ['/global', '/jobs']);
   const env = { ...process.env };
+  const common = ['-onetime', '-confdir', work, '-config-file', '', '-log-level', 'error'];
+  if (mode === '--backend') {
+    writeFileSync(join(work, 'templates/keys.tmpl'), '{{range gets "/k/*"}}{{.Key}}={{.Value}}\n{{end}}');
+    resource(work, 'keys', 'keys.tmpl', '/training', ['/k']);
+    const store = await startTrainingStore(backend, examplePairs());
+    try {
+      const loaded = loadBundle({ useCache: false });
+      env.CONFD_V8_TUNING = 'off';
+      await runTwice(loaded, [...common, '-backend', backend, '-node', store.node], env);
+      const [bundle] = loaded.scripts;
+      writeCodeCache({ scripts: [{ ...bundle, cacheFile: backendCacheFile(backend) }] });
+    } finally {
+      await store.close();
+    }
+    return;
+  }
+  copyFileSync(join(root, 'templates/prometheus.yml.hbs'), join(work, 'templates/prometheus.yml.hbs'));
+  resource(work, 'hbs', 'prometheus.yml.hbs', '/prometheus', ['/global', '/jobs']);
+  const tuned = mode === '--tuned';
+  const loaded = loadBundle({ useCache: tuned });
   if (tuned) delete env.CONFD_V8_TUNING;
   else env.CONFD_V8_TUNING = 'off';
-  for (let run = 0; run < 2; run += 1) {
-    const code = await loaded.exports.main(args, env);
-    if (code !== 0) throw new Error(`code cache: the training run exited with ${code}`);
-  }
+  await runTwice(loaded, [...common, '-backend', 'file', '-file', example], env);
   if (!tuned) writeCodeCache(loaded);
   else {
     if (!loaded.cached) throw new Error("code cache: the tuned run refused the CLI bundle's own cache");
     writeCodeCache({ scripts: loaded.scripts.filter((script) => !script.cached) });
   }
+}
+
+/** Once written, once found in sync: both paths compiled. */
+async function runTwice(loaded, args, env) {
+  for (let run = 0; run < 2; run += 1) {
+    const code = await loaded.exports.main(args, env);
+    if (code !== 0) throw new Error(`code cache: the training run (${args.join(' ')}) exited with ${code}`);
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), 'confd-code-cache-'));
+try {
+  await train(work);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-if (process.argv[2] !== '--tuned')
-  execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--tuned'], { stdio: 'inherit' });
+if (mode === undefined) {
+  const self = fileURLToPath(import.meta.url);
+  execFileSync(process.execPath, [self, '--tuned'], { stdio: 'inherit' });
+  for (const name of trainedBackends)
+    execFileSync(process.execPath, [self, '--backend', name], { stdio: 'inherit' });
+}

@@ -26,6 +26,20 @@ function cacheUsed(dir: string): boolean {
   return run.stdout === 'true';
 }
 
+/**
+ * Which cache of the bundle a run with `argv` and `env` reads (bin/confd's choice, namedBackend), and
+ * whether V8 took it; in a child, as cacheUsed.
+ */
+function bundleCacheFor(dir: string, argv: string[], env: NodeJS.ProcessEnv = demoEnv()): string {
+  const script = `const { basename } = require('node:path');
+    const { loadBundle, namedBackend } = require(${JSON.stringify(join(dir, 'bin/load-bundle.js'))});
+    const { cached, cacheFile } = loadBundle({ backend: namedBackend(process.argv.slice(1), process.env) });
+    process.stdout.write(cached ? basename(cacheFile) : 'refused');`;
+  const run = spawnSync(process.execPath, ['-e', script, '--', ...argv], { encoding: 'utf8', env });
+  expect(run.status, run.stderr).to.equal(0);
+  return run.stdout;
+}
+
 /** The environment without CONFD_* settings, which would change what a run does. */
 function demoEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CONFD_')));
@@ -73,6 +87,43 @@ describe('launcher (bin/confd, bin/load-bundle.js)', () => {
       await rm(join(dir, 'dist/confd.cache'));
       expect(cacheUsed(dir)).to.equal(false);
       expect(version(dir)).to.equal(expected);
+    }));
+
+  it('reads the cache trained on the backend the command line names (etcd, Consul), the general one otherwise', () => {
+    expect(bundleCacheFor(repoRoot, ['-onetime', '-backend', 'etcdv3', '-node', '127.0.0.1:2379'])).to.equal(
+      'confd.etcd.cache',
+    );
+    expect(bundleCacheFor(repoRoot, ['--backend=etcd'])).to.equal('confd.etcd.cache');
+    expect(bundleCacheFor(repoRoot, ['-backend=consul', '-onetime'])).to.equal('confd.consul.cache');
+    expect(bundleCacheFor(repoRoot, ['-onetime'], { ...demoEnv(), CONFD_BACKEND: 'consul' })).to.equal(
+      'confd.consul.cache',
+    );
+    // The flag wins over the environment, as in the CLI.
+    expect(
+      bundleCacheFor(repoRoot, ['-backend', 'etcdv3'], { ...demoEnv(), CONFD_BACKEND: 'consul' }),
+    ).to.equal('confd.etcd.cache');
+    for (const argv of [
+      [],
+      ['-backend', 'redis'],
+      ['-backend', 'file'],
+      ['-version'],
+      ['--', '-backend', 'etcd'],
+    ])
+      expect(bundleCacheFor(repoRoot, argv), argv.join(' ')).to.equal('confd.cache');
+  });
+
+  it('falls back to the general cache when the trained one is missing or was made from another bundle', () =>
+    withCopy(async (dir) => {
+      const etcd = ['-backend', 'etcdv3'];
+      const trained = join(dir, 'dist/confd.etcd.cache');
+      await writeFile(
+        trained,
+        Buffer.concat([Buffer.from('confd-ts code cache v1 1 1\n'), Buffer.alloc(64)]),
+      );
+      expect(bundleCacheFor(dir, etcd)).to.equal('confd.cache');
+      await rm(trained);
+      expect(bundleCacheFor(dir, etcd)).to.equal('confd.cache');
+      expect(bundleCacheFor(dir, ['-backend', 'consul'])).to.equal('confd.consul.cache');
     }));
 
   it('loads a library from its own file in dist/, only for the runs that use it, without node_modules', () =>

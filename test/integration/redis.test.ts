@@ -186,7 +186,6 @@ describe('redis backend (real redis)', function () {
       type: count('type'),
       mget: count('mget'),
       hgetall: count('hgetall'),
-      scan: count('scan'),
     };
   };
   const served = async (read: () => Promise<unknown>): Promise<Record<string, number>> => {

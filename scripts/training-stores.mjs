@@ -1,0 +1,156 @@
+// Stand-ins for etcd and Consul that answer the calls a `-onetime` read makes, for the code cache's
+// training runs (scripts/code-cache.mjs) only: `npm ci` builds dist/ on a machine that may run no store,
+// and a cache trained without the store client holds none of its code, which every run of that backend
+// then compiles (etcd, 1,000 keys: ~4 ms of a ~66 ms run). They are not stores and not test doubles:
+// they serve fixed pairs, answer nothing but the calls below (any other is refused, which fails the
+// training and so the build, naming the call), and hold nothing between runs. The tests run against the
+// real servers (scripts/stores.sh).
+//
+//   etcd (gRPC over cleartext HTTP/2): Maintenance/Status, and KV/Txn of ranges (the client's read).
+//   Consul (HTTP): /v1/status/leader (the agent probe), /v1/kv/<prefix>?recurse.
+import { createServer as createHttp2Server } from 'node:http2';
+import { createServer as createHttpServer } from 'node:http';
+import { Buffer } from 'node:buffer';
+import { URL } from 'node:url';
+import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+
+/** Starts the stand-in for `backend` serving `pairs` (absolute keys, sorted); resolves with its node. */
+export function startTrainingStore(backend, pairs) {
+  if (backend === 'etcdv3') return listen(etcdServer(pairs));
+  if (backend === 'consul') return listen(consulServer(pairs));
+  throw new Error(`training-stores: no stand-in for -backend ${backend}`);
+}
+
+async function listen(server) {
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address();
+  return { node: `127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+// --------------------------------------------------------------------------------------------- etcd
+
+const REVISION = 7;
+
+function etcdServer(pairs) {
+  const server = createHttp2Server();
+  server.on('stream', (stream, headers) => {
+    const chunks = [];
+    stream.on('data', (chunk) => chunks.push(chunk));
+    stream.on('end', () => {
+      const path = headers[':path'];
+      const request = Buffer.concat(chunks).subarray(5); // one message, after its 5-byte gRPC prefix
+      let answer;
+      if (path === '/etcdserverpb.Maintenance/Status') answer = new BinaryWriter().finish();
+      else if (path === '/etcdserverpb.KV/Txn') answer = txnResponse(request, pairs);
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () =>
+        stream.sendTrailers(
+          answer
+            ? { 'grpc-status': '0' }
+            : { 'grpc-status': '12', 'grpc-message': `training stand-in: no ${path}` },
+        ),
+      );
+      if (answer) {
+        const frame = Buffer.alloc(5 + answer.length);
+        frame.writeUInt32BE(answer.length, 1);
+        frame.set(answer, 5);
+        stream.end(frame);
+      } else stream.end();
+    });
+  });
+  return server;
+}
+
+/** A TxnResponse answering each RangeRequest of the request's success ops from `pairs`. */
+function txnResponse(request, pairs) {
+  const writer = new BinaryWriter();
+  writeHeader(writer);
+  writer.tag(2, WireType.Varint).bool(true);
+  const reader = new BinaryReader(request);
+  while (reader.pos < reader.len) {
+    const [field, type] = reader.tag();
+    if (field !== 2) {
+      reader.skip(type);
+      continue;
+    }
+    const op = new BinaryReader(reader.bytes());
+    while (op.pos < op.len) {
+      const [opField, opType] = op.tag();
+      if (opField !== 1) {
+        op.skip(opType);
+        continue;
+      }
+      const { key, rangeEnd } = readRangeRequest(op.bytes());
+      // ResponseOp.response_range (1): RangeResponse{header (1), kvs (2), count (4)}.
+      writer.tag(3, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).fork();
+      writeHeader(writer);
+      const found = pairs.filter(([k]) => (rangeEnd === undefined ? k === key : k >= key && k < rangeEnd));
+      for (const [k, v] of found) {
+        // mvccpb.KeyValue: key (1), create_revision (2), mod_revision (3), version (4), value (5).
+        writer.tag(2, WireType.LengthDelimited).fork();
+        writer.tag(1, WireType.LengthDelimited).string(k);
+        writer.tag(2, WireType.Varint).int64(REVISION).tag(3, WireType.Varint).int64(REVISION);
+        writer.tag(4, WireType.Varint).int64(1).tag(5, WireType.LengthDelimited).string(v);
+        writer.join();
+      }
+      writer.tag(4, WireType.Varint).int64(found.length).join().join();
+    }
+  }
+  return writer.finish();
+}
+
+/** ResponseHeader: cluster_id (1), member_id (2), revision (3), raft_term (4). */
+function writeHeader(writer) {
+  writer.tag(1, WireType.LengthDelimited).fork();
+  writer.tag(1, WireType.Varint).uint64(1).tag(2, WireType.Varint).uint64(1);
+  writer.tag(3, WireType.Varint).int64(REVISION).tag(4, WireType.Varint).uint64(2);
+  writer.join();
+}
+
+/** RangeRequest's key (1) and range_end (2); the rest (revision, limit) changes nothing here. */
+function readRangeRequest(bytes) {
+  const reader = new BinaryReader(bytes);
+  const range = { key: '', rangeEnd: undefined };
+  while (reader.pos < reader.len) {
+    const [field, type] = reader.tag();
+    if (field === 1) range.key = reader.string();
+    else if (field === 2) range.rangeEnd = reader.string();
+    else reader.skip(type);
+  }
+  return range;
+}
+
+// ------------------------------------------------------------------------------------------- Consul
+
+function consulServer(pairs) {
+  return createHttpServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://consul');
+    const answer = (status, body) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'x-consul-index': String(REVISION) });
+      res.end(body === undefined ? '' : JSON.stringify(body));
+    };
+    if (url.pathname === '/v1/status/leader') return answer(200, '127.0.0.1:8300');
+    if (url.pathname.startsWith('/v1/kv/')) {
+      // Consul's keys have no leading '/'; a recursive read is every key that starts with the path.
+      const path = decodeURIComponent(url.pathname.slice('/v1/kv/'.length));
+      const recurse = url.searchParams.get('recurse') !== null;
+      const entries = pairs
+        .map(([key, value]) => [key.slice(1), value])
+        .filter(([key]) => (recurse ? key.startsWith(path) : key === path))
+        .map(([Key, value]) => ({
+          Key,
+          Value: Buffer.from(value).toString('base64'),
+          Flags: 0,
+          CreateIndex: REVISION,
+          ModifyIndex: REVISION,
+          LockIndex: 0,
+        }));
+      return entries.length === 0 ? answer(404) : answer(200, entries);
+    }
+    res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end(`training stand-in: no ${req.method} ${url.pathname}`);
+  });
+}
