@@ -52,9 +52,15 @@ const LEVEL_NAMES: Readonly<Record<LogLevel, string>> = {
   error: 'error',
 };
 
-/** RFC 3339 in UTC without fractions, as confd prints: 2026-11-22T10:00:00Z. */
+const twoDigits = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * RFC 3339 in UTC without fractions, as confd prints: 2026-11-22T10:00:00Z. From the UTC fields, not
+ * toISOString(), whose first call in a process costs ~0.2 ms (and whose fraction would be cut off again).
+ */
 function timestamp(time: Date): string {
-  return time.toISOString().replace(/\.\d+Z$/, 'Z');
+  const date = `${String(time.getUTCFullYear()).padStart(4, '0')}-${twoDigits(time.getUTCMonth() + 1)}-${twoDigits(time.getUTCDate())}`;
+  return `${date}T${twoDigits(time.getUTCHours())}:${twoDigits(time.getUTCMinutes())}:${twoDigits(time.getUTCSeconds())}Z`;
 }
 
 const NO_SECRETS = new SecretMask();

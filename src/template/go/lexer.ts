@@ -204,14 +204,16 @@ export function isSpace(r: number): boolean {
   return r === 0x20 || r === 0x09 || r === 0x0d || r === 0x0a;
 }
 
-const LETTER_OR_DIGIT = /^[\p{L}\p{Nd}]$/u;
+/** Made at first use, as strconv's printable class: a `\p{...}` class is built when its literal is evaluated. */
+let letterOrDigit: RegExp | undefined;
 
 export function isAlphaNumeric(r: number): boolean {
   if (r < 0) return false;
   if (r < 0x80) {
     return r === 0x5f || (r >= 0x30 && r <= 0x39) || (r >= 0x41 && r <= 0x5a) || (r >= 0x61 && r <= 0x7a);
   }
-  return LETTER_OR_DIGIT.test(String.fromCodePoint(r));
+  letterOrDigit ??= /^[\p{L}\p{Nd}]$/u;
+  return letterOrDigit.test(String.fromCodePoint(r));
 }
 
 export function hasLeftTrimMarker(s: string, at: number): boolean {

@@ -44,6 +44,18 @@ describe('stream logger', () => {
     ]);
   });
 
+  it('pads every field of the time to its width and cuts the fraction off, never rounding it up', () => {
+    const line = (iso: string): string =>
+      formatLogLine({ time: new Date(iso), level: 'info', message: 'm', hostname: 'h', pid: 1 });
+    expect(line('2027-01-05T03:04:09.999Z')).to.equal('2027-01-05T03:04:09Z h confd[1]: INFO m');
+    expect(line('0999-12-31T23:59:59.000Z')).to.equal('0999-12-31T23:59:59Z h confd[1]: INFO m');
+    // The same text as the ISO form without its fraction, at any instant.
+    for (let t = 0; t < 4e12; t += 86_399_937_123) {
+      const time = new Date(t);
+      expect(line(time.toISOString()).slice(0, 20)).to.equal(time.toISOString().replace(/\.\d+Z$/, 'Z'));
+    }
+  });
+
   it('uses the real host name, pid and clock by default', async () => {
     const stream = new Collector();
     const logger = createLogger({ level: 'info', stream });
