@@ -1,27 +1,29 @@
 // Writes dist/confd.cache: V8's code cache of dist/confd.cjs, taken after a training run so that it holds
 // the functions a run compiles lazily as well as the bundle's top level; dist/<name>.cache for each
-// library of its own file the training loads (Handlebars, js-yaml); and dist/confd.<store>.cache, the
-// bundle's cache trained on a run of that store's backend (etcd, Consul). Run by scripts/bundle.mjs.
+// library of its own file the training loads (Handlebars, js-yaml, ioredis); and dist/confd.<store>.cache,
+// the bundle's cache trained on a run of that store's backend (etcd, Consul, Redis). Run by
+// scripts/bundle.mjs.
 //
 // The general training is the bundled example (file backend, YAML data, the Handlebars and the Go template
 // of conf.d/prometheus.toml) rendered twice into a throwaway directory: once written, once found in sync.
 // What it does not reach (the store clients, watch mode, the libraries it does not load) compiles lazily
-// at run time, as without a cache: for an etcd run over 1,000 keys, ~4 ms of ~66. So etcd and Consul,
-// whose one-shot reads have targets of their own, each get the bundle's cache trained on a `-onetime` run
-// of theirs (the example's Go template and a range over 100 keys, written, then in sync) against a
-// stand-in that answers a read's calls (scripts/training-stores.mjs: `npm ci` may run where no store
-// does). bin/load-bundle.js reads the one the run's -backend names. V8 reads a cache whole, so one cache
-// trained on every backend would cost each run the others' code.
+// at run time, as without a cache: for an etcd run over 1,000 keys, ~3-4 ms of ~66. So etcd, Consul and
+// Redis each get the bundle's cache trained on a `-onetime` run of theirs (the example's Go template and a
+// range over 100 keys, written, then in sync) against a stand-in that answers a read's calls
+// (scripts/training-stores.mjs: `npm ci` may run where no store does); bin/load-bundle.js reads the one the
+// run's -backend names. V8 reads a cache whole, so one cache trained on every backend would cost each run
+// the others' code. ZooKeeper's client speaks a binary protocol no stand-in here answers: its runs read
+// the general cache and compile its library.
 //
 // V8 stamps a cache with the flags it is written under and refuses it under others, and a run sets its
 // own flags once its backend is loaded (src/cli/v8-tuning.ts): the CLI's bundle, and a library loaded
 // before that point (js-yaml, for the file backend), is compiled under V8's defaults; a library loaded
-// later (Handlebars, once conf.d names a .hbs template) under the run's. So the general training runs
-// twice, in two processes: under the defaults (CONFD_V8_TUNING=off), which writes every cache; then as a
-// tuned `-onetime` run (--tuned), which writes again the cache of each library V8 refused there, under
-// that run's flags. Onetime runs, where start-up counts, so take every cache; a daemon compiles such a
-// library once, at its first render. Each backend's training (--backend <name>) is a process of its own,
-// under the defaults, so that its cache holds what that run compiled and nothing of the example's.
+// later (Handlebars, once conf.d names a .hbs template; ioredis) under the run's. So each training runs
+// twice, in two processes: under the defaults (CONFD_V8_TUNING=off), which writes the bundle's cache (and,
+// for the example, the libraries'); then as a tuned `-onetime` run (--tuned), which writes the cache of each
+// library V8 refused there or had none for, under that run's flags. Onetime runs, where start-up counts,
+// so take every cache; a daemon compiles such a library once, at its first use. Each training is a process
+// of its own, so that its cache holds what that run compiled and nothing of another's.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +37,9 @@ const require = createRequire(import.meta.url);
 const { backendCacheFile, loadBundle, trainedBackends, writeCodeCache } = require('../bin/load-bundle.js');
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const example = join(root, 'example/data.yaml');
-const [mode, backend] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const tuned = argv.includes('--tuned');
+const backend = argv.includes('--backend') ? argv[argv.indexOf('--backend') + 1] : undefined;
 
 /** A resource of the training's conf.d. */
 const resource = (work, name, src, prefix, keys) =>
@@ -64,33 +68,34 @@ async function train(work) {
   resource(work, 'go', 'prometheus.yml.tmpl', '/prometheus', ['/global', '/jobs']);
   const env = { ...process.env };
   const common = ['-onetime', '-confdir', work, '-config-file', '', '-log-level', 'error'];
-  if (mode === '--backend') {
+  if (tuned) delete env.CONFD_V8_TUNING;
+  else env.CONFD_V8_TUNING = 'off';
+  const loaded = loadBundle({ useCache: tuned, backend });
+  if (backend !== undefined) {
     writeFileSync(join(work, 'templates/keys.tmpl'), '{{range gets "/k/*"}}{{.Key}}={{.Value}}\n{{end}}');
     resource(work, 'keys', 'keys.tmpl', '/training', ['/k']);
     const store = await startTrainingStore(backend, examplePairs());
     try {
-      const loaded = loadBundle({ useCache: false });
-      env.CONFD_V8_TUNING = 'off';
       await runTwice(loaded, [...common, '-backend', backend, '-node', store.node], env);
-      const [bundle] = loaded.scripts;
-      writeCodeCache({ scripts: [{ ...bundle, cacheFile: backendCacheFile(backend) }] });
     } finally {
       await store.close();
     }
-    return;
+  } else {
+    copyFileSync(join(root, 'templates/prometheus.yml.hbs'), join(work, 'templates/prometheus.yml.hbs'));
+    resource(work, 'hbs', 'prometheus.yml.hbs', '/prometheus', ['/global', '/jobs']);
+    await runTwice(loaded, [...common, '-backend', 'file', '-file', example], env);
   }
-  copyFileSync(join(root, 'templates/prometheus.yml.hbs'), join(work, 'templates/prometheus.yml.hbs'));
-  resource(work, 'hbs', 'prometheus.yml.hbs', '/prometheus', ['/global', '/jobs']);
-  const tuned = mode === '--tuned';
-  const loaded = loadBundle({ useCache: tuned });
-  if (tuned) delete env.CONFD_V8_TUNING;
-  else env.CONFD_V8_TUNING = 'off';
-  await runTwice(loaded, [...common, '-backend', 'file', '-file', example], env);
-  if (!tuned) writeCodeCache(loaded);
-  else {
-    if (!loaded.cached) throw new Error("code cache: the tuned run refused the CLI bundle's own cache");
-    writeCodeCache({ scripts: loaded.scripts.filter((script) => !script.cached) });
-  }
+  const [bundle, ...libraries] = loaded.scripts;
+  if (tuned) {
+    // Only what V8 refused under the run's flags, or what had no cache: the libraries loaded after them.
+    if (!loaded.cached)
+      throw new Error(`code cache: the tuned run refused the bundle's cache (${loaded.cacheFile})`);
+    writeCodeCache({ scripts: libraries.filter((script) => !script.cached) });
+  } else if (backend !== undefined) {
+    // The bundle's cache of this backend; a library's cache written here would be refused by a run, whose
+    // flags are set before the store's library loads: the tuned pass writes those.
+    writeCodeCache({ scripts: [{ ...bundle, cacheFile: backendCacheFile(backend) }] });
+  } else writeCodeCache(loaded);
 }
 
 /** Once written, once found in sync: both paths compiled. */
@@ -107,9 +112,12 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-if (mode === undefined) {
+if (argv.length === 0) {
   const self = fileURLToPath(import.meta.url);
-  execFileSync(process.execPath, [self, '--tuned'], { stdio: 'inherit' });
-  for (const name of trainedBackends)
-    execFileSync(process.execPath, [self, '--backend', name], { stdio: 'inherit' });
+  const pass = (...args) => execFileSync(process.execPath, [self, ...args], { stdio: 'inherit' });
+  pass('--tuned');
+  for (const name of trainedBackends) {
+    pass('--backend', name);
+    pass('--backend', name, '--tuned');
+  }
 }

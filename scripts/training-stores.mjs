@@ -1,4 +1,4 @@
-// Stand-ins for etcd and Consul that answer the calls a `-onetime` read makes, for the code cache's
+// Stand-ins for etcd, Consul and Redis that answer the calls a `-onetime` read makes, for the code cache's
 // training runs (scripts/code-cache.mjs) only: `npm ci` builds dist/ on a machine that may run no store,
 // and a cache trained without the store client holds none of its code, which every run of that backend
 // then compiles (etcd, 1,000 keys: ~4 ms of a ~66 ms run). They are not stores and not test doubles:
@@ -8,8 +8,11 @@
 //
 //   etcd (gRPC over cleartext HTTP/2): Maintenance/Status, and KV/Txn of ranges (the client's read).
 //   Consul (HTTP): /v1/status/leader (the agent probe), /v1/kv/<prefix>?recurse.
+//   Redis (RESP2, or RESP3 after HELLO 3): ioredis's HELLO, CLIENT SETINFO and INFO (its ready check),
+//   PING, GET, SCAN, MGET, HGETALL, QUIT.
 import { createServer as createHttp2Server } from 'node:http2';
 import { createServer as createHttpServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { Buffer } from 'node:buffer';
 import { URL } from 'node:url';
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
@@ -18,6 +21,7 @@ import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 export function startTrainingStore(backend, pairs) {
   if (backend === 'etcdv3') return listen(etcdServer(pairs));
   if (backend === 'consul') return listen(consulServer(pairs));
+  if (backend === 'redis') return listen(redisServer(pairs));
   throw new Error(`training-stores: no stand-in for -backend ${backend}`);
 }
 
@@ -153,4 +157,98 @@ function consulServer(pairs) {
     res.writeHead(500, { 'content-type': 'text/plain' });
     res.end(`training stand-in: no ${req.method} ${url.pathname}`);
   });
+}
+
+// -------------------------------------------------------------------------------------------- Redis
+
+function redisServer(pairs) {
+  const values = new Map(pairs);
+  const names = pairs.map(([key]) => key);
+  const bulk = (text) => `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
+  const array = (items) => `*${items.length}\r\n${items.join('')}`;
+  // Per connection: RESP2 until the client asks HELLO 3 (ioredis 6 does), then RESP3's null and maps.
+  const answer = ([command = '', ...args], connection) => {
+    const nil = connection.resp3 ? '_\r\n' : '$-1\r\n';
+    const value = (name) => (values.has(name) ? bulk(values.get(name)) : nil);
+    switch (command.toUpperCase()) {
+      case 'HELLO':
+        connection.resp3 = args[0] === '3';
+        return `${connection.resp3 ? '%' : '*'}3\r\n${bulk('server')}${bulk('redis')}${bulk('version')}${bulk('7.0.0')}${bulk('proto')}:${connection.resp3 ? 3 : 2}\r\n`;
+      case 'CLIENT':
+      case 'QUIT':
+        return '+OK\r\n';
+      case 'PING':
+        return '+PONG\r\n';
+      case 'INFO':
+        return bulk('# Server\r\nredis_version:7.0.0\r\n# Persistence\r\nloading:0\r\n');
+      case 'GET':
+        return value(args[0]);
+      case 'MGET':
+        return array(args.map(value));
+      case 'HGETALL':
+        // Every name here holds a string: what HGETALL answers for one.
+        if (values.has(args[0]))
+          return '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n';
+        return connection.resp3 ? '%0\r\n' : '*0\r\n';
+      case 'SCAN': {
+        // One page, the whole keyspace: SCAN 0 MATCH <glob> COUNT <n>.
+        const match = globRegExp(args[args.findIndex((a) => a.toUpperCase() === 'MATCH') + 1] ?? '*');
+        return array([bulk('0'), array(names.filter((name) => match.test(name)).map(bulk))]);
+      }
+      default:
+        return `-ERR training stand-in: no ${command}\r\n`;
+    }
+  };
+  return createTcpServer((socket) => {
+    const connection = { resp3: false };
+    let buffer = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      for (;;) {
+        const request = readRequest(buffer);
+        if (!request) return;
+        buffer = buffer.subarray(request.end);
+        socket.write(answer(request.args, connection));
+        if (request.args[0]?.toUpperCase() === 'QUIT') socket.end();
+      }
+    });
+    socket.on('error', () => socket.destroy());
+  });
+}
+
+/** One RESP request (an array of bulk strings) at the start of `buffer`, or undefined until it is whole. */
+function readRequest(buffer) {
+  const line = (from) => {
+    const end = buffer.indexOf('\r\n', from);
+    return end < 0 ? undefined : { text: buffer.toString('latin1', from, end), next: end + 2 };
+  };
+  const head = line(0);
+  if (!head) return undefined;
+  if (!head.text.startsWith('*')) throw new Error(`training stand-in: not a RESP array: ${head.text}`);
+  const args = [];
+  let at = head.next;
+  for (let i = 0; i < Number(head.text.slice(1)); i += 1) {
+    const size = line(at);
+    if (!size) return undefined;
+    const length = Number(size.text.slice(1));
+    if (buffer.length < size.next + length + 2) return undefined;
+    args.push(buffer.toString('utf8', size.next, size.next + length));
+    at = size.next + length + 2;
+  }
+  return { args, end: at };
+}
+
+/** A MATCH glob as a regular expression: `*`, `?` and backslash escapes (the patterns the client sends). */
+function globRegExp(glob) {
+  let source = '';
+  for (let i = 0; i < glob.length; i += 1) {
+    const c = glob[i];
+    if (c === '*') source += '.*';
+    else if (c === '?') source += '.';
+    else {
+      const literal = c === '\\' && i + 1 < glob.length ? glob[++i] : c;
+      source += literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    }
+  }
+  return new RegExp(`^${source}$`, 's');
 }
