@@ -1,27 +1,26 @@
 // Writes dist/confd.cache: V8's code cache of dist/confd.cjs, taken after a training run so that it holds
 // the functions a run compiles lazily as well as the bundle's top level; dist/<name>.cache for each
-// library of its own file the training loads (Handlebars, js-yaml, ioredis); and dist/confd.<store>.cache,
-// the bundle's cache trained on a run of that store's backend (etcd, Consul, Redis). Run by
-// scripts/bundle.mjs.
+// library of its own file the training loads (Handlebars, js-yaml, ioredis, node-zookeeper-client); and
+// dist/confd.<store>.cache, the bundle's cache trained on a run of that store's backend (etcd, Consul,
+// Redis, ZooKeeper). Run by scripts/bundle.mjs.
 //
 // The general training is the bundled example (file backend, YAML data, the Handlebars and the Go template
 // of conf.d/prometheus.toml) rendered twice into a throwaway directory: once written, once found in sync.
 // What it does not reach (the store clients, watch mode, the libraries it does not load) compiles lazily
-// at run time, as without a cache: for an etcd run over 1,000 keys, ~3-4 ms of ~66. So etcd, Consul and
-// Redis each get the bundle's cache trained on a `-onetime` run of theirs (the example's Go template and a
+// at run time, as without a cache: for an etcd run over 1,000 keys, ~3-4 ms of ~66. So each store gets
+// the bundle's cache trained on a `-onetime` run of its backend (the example's Go template and a
 // range over 100 keys, written, then in sync) against a stand-in that answers a read's calls
 // (scripts/training-stores.mjs: `npm ci` may run where no store does); bin/load-bundle.js reads the one the
 // run's -backend names. V8 reads a cache whole, so one cache trained on every backend would cost each run
-// the others' code. ZooKeeper's client speaks a binary protocol no stand-in here answers: its runs read
-// the general cache and compile its library.
+// the others' code.
 //
 // V8 stamps a cache with the flags it is written under and refuses it under others, and a run sets its
 // own flags once its backend is loaded (src/cli/v8-tuning.ts): the CLI's bundle, and a library loaded
 // before that point (js-yaml, for the file backend), is compiled under V8's defaults; a library loaded
-// later (Handlebars, once conf.d names a .hbs template; ioredis) under the run's. So each training runs
-// twice, in two processes: under the defaults (CONFD_V8_TUNING=off), which writes the bundle's cache (and,
-// for the example, the libraries'); then as a tuned `-onetime` run (--tuned), which writes the cache of each
-// library V8 refused there or had none for, under that run's flags. Onetime runs, where start-up counts,
+// later (Handlebars, once conf.d names a .hbs template; the Redis and ZooKeeper clients) under the run's.
+// So each training runs twice, in two processes: under the defaults (CONFD_V8_TUNING=off), which writes
+// the bundle's cache (and, for the example, the libraries'); then as a tuned `-onetime` run (--tuned),
+// which writes the cache of each library V8 refused there or had none for, under that run's flags. Onetime runs, where start-up counts,
 // so take every cache; a daemon compiles such a library once, at its first use. Each training is a process
 // of its own, so that its cache holds what that run compiled and nothing of another's.
 import { execFileSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// Stand-ins for etcd, Consul and Redis that answer the calls a `-onetime` read makes, for the code cache's
+// Stand-ins for etcd, Consul, Redis and ZooKeeper that answer the calls a `-onetime` read makes, for the code cache's
 // training runs (scripts/code-cache.mjs) only: `npm ci` builds dist/ on a machine that may run no store,
 // and a cache trained without the store client holds none of its code, which every run of that backend
 // then compiles (etcd, 1,000 keys: ~4 ms of a ~66 ms run). They are not stores and not test doubles:
@@ -10,6 +10,8 @@
 //   Consul (HTTP): /v1/status/leader (the agent probe), /v1/kv/<prefix>?recurse.
 //   Redis (RESP2, or RESP3 after HELLO 3): ioredis's HELLO, CLIENT SETINFO and INFO (its ready check),
 //   PING, GET, SCAN, MGET, HGETALL, QUIT.
+//   ZooKeeper (jute over TCP): the session handshake, the `srvr` four-letter word, getData, getChildren,
+//   exists, multiRead (3.6+), ping and closeSession.
 import { createServer as createHttp2Server } from 'node:http2';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
@@ -22,6 +24,7 @@ export function startTrainingStore(backend, pairs) {
   if (backend === 'etcdv3') return listen(etcdServer(pairs));
   if (backend === 'consul') return listen(consulServer(pairs));
   if (backend === 'redis') return listen(redisServer(pairs));
+  if (backend === 'zookeeper') return listen(zookeeperServer(pairs));
   throw new Error(`training-stores: no stand-in for -backend ${backend}`);
 }
 
@@ -251,4 +254,152 @@ function globRegExp(glob) {
     }
   }
   return new RegExp(`^${source}$`, 's');
+}
+
+// ---------------------------------------------------------------------------------------- ZooKeeper
+
+const ZK = { exists: 3, getData: 4, getChildren: 8, ping: 11, multiRead: 22, closeSession: -11 };
+const NO_NODE = -101;
+const UNIMPLEMENTED = -6;
+
+function zookeeperServer(pairs) {
+  // The tree the pairs make: every key a node holding its value, every prefix of one a node without data.
+  const data = new Map([['/', '']]);
+  const children = new Map([['/', new Set()]]);
+  for (const [key, value] of pairs) {
+    const parts = key.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i += 1) {
+      const path = `/${parts.slice(0, i).join('/')}`;
+      const parent = i === 1 ? '/' : `/${parts.slice(0, i - 1).join('/')}`;
+      if (!data.has(path)) data.set(path, '');
+      if (!children.has(path)) children.set(path, new Set());
+      children.get(parent).add(parts[i - 1]);
+    }
+    data.set(key, value);
+  }
+  /** One read's reply body, or an error code. */
+  const read = (op, path) => {
+    if (!data.has(path)) return NO_NODE;
+    const writer = new JuteWriter();
+    if (op === ZK.getData)
+      writer.buffer(Buffer.from(data.get(path))).stat(data.get(path), children.get(path));
+    else if (op === ZK.getChildren) writer.strings([...children.get(path)].sort());
+    else if (op === ZK.exists) writer.stat(data.get(path), children.get(path));
+    else return UNIMPLEMENTED;
+    return writer.bytes();
+  };
+  const reply = (xid, err, body = Buffer.alloc(0)) => {
+    const head = new JuteWriter().int(xid).long(1).int(err).bytes();
+    return frame(Buffer.concat([head, body]));
+  };
+  const answer = (request) => {
+    const xid = request.readInt32BE(0);
+    const op = request.readInt32BE(4);
+    const body = new JuteReader(request.subarray(8));
+    if (op === ZK.ping || op === ZK.closeSession) return reply(xid, 0);
+    if (op === ZK.multiRead) {
+      const writer = new JuteWriter();
+      for (;;) {
+        const type = body.int();
+        const done = body.bool();
+        body.int();
+        if (done) break;
+        const path = body.string();
+        body.bool(); // watch: a multiRead's reads never are
+        const result = read(type, path);
+        if (typeof result === 'number') writer.int(-1).bool(false).int(result).int(result);
+        else writer.int(type).bool(false).int(0).raw(result);
+      }
+      return reply(xid, 0, writer.int(-1).bool(true).int(-1).bytes());
+    }
+    const result = read(op, body.string());
+    return typeof result === 'number' ? reply(xid, result) : reply(xid, 0, result);
+  };
+  return createTcpServer((socket) => {
+    let buffer = Buffer.alloc(0);
+    let connected = false;
+    socket.on('data', (chunk) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      if (!connected && buffer.toString('latin1', 0, 4) === 'srvr') {
+        socket.end('Zookeeper version: 3.8.0-training, built on 1970-01-01\nMode: standalone\n');
+        return;
+      }
+      while (buffer.length >= 4 && buffer.length >= 4 + buffer.readInt32BE(0)) {
+        const request = buffer.subarray(4, 4 + buffer.readInt32BE(0));
+        buffer = buffer.subarray(4 + request.length);
+        if (!connected) {
+          // ConnectResponse: protocolVersion, timeOut, sessionId, passwd.
+          connected = true;
+          const timeOut = request.readInt32BE(12);
+          const response = new JuteWriter().int(0).int(timeOut).long(0x7e57).buffer(Buffer.alloc(16, 1));
+          socket.write(frame(response.bytes()));
+        } else {
+          socket.write(answer(request));
+          // As a server does: the connection ends with the session.
+          if (request.readInt32BE(4) === ZK.closeSession) socket.end();
+        }
+      }
+    });
+    socket.on('error', () => socket.destroy());
+  });
+}
+
+const frame = (body) => Buffer.concat([new JuteWriter().int(body.length).bytes(), body]);
+
+/** ZooKeeper's jute encoding: big-endian ints and longs, length-prefixed buffers and strings. */
+class JuteWriter {
+  parts = [];
+  int(n) {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(n);
+    return this.raw(b);
+  }
+  long(n) {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64BE(BigInt(n));
+    return this.raw(b);
+  }
+  bool(v) {
+    return this.raw(Buffer.from([v ? 1 : 0]));
+  }
+  buffer(b) {
+    return this.int(b.length).raw(b);
+  }
+  strings(list) {
+    this.int(list.length);
+    for (const s of list) this.buffer(Buffer.from(s));
+    return this;
+  }
+  /** Stat: czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner, dataLength, numChildren, pzxid. */
+  stat(value, kids) {
+    this.long(1).long(1).long(0).long(0).int(0).int(0).int(0).long(0);
+    return this.int(Buffer.byteLength(value)).int(kids.size).long(1);
+  }
+  raw(b) {
+    this.parts.push(b);
+    return this;
+  }
+  bytes() {
+    return Buffer.concat(this.parts);
+  }
+}
+
+class JuteReader {
+  constructor(buffer) {
+    this.buffer = buffer;
+    this.at = 0;
+  }
+  int() {
+    this.at += 4;
+    return this.buffer.readInt32BE(this.at - 4);
+  }
+  bool() {
+    this.at += 1;
+    return this.buffer[this.at - 1] !== 0;
+  }
+  string() {
+    const length = this.int();
+    this.at += length;
+    return this.buffer.toString('utf8', this.at - length, this.at);
+  }
 }

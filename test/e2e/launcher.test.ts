@@ -89,7 +89,7 @@ describe('launcher (bin/confd, bin/load-bundle.js)', () => {
       expect(version(dir)).to.equal(expected);
     }));
 
-  it('reads the cache trained on the backend the command line names (etcd, Consul, Redis), the general one otherwise', () => {
+  it('reads the cache trained on the backend the command line names (each store), the general one otherwise', () => {
     expect(bundleCacheFor(repoRoot, ['-onetime', '-backend', 'etcdv3', '-node', '127.0.0.1:2379'])).to.equal(
       'confd.etcd.cache',
     );
@@ -103,9 +103,10 @@ describe('launcher (bin/confd, bin/load-bundle.js)', () => {
       bundleCacheFor(repoRoot, ['-backend', 'etcdv3'], { ...demoEnv(), CONFD_BACKEND: 'consul' }),
     ).to.equal('confd.etcd.cache');
     expect(bundleCacheFor(repoRoot, ['-backend', 'redis'])).to.equal('confd.redis.cache');
+    expect(bundleCacheFor(repoRoot, ['-backend', 'zookeeper'])).to.equal('confd.zookeeper.cache');
     for (const argv of [
       [],
-      ['-backend', 'zookeeper'],
+      ['-backend', 'env'],
       ['-backend', 'file'],
       ['-version'],
       ['--', '-backend', 'etcd'],

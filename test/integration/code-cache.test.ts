@@ -33,8 +33,9 @@ function cachesOfRun(args: string[]): { code: number; caches: Record<string, str
   return JSON.parse(run.stdout.slice(run.stdout.lastIndexOf('{"code"'))) as ReturnType<typeof cachesOfRun>;
 }
 
-// The build trains the bundle's cache of etcd, Consul and Redis against stand-ins (scripts/training-stores.mjs)
-// and ioredis's under a -onetime run's V8 flags (scripts/code-cache.mjs): a real server's run takes them all.
+// The build trains the bundle's cache of each store against a stand-in (scripts/training-stores.mjs), and
+// the Redis and ZooKeeper client libraries' under a -onetime run's V8 flags (scripts/code-cache.mjs): a
+// run against the real server takes them all.
 describe('code caches of a -onetime run on each store (real stores)', function () {
   this.timeout(120_000);
   let ws: Workspace;
@@ -54,8 +55,10 @@ describe('code caches of a -onetime run on each store (real stores)', function (
     etcd: { 'confd.cjs': 'confd.etcd.cache' },
     consul: { 'confd.cjs': 'confd.consul.cache' },
     redis: { 'confd.cjs': 'confd.redis.cache', 'ioredis.cjs': 'ioredis.cache' },
-    // No stand-in speaks ZooKeeper's protocol: the general cache, and its client compiled from source.
-    zookeeper: { 'confd.cjs': 'confd.cache', 'node-zookeeper-client.cjs': null },
+    zookeeper: {
+      'confd.cjs': 'confd.zookeeper.cache',
+      'node-zookeeper-client.cjs': 'node-zookeeper-client.cache',
+    },
   };
 
   for (const store of ['etcd', 'consul', 'redis', 'zookeeper'] as const) {
