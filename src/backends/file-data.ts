@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../fs-async.js';
 import { BackendError, errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { flattenTree } from './flatten.js';

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { stat } from '../fs-async.js';
 import { BackendError, UsageError, errorMessage } from '../errors.js';
 import { pairsUnder } from '../key-index.js';
 import { cleanKey, keyIsUnder } from '../key-path.js';

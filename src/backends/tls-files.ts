@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../fs-async.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import type { BackendOptions } from './store-client.js';
 

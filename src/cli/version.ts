@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../fs-async.js';
 
 /** Set by scripts/bundle.mjs to package.json's version; undefined when src/ runs unbundled (tsx in tests). */
 declare const __CONFD_VERSION__: string | undefined;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../fs-async.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { SETTING_SPECS, type SettingSpec } from './setting-specs.js';
 import { InvalidValue, assignSetting, coerceTomlValue } from './setting-values.js';

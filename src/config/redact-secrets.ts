@@ -51,7 +51,7 @@ export async function configuredSecrets(
   const consulToken = env.CONSUL_HTTP_TOKEN;
   if (consulToken) secrets.push(consulToken);
   if (settings.clientKey) {
-    const { readFile } = await import('node:fs/promises');
+    const { readFile } = await import('../fs-async.js');
     const text = await readFile(settings.clientKey, 'utf8').catch(() => '');
     for (const line of text.split('\n')) if (line.trim().length >= MIN_KEY_LINE) secrets.push(line.trim());
   }

@@ -1,5 +1,5 @@
 import { statSync, type Dirent } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir } from '../fs-async.js';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../fs-async.js';
 import { promisify } from 'node:util';
 
 export interface AccountFiles {

@@ -1,4 +1,4 @@
-import { rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from '../fs-async.js';
 import { errorMessage, SyncError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { DestState } from './dest-state.js';

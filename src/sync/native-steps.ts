@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../fs-async.js';
 import { CommandError, errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { NativeReload, VerifyStep } from '../resources/template-resource.js';

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rm } from '../fs-async.js';
 import { errorMessage, SyncError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { DestState } from './dest-state.js';

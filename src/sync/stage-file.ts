@@ -1,4 +1,4 @@
-import { lstat, readdir, unlink } from 'node:fs/promises';
+import { lstat, readdir, unlink } from '../fs-async.js';
 import { basename, dirname, join } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';

@@ -18,7 +18,7 @@
  * - reload_cmd is the caller's: it runs once per pass for all resources that share it.
  */
 import { openSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from '../fs-async.js';
 import { dirname } from 'node:path';
 import { ConfdError, errorMessage, GuardError, SyncError } from '../errors.js';
 import type { GuardRules } from '../resources/template-resource.js';

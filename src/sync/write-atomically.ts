@@ -1,5 +1,5 @@
 import { openSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm } from '../fs-async.js';
 import { dirname } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
