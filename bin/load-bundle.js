@@ -16,7 +16,7 @@
 // flags), or a library the training did not load (no cache at all), costs the compile it would have saved,
 // nothing else.
 'use strict';
-const { closeSync, fstatSync, openSync, readFileSync, writeFileSync } = require('node:fs');
+const { closeSync, fstatSync, openSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
 // Node's CommonJS loader class, which this module is an instance of: require('node:module') would load
 // that module's ESM loader and source-map support as well (~0.35 ms), for the same function.
 const { createRequire } = module.constructor;
@@ -44,8 +44,8 @@ const BACKEND_CACHES = {
 const trainedBackends = ['etcdv3', 'consul', 'redis', 'zookeeper'];
 
 function backendCacheFile(backend) {
-  const name = BACKEND_CACHES[backend];
-  return name === undefined ? undefined : join(distDir, `confd.${name}.cache`);
+  if (!Object.hasOwn(BACKEND_CACHES, backend)) return undefined;
+  return join(distDir, `confd.${BACKEND_CACHES[backend]}.cache`);
 }
 
 /**
@@ -54,12 +54,14 @@ function backendCacheFile(backend) {
  * here); a wrong guess costs the compile a cache would have saved, nothing else.
  */
 function namedBackend(argv, env) {
+  let named;
   for (let i = 0; i < argv.length; i += 1) {
-    const flag = /^--?backend(?:=(.*))?$/.exec(argv[i]);
-    if (flag) return flag[1] ?? argv[i + 1];
     if (argv[i] === '--') break;
+    const flag = /^--?backend(?:=(.*))?$/.exec(argv[i]);
+    // The last one given counts, as for the CLI's flags.
+    if (flag) named = flag[1] ?? argv[i + 1];
   }
-  return env.CONFD_BACKEND || undefined;
+  return named ?? (env.CONFD_BACKEND || undefined);
 }
 
 /** How the bundle names a library of its own file (scripts/bundle.mjs, VENDORED). */
@@ -172,8 +174,12 @@ function loadBundle({ useCache = true, backend } = {}) {
 
 /** Writes the cache of every script `loaded` (a loadBundle result) has run: the build's last step. */
 function writeCodeCache({ scripts }) {
-  for (const { cacheFile, stamp, script } of scripts)
-    writeFileSync(cacheFile, Buffer.concat([Buffer.from(stamp), script.createCachedData()]));
+  for (const { cacheFile, stamp, script } of scripts) {
+    // Renamed into place whole: a build cut short leaves the old cache or none, never part of one.
+    const staged = `${cacheFile}.${process.pid}.tmp`;
+    writeFileSync(staged, Buffer.concat([Buffer.from(stamp), script.createCachedData()]));
+    renameSync(staged, cacheFile);
+  }
 }
 
 module.exports = { backendCacheFile, bundleFile, loadBundle, namedBackend, trainedBackends, writeCodeCache };

@@ -155,4 +155,8 @@ for (const file of [...result.outputFiles, ...libraries]) {
 
 // The code cache, taken after a training run of the demo so that it holds the functions a run compiles
 // lazily too. A separate process: the cache must be compiled with a plain node's V8 flags.
-execFileSync(process.execPath, [join(root, 'scripts/code-cache.mjs')], { stdio: 'inherit' });
+execFileSync(process.execPath, [join(root, 'scripts/code-cache.mjs')], {
+  stdio: 'inherit',
+  timeout: 600_000,
+  killSignal: 'SIGKILL',
+});

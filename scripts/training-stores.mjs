@@ -1,13 +1,14 @@
-// Stand-ins for etcd, Consul, Redis and ZooKeeper that answer the calls a `-onetime` read makes, for the code cache's
-// training runs (scripts/code-cache.mjs) only: `npm ci` builds dist/ on a machine that may run no store,
-// and a cache trained without the store client holds none of its code, which every run of that backend
-// then compiles (etcd, 1,000 keys: ~4 ms of a ~66 ms run). They are not stores and not test doubles:
-// they serve fixed pairs, answer nothing but the calls below (any other is refused, which fails the
-// training and so the build, naming the call), and hold nothing between runs. The tests run against the
-// real servers (scripts/stores.sh).
+// Stand-ins for etcd, Consul, Redis and ZooKeeper that answer the calls a `-onetime` read makes, for the
+// code cache's training runs (scripts/code-cache.mjs) only: `npm ci` builds dist/ on a machine that may
+// run no store, and a cache trained without the store client holds none of its code, which every run of
+// that backend then compiles (etcd, 1,000 keys: ~3 ms of a ~66 ms run). They are not stores and not test
+// doubles: they serve fixed pairs, hold nothing between runs and answer only the calls below. A call
+// they do not know gets the protocol's own refusal (gRPC UNIMPLEMENTED, HTTP 500, a Redis error, a
+// ZooKeeper error code), which fails the training run, and so the build, when the client needs the
+// answer. The tests run against the real servers (scripts/stores.sh).
 //
 //   etcd (gRPC over cleartext HTTP/2): Maintenance/Status, and KV/Txn of ranges (the client's read).
-//   Consul (HTTP): /v1/status/leader (the agent probe), /v1/kv/<prefix>?recurse.
+//   Consul (HTTP): /v1/status/leader (the agent probe), /v1/kv/<key>, recursive or not.
 //   Redis (RESP2, or RESP3 after HELLO 3): ioredis's HELLO, CLIENT SETINFO and INFO (its ready check),
 //   PING, GET, SCAN, MGET, HGETALL, QUIT.
 //   ZooKeeper (jute over TCP): the session handshake, the `srvr` four-letter word, getData, getChildren,
@@ -29,12 +30,23 @@ export function startTrainingStore(backend, pairs) {
 }
 
 async function listen(server) {
+  // A server closes once its connections have: a client that left one open must not hold the build.
+  const sockets = new Set();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
   });
   const { port } = server.address();
-  return { node: `127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(resolve)) };
+  const close = () =>
+    new Promise((resolve) => {
+      server.close(resolve);
+      for (const socket of sockets) socket.destroy();
+    });
+  return { node: `127.0.0.1:${port}`, close };
 }
 
 // --------------------------------------------------------------------------------------------- etcd
@@ -176,7 +188,7 @@ function redisServer(pairs) {
     switch (command.toUpperCase()) {
       case 'HELLO':
         connection.resp3 = args[0] === '3';
-        return `${connection.resp3 ? '%' : '*'}3\r\n${bulk('server')}${bulk('redis')}${bulk('version')}${bulk('7.0.0')}${bulk('proto')}:${connection.resp3 ? 3 : 2}\r\n`;
+        return `${connection.resp3 ? '%3' : '*6'}\r\n${bulk('server')}${bulk('redis')}${bulk('version')}${bulk('7.0.0')}${bulk('proto')}:${connection.resp3 ? 3 : 2}\r\n`;
       case 'CLIENT':
       case 'QUIT':
         return '+OK\r\n';
@@ -195,7 +207,8 @@ function redisServer(pairs) {
         return connection.resp3 ? '%0\r\n' : '*0\r\n';
       case 'SCAN': {
         // One page, the whole keyspace: SCAN 0 MATCH <glob> COUNT <n>.
-        const match = globRegExp(args[args.findIndex((a) => a.toUpperCase() === 'MATCH') + 1] ?? '*');
+        const at = args.findIndex((a) => a.toUpperCase() === 'MATCH');
+        const match = globRegExp(at < 0 ? '*' : (args[at + 1] ?? '*'));
         return array([bulk('0'), array(names.filter((name) => match.test(name)).map(bulk))]);
       }
       default:

@@ -4,8 +4,9 @@ import { promisify } from 'node:util';
 /*
  * The file-system calls this program awaits, as promises of Node's callback API, not node:fs/promises:
  * loading that module loads its FileHandle machinery too (readline, file watchers, directory streams),
- * ~1.1 ms of every run (2% of a one-shot read of 1,000 keys) for calls that are one libuv request each
- * either way. Same arguments, results and errors (an ErrnoException with code and path).
+ * ~1.1 ms of every run (2% of a one-shot read of 1,000 keys). Same arguments, results and errors (an
+ * ErrnoException with code and path). Each call is one request to libuv's thread pool, except readdir
+ * with `recursive`, which Node 20 walks synchronously before calling back (as conf.d's loading is anyway).
  */
 export const lstat = promisify(fs.lstat);
 export const mkdir = promisify(fs.mkdir);
@@ -16,17 +17,25 @@ export const stat = promisify(fs.stat);
 export const unlink = promisify(fs.unlink);
 
 /**
- * A whole file, read synchronously (as conf.d and templates are) and handed over as a promise: what is read
- * this way is local configuration (a data file, a certificate, /etc/passwd, a pid file), and a synchronous
- * read makes no thread-pool round trip. fs.readFile would also load Node's ReadFileContext at its first
- * call, for the file backend after the run has set its V8 flags (see cli/v8-tuning.ts). A failure is a
- * rejection, as from fs.readFile.
+ * A whole file. A regular file is read synchronously (as conf.d and templates are) and handed over as a
+ * promise: what is read this way is local configuration (a data file, a certificate, /etc/passwd, a pid
+ * file), and a synchronous read makes no thread-pool round trip; fs.readFile would also load Node's
+ * ReadFileContext at its first call, for the file backend after the run has set its V8 flags (see
+ * cli/v8-tuning.ts). Anything else (a FIFO, a process substitution's pipe, a device) is read by the thread
+ * pool, as it may wait for a writer: the event loop must not. Opened non-blocking, so that looking at a
+ * FIFO does not wait for one. A failure is a rejection, as from fs.readFile.
  */
-export function readFile(path: fs.PathOrFileDescriptor, encoding: BufferEncoding): Promise<string>;
-export function readFile(path: fs.PathOrFileDescriptor): Promise<Buffer>;
-export async function readFile(
-  path: fs.PathOrFileDescriptor,
-  encoding?: BufferEncoding,
-): Promise<string | Buffer> {
-  return encoding === undefined ? fs.readFileSync(path) : fs.readFileSync(path, encoding);
+export function readFile(path: fs.PathLike, encoding: BufferEncoding): Promise<string>;
+export function readFile(path: fs.PathLike): Promise<Buffer>;
+export async function readFile(path: fs.PathLike, encoding?: BufferEncoding): Promise<string | Buffer> {
+  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    if (fs.fstatSync(fd).isFile())
+      return encoding === undefined ? fs.readFileSync(fd) : fs.readFileSync(fd, encoding);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return encoding === undefined ? readWaiting(path) : readWaiting(path, encoding);
 }
+
+const readWaiting = promisify(fs.readFile);

@@ -4,6 +4,11 @@ import type { RedisKeyMapper } from './redis-keys.js';
 
 /** Names per SCAN page asked for (a hint to the server, which may answer more or fewer). */
 const SCAN_COUNT = 1000;
+/**
+ * Bases read at once: enough for their first round trips to share one, few enough that a read of many
+ * bases over a large keyspace does not queue hundreds of pages (each command's timeout runs while it waits).
+ */
+const BASES_AT_ONCE = 8;
 
 /**
  * The values of `bases` and of everything under each, as confd reads Redis: a string is a value, each
@@ -12,7 +17,7 @@ const SCAN_COUNT = 1000;
  * wins, as Object.assign did).
  *
  * Round trips, not commands, are what a read costs on a loopback connection, and ioredis writes each
- * command as soon as it is issued: so every base is read at once, and a base's own value and the first
+ * command as soon as it is issued: so the bases are read several at once, and a base's own value and the first
  * page under it are asked together. A watch's re-read of one string key with nothing under it is then one
  * round trip (GET and SCAN), where asking TYPE, then GET, then SCAN in turn took three.
  */
@@ -21,7 +26,11 @@ export async function readTrees(
   keys: RedisKeyMapper,
   bases: readonly string[],
 ): Promise<KVPairs> {
-  const trees = await Promise.all(bases.map((base) => readTree(conn, keys, base)));
+  const trees: KVPairs[] = [];
+  for (let start = 0; start < bases.length; start += BASES_AT_ONCE) {
+    const some = bases.slice(start, start + BASES_AT_ONCE);
+    trees.push(...(await Promise.all(some.map((base) => readTree(conn, keys, base)))));
+  }
   if (trees.length === 1 && trees[0]) return trees[0];
   const values: KVPairs = new Map();
   for (const tree of trees) setAll(values, tree);

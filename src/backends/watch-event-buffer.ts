@@ -184,7 +184,11 @@ export function abortReason(signal: AbortSignal): Error {
 
 /** Races `promise` against `signal`: the caller stops waiting, the work itself goes on (it is shared). */
 export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortReason(signal));
+  if (signal.aborted) {
+    // Nobody waits for the work any more; a failure of it must not end the process as unhandled.
+    promise.catch(() => undefined);
+    return Promise.reject(abortReason(signal));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(abortReason(signal));
     signal.addEventListener('abort', onAbort, { once: true });

@@ -4,6 +4,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './support/confd-process.js';
+import { runRecordingCodeCaches } from '../support/code-caches.js';
 
 /** A copy of bin/ and dist/ (node_modules is not needed for -version), removed afterwards. */
 async function withCopy(run: (dir: string) => Promise<void>): Promise<void> {
@@ -27,17 +28,12 @@ function cacheUsed(dir: string): boolean {
 }
 
 /**
- * Which cache of the bundle a run with `argv` and `env` reads (bin/confd's choice, namedBackend), and
- * whether V8 took it; in a child, as cacheUsed.
+ * Which cache of the bundle bin/confd of `dir` reads for a run named by `argv` and `env` ('refused' when V8
+ * compiled it from source): `-version` first, so that nothing else runs.
  */
 function bundleCacheFor(dir: string, argv: string[], env: NodeJS.ProcessEnv = demoEnv()): string {
-  const script = `const { basename } = require('node:path');
-    const { loadBundle, namedBackend } = require(${JSON.stringify(join(dir, 'bin/load-bundle.js'))});
-    const { cached, cacheFile } = loadBundle({ backend: namedBackend(process.argv.slice(1), process.env) });
-    process.stdout.write(cached ? basename(cacheFile) : 'refused');`;
-  const run = spawnSync(process.execPath, ['-e', script, '--', ...argv], { encoding: 'utf8', env });
-  expect(run.status, run.stderr).to.equal(0);
-  return run.stdout;
+  const run = runRecordingCodeCaches(join(dir, 'bin/confd'), ['-version', ...argv], env);
+  return run.caches['confd.cjs'] ?? 'refused';
 }
 
 /** The environment without CONFD_* settings, which would change what a run does. */
@@ -102,6 +98,8 @@ describe('launcher (bin/confd, bin/load-bundle.js)', () => {
     expect(
       bundleCacheFor(repoRoot, ['-backend', 'etcdv3'], { ...demoEnv(), CONFD_BACKEND: 'consul' }),
     ).to.equal('confd.etcd.cache');
+    // The last one given, as for the CLI's flags.
+    expect(bundleCacheFor(repoRoot, ['-backend', 'consul', '-backend=etcdv3'])).to.equal('confd.etcd.cache');
     expect(bundleCacheFor(repoRoot, ['-backend', 'redis'])).to.equal('confd.redis.cache');
     expect(bundleCacheFor(repoRoot, ['-backend', 'zookeeper'])).to.equal('confd.zookeeper.cache');
     for (const argv of [

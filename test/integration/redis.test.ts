@@ -232,6 +232,41 @@ describe('redis backend (real redis)', function () {
     expect(three).to.include({ get: 3, type: 0, hgetall: 2 });
   });
 
+  it('fails a read on any other error than WRONGTYPE (here HGETALL denied by ACL), naming the backend', async () => {
+    await admin.rpush(`${P}/acl/list`, 'a');
+    await admin.set(`${P}/acl/string`, 's');
+    const user = `${id}-nohgetall`;
+    await admin.acl('SETUSER', user, 'on', '>nohash-pw', '~*', '+@all', '-hgetall');
+    try {
+      const client = await open({ username: user, password: 'nohash-pw' });
+      const err = await client.getValues([`${P}/acl`]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(BackendError);
+      expect((err as Error).message)
+        .to.contain('redis')
+        .and.to.match(/NOPERM|permission/i);
+      expect((err as Error).message).not.to.contain('nohash-pw');
+    } finally {
+      await admin.acl('DELUSER', user);
+    }
+  });
+
+  it('merges overlapping bases: a key under both is one entry, with its value', async () => {
+    await admin.set(`${P}/ov/a`, 'A');
+    await admin.set(`${P}/ov/a/b`, 'B');
+    await admin.set(`${P}/ov/a/b/c`, 'C');
+    const client = await open();
+    const read = await client.getValues([`${P}/ov/a/b`, `${P}/ov/a`]);
+    expect(read.size).to.equal(3);
+    expect(Object.fromEntries(read)).to.deep.equal({
+      [`${P}/ov/a`]: 'A',
+      [`${P}/ov/a/b`]: 'B',
+      [`${P}/ov/a/b/c`]: 'C',
+    });
+  });
+
   it('selects the database given as host:port/db', async () => {
     await admin.select(5);
     await admin.set(`${P}/db/key`, 'in db 5');

@@ -218,6 +218,23 @@ describe('untilAborted', () => {
     expect(await rejection(untilAborted(Promise.resolve(1), AbortSignal.abort(reason)))).to.equal(reason);
   });
 
+  it('leaves no failure of the work unhandled when the signal was aborted before the call', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let fail: (err: Error) => void = () => undefined;
+      const work = new Promise<never>((_, reject) => (fail = reject));
+      const reason = new Error('stop');
+      expect(await rejection(untilAborted(work, AbortSignal.abort(reason)))).to.equal(reason);
+      fail(new Error('the work failed later'));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).to.deep.equal([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('falls back to a DOMException AbortError when the signal carries no reason', () => {
     const signal = { reason: undefined } as unknown as AbortSignal;
     const reason = abortReason(signal);
