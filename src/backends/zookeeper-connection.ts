@@ -161,6 +161,9 @@ export function tapNotifications(
   };
 }
 
+/** How long a closing session waits for the server's answer before its socket is dropped. */
+export const CLOSE_GRACE_MS = 2000;
+
 /**
  * Ends a client for good. A connected one closes its session properly. One that is not connected must not
  * get close(): the library then marks itself CLOSING, and when a reconnect attempt still under way reaches
@@ -173,6 +176,12 @@ export function stopClient(client: ZkLibClient): void {
   const manager = connectionManager(client);
   if (!manager || CONNECTED_STATES.has(manager.state)) {
     client.close();
+    // The library ends the socket once the server answers closeSession. A server that never does (stopped,
+    // cut off by the network) would hold the process until the socket's idle timeout: a -onetime run from
+    // cron would wait that long after its work was done. Its session then ends as a lost one does, when
+    // the server expires it. Unref'd: a close the server answers ends the process at once.
+    const socket = manager?.socket;
+    if (socket) setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
     return;
   }
   const noop = (): void => undefined;

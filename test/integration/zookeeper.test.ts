@@ -1,4 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import zookeeper from 'node-zookeeper-client';
 import { createClient, zookeeperEndpoints } from '../../src/backends/zookeeper.js';
@@ -7,6 +10,8 @@ import { readValues } from '../../src/backends/zookeeper-tree.js';
 import type { BackendOptions, StoreClient } from '../../src/backends/store-client.js';
 import { BackendError } from '../../src/errors.js';
 import { useStore } from './support/stores.js';
+import { repoRoot } from '../e2e/support/confd-process.js';
+import { execa } from 'execa';
 import { backendOptions } from '../support/backend-options.js';
 import { quietLogger as quiet } from '../support/loggers.js';
 import { freePort as deadPort } from '../support/net.js';
@@ -296,5 +301,47 @@ describe('zookeeperEndpoints', () => {
   it('keeps host:port, adds the default port to a bare host, and defaults to 127.0.0.1:2181', () => {
     expect(zookeeperEndpoints(['zk1:2182', ' zk2 '])).to.deep.equal(['zk1:2182', 'zk2:2181']);
     expect(zookeeperEndpoints([])).to.deep.equal(['127.0.0.1:2181']);
+  });
+});
+
+describe('zookeeper backend: closing when the server no longer answers (real server, stopped)', function () {
+  this.timeout(20_000);
+
+  it('drops the socket of a session whose closeSession gets no answer, so the process can end', async () => {
+    const { endpoint, pid } = await useStore('zookeeper');
+    const dir = await mkdtemp(join(tmpdir(), 'confd-zk-close-'));
+    const script = join(dir, 'run.mts');
+    // Connects and reads, says so, waits for the word to close (the server is stopped meanwhile), closes,
+    // and leaves the process to end by itself: with anything left holding it, it would not.
+    await writeFile(
+      script,
+      [
+        `import { createClient } from ${JSON.stringify(join(repoRoot, 'src/backends/zookeeper.ts'))};`,
+        `const quiet = { debug() {}, info() {}, warn() {}, error() {} };`,
+        `const client = await createClient(${JSON.stringify(storeOptions([endpoint]))}, quiet);`,
+        `await client.getValues(['/zookeeper']);`,
+        `console.log('read');`,
+        `process.stdin.once('data', () => { process.stdin.destroy(); void client.close(); });`,
+      ].join('\n'),
+    );
+    const child = execa('node', ['--import', 'tsx', script], { cwd: repoRoot, reject: false });
+    let stopped = false;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout?.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('read')) resolve();
+        });
+        void child.then((run) => reject(new Error(`the child ended first: ${run.stderr}`)));
+      });
+      process.kill(pid, 'SIGSTOP');
+      stopped = true;
+      child.stdin?.write('close\n');
+      const run = await child;
+      expect(run.exitCode, run.stderr).to.equal(0);
+    } finally {
+      if (stopped) process.kill(pid, 'SIGCONT');
+      child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
