@@ -22,19 +22,16 @@ export const unlink = promisify(fs.unlink);
  * file), and a synchronous read makes no thread-pool round trip; fs.readFile would also load Node's
  * ReadFileContext at its first call, for the file backend after the run has set its V8 flags (see
  * cli/v8-tuning.ts). Anything else (a FIFO, a process substitution's pipe, a device) is read by the thread
- * pool, as it may wait for a writer: the event loop must not. Opened non-blocking, so that looking at a
- * FIFO does not wait for one. A failure is a rejection, as from fs.readFile.
+ * pool, as it may wait for a writer: the event loop must not. Told apart by stat, which opens nothing (an
+ * open and close of a FIFO would let a waiting writer write into a pipe whose content the close then
+ * discards). A failure is a rejection, as from fs.readFile.
  */
 export function readFile(path: fs.PathLike, encoding: BufferEncoding): Promise<string>;
 export function readFile(path: fs.PathLike): Promise<Buffer>;
 export async function readFile(path: fs.PathLike, encoding?: BufferEncoding): Promise<string | Buffer> {
-  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  try {
-    if (fs.fstatSync(fd).isFile())
-      return encoding === undefined ? fs.readFileSync(fd) : fs.readFileSync(fd, encoding);
-  } finally {
-    fs.closeSync(fd);
-  }
+  const regular = fs.statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+  if (regular) return encoding === undefined ? fs.readFileSync(path) : fs.readFileSync(path, encoding);
+  // Also a missing file: its error is then fs.readFile's own, naming the open that failed.
   return encoding === undefined ? readWaiting(path) : readWaiting(path, encoding);
 }
 

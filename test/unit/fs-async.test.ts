@@ -28,6 +28,15 @@ describe('fs-async readFile', () => {
     expect(err.message).to.contain(missing);
   });
 
+  it('reads what a writer that was waiting on a FIFO writes, once', async () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    // A writer blocked in open(2) until a reader comes, which then writes and closes at once.
+    const writer = writeFile(fifo, 'written before the read');
+    expect(await readFile(fifo, 'utf8')).to.equal('written before the read');
+    await writer;
+  });
+
   it('reads a FIFO without holding the event loop until its writer comes', async () => {
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
