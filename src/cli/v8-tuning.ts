@@ -10,7 +10,7 @@ import { allowFullCollections } from '../collect-garbage.js';
  * once it has loaded its backend and the Node.js modules its client needs (backends/factory.ts
  * prepareBackend), and before the client's own library, whose load the small young generation keeps
  * smaller (ioredis: a Redis run over 10,000 keys peaks 9 MiB higher when the flags come after it).
- * test/e2e/v8-tuning.test.ts and test/integration/v8-tuning.test.ts check that a `-onetime` run on the
+ * test/e2e/v8-tuning.test.ts and test/integration/onetime-startup.test.ts check that a `-onetime` run on the
  * file backend and on each store (plain endpoints) loads no module of Node.js after its flags. Later still
  * come node:child_process for check and reload commands and owner names, node:https for an https Consul
  * agent, node:dns for SRV records, and a daemon's metrics endpoint: a few milliseconds, once. The flags only

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runRecordingV8Flags } from '../support/v8-flags.js';
 import { cleanEnv, confdBin } from './support/confd-process.js';
 
-// The same for a run on each store: test/integration/v8-tuning.test.ts.
+// The same for a run on each store: test/integration/onetime-startup.test.ts.
 describe('V8 tuning of a run (src/cli/v8-tuning.ts)', () => {
   let dir: string;
 

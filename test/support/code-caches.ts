@@ -1,7 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { runRecorded } from './recorded-run.js';
 
 /**
  * Preloaded into a run of bin/confd: records, for each script of dist/ that V8 compiles, the cache file V8
@@ -30,7 +27,7 @@ vm.Script = class extends Script {
     lastCache = undefined;
   }
 };
-process.on('exit', () => fs.writeFileSync(process.env.CODE_CACHES_REPORT, JSON.stringify(caches)));
+process.on('exit', () => fs.writeFileSync(process.env.RECORDED_RUN_REPORT, JSON.stringify(caches)));
 `;
 
 export interface CodeCachesReport {
@@ -46,17 +43,6 @@ export function runRecordingCodeCaches(
   args: string[],
   env: NodeJS.ProcessEnv,
 ): CodeCachesReport {
-  const dir = mkdtempSync(join(tmpdir(), 'confd-code-caches-'));
-  try {
-    writeFileSync(join(dir, 'recorder.cjs'), recorder);
-    const report = join(dir, 'report.json');
-    const child = spawnSync(process.execPath, ['-r', join(dir, 'recorder.cjs'), bin, ...args], {
-      encoding: 'utf8',
-      env: { ...env, CODE_CACHES_REPORT: report },
-    });
-    const caches = JSON.parse(readFileSync(report, 'utf8')) as CodeCachesReport['caches'];
-    return { status: child.status, stderr: child.stderr, caches };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const run = runRecorded<CodeCachesReport['caches']>(recorder, bin, args, env);
+  return { status: run.status, stderr: run.stderr, caches: run.report };
 }

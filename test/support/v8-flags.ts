@@ -1,7 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { runRecorded } from './recorded-run.js';
 
 /**
  * Preloaded into a run: records each V8 flag the run sets and the Node.js built-in modules loaded after the
@@ -21,7 +18,7 @@ v8.setFlagsFromString = function (flag) {
 process.on('exit', () => {
   const after = from === undefined ? [] : process.moduleLoadList.slice(from);
   const builtins = after.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));
-  require('node:fs').writeFileSync(process.env.V8_FLAGS_REPORT, JSON.stringify({ flags, builtins }));
+  require('node:fs').writeFileSync(process.env.RECORDED_RUN_REPORT, JSON.stringify({ flags, builtins }));
 });
 `;
 
@@ -37,17 +34,6 @@ export interface V8FlagsReport {
 
 /** Runs `node <bin> ...args` with the recorder preloaded; `env` is the child's whole environment. */
 export function runRecordingV8Flags(bin: string, args: string[], env: Record<string, string>): V8FlagsReport {
-  const dir = mkdtempSync(join(tmpdir(), 'confd-v8-flags-'));
-  try {
-    writeFileSync(join(dir, 'recorder.cjs'), recorder);
-    const report = join(dir, 'report.json');
-    const child = spawnSync(process.execPath, ['-r', join(dir, 'recorder.cjs'), bin, ...args], {
-      encoding: 'utf8',
-      env: { ...env, V8_FLAGS_REPORT: report },
-    });
-    const recorded = JSON.parse(readFileSync(report, 'utf8')) as Pick<V8FlagsReport, 'flags' | 'builtins'>;
-    return { status: child.status, stderr: child.stderr, ...recorded };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const run = runRecorded<Pick<V8FlagsReport, 'flags' | 'builtins'>>(recorder, bin, args, env);
+  return { status: run.status, stderr: run.stderr, ...run.report };
 }
