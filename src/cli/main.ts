@@ -1,4 +1,5 @@
 import { UsageError, errorMessage } from '../errors.js';
+import { standardError, standardOutput } from '../logging/descriptor-sink.js';
 import { readCommandLine, type CommandLine } from './command-line.js';
 import { USAGE_HINT } from './flags.js';
 
@@ -9,14 +10,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     resolved = await readCommandLine(argv, env);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`confd: ${err.message}\n${USAGE_HINT}\n`);
+      standardError.write(`confd: ${err.message}\n${USAGE_HINT}\n`);
       return 2;
     }
-    process.stderr.write(`confd: ${errorMessage(err)}\n`);
+    standardError.write(`confd: ${errorMessage(err)}\n`);
     return 1;
   }
   if (resolved.kind !== 'run') {
-    process.stdout.write(resolved.text.endsWith('\n') ? resolved.text : `${resolved.text}\n`);
+    standardOutput.write(resolved.text.endsWith('\n') ? resolved.text : `${resolved.text}\n`);
     return 0;
   }
 

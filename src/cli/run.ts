@@ -7,6 +7,7 @@ import { ConfdError, UsageError, errorMessage } from '../errors.js';
 import { EventBus } from '../events/event-bus.js';
 import { logEvents } from '../logging/log-events.js';
 import type { Logger } from '../logging/logger.js';
+import { standardOutput } from '../logging/descriptor-sink.js';
 import { SecretMask } from '../logging/secret-mask.js';
 import { createLogger, type ClosableLogger } from '../logging/stream-logger.js';
 import type { EndpointServer } from '../observe/http-server.js';
@@ -95,7 +96,7 @@ async function run(
     if (event.diff === undefined) return;
     const refused =
       event.refusal === undefined ? '' : `# ${event.resource.dest}: would be refused: ${event.refusal}\n`;
-    process.stdout.write(`${event.diff.endsWith('\n') ? event.diff : `${event.diff}\n`}${refused}`);
+    standardOutput.write(`${event.diff.endsWith('\n') ? event.diff : `${event.diff}\n`}${refused}`);
   });
   const connect = (s: Settings) => async (): Promise<StoreClient> => {
     const options = backendOptions(s);

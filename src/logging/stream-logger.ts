@@ -1,5 +1,6 @@
 import { hostname as osHostname } from 'node:os';
 import type { LogFormat, LogLevel } from '../config/settings.js';
+import { standardError, type LineSink } from './descriptor-sink.js';
 import type { LogFields, Logger } from './logger.js';
 import { SecretMask } from './secret-mask.js';
 
@@ -8,7 +9,7 @@ export type { LogFormat };
 
 /**
  * The Logger seam's implementation: every line formatted here (formatLogLine) and written whole, one
- * write per line, to a stream (stderr). No logging library: confd's two line formats are all it needs, and
+ * write per line, to stderr (descriptorSink) or a stream. No logging library: confd's two line formats are all it needs, and
  * winston alone cost ~60 ms of a ~250 ms `-onetime` start.
  */
 
@@ -16,8 +17,8 @@ export interface LoggerOptions {
   level: LogLevel;
   /** text: confd's line format (default). json: one object per line, for log shippers. */
   format?: LogFormat;
-  /** Defaults to process.stderr, where confd logs. */
-  stream?: NodeJS.WritableStream;
+  /** Defaults to stderr (fd 2), where confd logs; process.stderr only once fd 2 cannot take a line whole. */
+  stream?: LineSink;
   /** Masked in every line and field (see SecretMask); URL passwords are masked regardless. */
   secrets?: Iterable<string>;
   /** Overridable for tests; default: os.hostname(), process.pid and the current time. */
@@ -92,7 +93,7 @@ export function formatLogLine(entry: LogEntry, format: LogFormat = 'text', mask 
 
 export function createLogger(options: LoggerOptions): ClosableLogger {
   const format = options.format ?? 'text';
-  const stream = options.stream ?? process.stderr;
+  const stream = options.stream ?? standardError;
   const host = options.hostname ?? osHostname();
   const pid = options.pid ?? process.pid;
   const now = options.now ?? (() => new Date());

@@ -1,0 +1,59 @@
+import { writeSync } from 'node:fs';
+
+/** Where a logger hands its lines: a Writable stream is one. `done` runs once the text is handed on. */
+export interface LineSink {
+  write(text: string, done?: () => void): unknown;
+}
+
+/** What takes over from a descriptor: process.stderr is one. */
+export interface ByteSink {
+  write(chunk: string | Uint8Array, done?: () => void): unknown;
+}
+
+/**
+ * Writes each line to a file descriptor with one write(2), as Go's log package writes to os.Stderr, for as
+ * long as the descriptor takes every line whole at once. Creating Node's process.stderr costs ~1.2 ms of
+ * every run when stderr is a pipe (a net.Socket over the descriptor, which it also makes non-blocking),
+ * and a run logs only a few lines. A line the descriptor cannot take whole (EAGAIN from a full
+ * non-blocking pipe, or a short write) goes, with every later one, to `stream()`, which queues them on the
+ * event loop: lines keep their order and a slow reader never blocks the loop. A descriptor that fails
+ * otherwise (EPIPE: the reader is gone) has nowhere to report it; the line is dropped, as the stream
+ * would have dropped it. Node.js opens /dev/null on a standard descriptor that was closed at start, so
+ * fd 2 is never some other file of this process.
+ */
+export function descriptorSink(
+  fd: number,
+  stream: () => ByteSink,
+  write: (fd: number, text: string) => number = writeSync,
+): LineSink {
+  let queued: ByteSink | undefined;
+  return {
+    write(text, done) {
+      if (queued) return queued.write(text, done);
+      let written = 0;
+      try {
+        written = write(fd, text);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') {
+          done?.();
+          return;
+        }
+      }
+      if (written === Buffer.byteLength(text)) {
+        done?.();
+        return;
+      }
+      queued = stream();
+      // The rest as bytes: a short write may have cut a character in two.
+      return queued.write(Buffer.from(text).subarray(written), done);
+    },
+  };
+}
+
+/**
+ * This program's stdout and stderr: one sink each, shared by everything that writes there (the logger, the
+ * CLI's own lines, -noop's diffs), so that once one has handed over to Node's stream every later write goes
+ * after it.
+ */
+export const standardOutput: LineSink = descriptorSink(1, () => process.stdout);
+export const standardError: LineSink = descriptorSink(2, () => process.stderr);
