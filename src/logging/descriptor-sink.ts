@@ -12,14 +12,16 @@ export interface ByteSink {
 
 /**
  * Writes each line to a file descriptor with one write(2), as Go's log package writes to os.Stderr, for as
- * long as the descriptor takes every line whole at once. Creating Node's process.stderr costs ~1.2 ms of
- * every run when stderr is a pipe (a net.Socket over the descriptor, which it also makes non-blocking),
- * and a run logs only a few lines. A line the descriptor cannot take whole (EAGAIN from a full
- * non-blocking pipe, or a short write) goes, with every later one, to `stream()`, which queues them on the
- * event loop: lines keep their order and a slow reader never blocks the loop. A descriptor that fails
+ * long as the descriptor takes every line whole. Creating Node's process.stdout or process.stderr costs
+ * ~1.2 ms when it is a pipe (a net.Socket over the descriptor, which it also makes non-blocking; node:net
+ * itself on a file-backend run), and a run writes only a few lines. A blocking descriptor (the usual kind)
+ * makes the process wait for a slow reader, as confd's stderr does. A line a non-blocking one cannot take
+ * whole (EAGAIN from a full pipe, or a short write) goes, with every later one, to `stream()`, which
+ * queues them on the event loop: lines keep their order and the loop is not held. A descriptor that fails
  * otherwise (EPIPE: the reader is gone) has nowhere to report it; the line is dropped, as the stream
  * would have dropped it. Node.js opens /dev/null on a standard descriptor that was closed at start, so
- * fd 2 is never some other file of this process.
+ * fd 1 or 2 is never some other file of this process. Node's own modules may still create the streams
+ * (node:assert, which node:http2 loads, asks process.stderr whether it is a terminal).
  */
 export function descriptorSink(
   fd: number,
