@@ -10,6 +10,15 @@ export interface ByteSink {
   write(chunk: string | Uint8Array, done?: () => void): unknown;
 }
 
+/** A sink of one descriptor, which can say when all it took has been written. */
+export interface DescriptorSink extends LineSink {
+  /**
+   * Resolves once every line written so far is out of this process: at once while the descriptor took
+   * each line whole; else when the stream that took over has written the last (or failed to).
+   */
+  flushed(): Promise<void>;
+}
+
 /**
  * Writes each line to a file descriptor with one write(2), as Go's log package writes to os.Stderr, for as
  * long as the descriptor takes every line whole. Creating Node's process.stdout or process.stderr costs
@@ -27,9 +36,15 @@ export function descriptorSink(
   fd: number,
   stream: () => ByteSink,
   write: (fd: number, text: string) => number = writeSync,
-): LineSink {
+): DescriptorSink {
   let queued: ByteSink | undefined;
   return {
+    flushed() {
+      const stream = queued;
+      if (!stream) return Promise.resolve();
+      // A stream calls back in the order it was written to: an empty write's callback comes after the rest.
+      return new Promise((resolve) => void stream.write('', () => resolve()));
+    },
     write(text, done) {
       if (queued) return queued.write(text, done);
       let written = 0;
@@ -57,5 +72,10 @@ export function descriptorSink(
  * CLI's own lines, -noop's diffs), so that once one has handed over to Node's stream every later write goes
  * after it.
  */
-export const standardOutput: LineSink = descriptorSink(1, () => process.stdout);
-export const standardError: LineSink = descriptorSink(2, () => process.stderr);
+export const standardOutput: DescriptorSink = descriptorSink(1, () => process.stdout);
+export const standardError: DescriptorSink = descriptorSink(2, () => process.stderr);
+
+/** Resolves once everything written to stdout and stderr through the sinks above is out of this process. */
+export async function standardOutputFlushed(): Promise<void> {
+  await Promise.all([standardOutput.flushed(), standardError.flushed()]);
+}

@@ -103,6 +103,58 @@ describe('descriptor sink', () => {
     expect(confirmed).to.equal(2);
   });
 
+  it('is flushed at once while the descriptor took every line, without making the stream', async () => {
+    let opened = false;
+    const sink = descriptorSink(
+      2,
+      () => {
+        opened = true;
+        return new Queue();
+      },
+      (_fd, text) => Buffer.byteLength(text),
+    );
+    sink.write('a\n');
+    let flushed = false;
+    const done = sink.flushed().then(() => (flushed = true));
+    // Resolved before any timer could run: nothing waits on the event loop.
+    await Promise.resolve();
+    expect(flushed).to.equal(true);
+    await done;
+    expect(opened).to.equal(false);
+  });
+
+  it('is flushed only once the stream that took over has written every line given to it', async () => {
+    // A stream that confirms a write only when told to, as a socket does once the kernel took the bytes.
+    const pending: (() => void)[] = [];
+    const slow: ByteSink = {
+      write(_chunk, done) {
+        if (done) pending.push(done);
+        return false;
+      },
+    };
+    const sink = descriptorSink(
+      1,
+      () => slow,
+      () => {
+        throw errno('EAGAIN');
+      },
+    );
+    const confirmed: string[] = [];
+    sink.write('a\n', () => confirmed.push('a'));
+    sink.write('b\n', () => confirmed.push('b'));
+    let flushed = false;
+    const done = sink.flushed().then(() => (flushed = true));
+    // Two lines and the flush's own empty write are waiting.
+    expect(pending).to.have.length(3);
+    for (const confirm of pending.splice(0, 2)) confirm();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(flushed).to.equal(false);
+    pending.splice(0, 1)[0]?.();
+    await done;
+    expect(flushed).to.equal(true);
+    expect(confirmed).to.deep.equal(['a', 'b']);
+  });
+
   // A real pipe, non-blocking (the child's stderr is: its loader, tsx, creates process.stderr, which makes
   // it so), that fills before its reader reads any of it: every line must arrive, whole and in order.
   const CHILD = `

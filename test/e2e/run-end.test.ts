@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { cleanEnv, confdBin, Workspace } from './support/confd-process.js';
+
+interface Ended {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Runs bin/confd with `preload` required first (node -r), as a library or a shell could leave things. */
+async function runWith(preload: string, args: string[]): Promise<Ended> {
+  const child = spawn(process.execPath, ['-r', preload, confdBin, '-config-file', '', ...args], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+// bin/confd ends the process when the CLI's main resolves, as a Go program ends when main returns.
+describe('the end of a run (bin/confd)', () => {
+  let ws: Workspace;
+  const lines = Array.from(
+    { length: 20_000 },
+    (_, i) => `line ${String(i).padStart(6, '0')} ${'x'.repeat(50)}`,
+  );
+
+  beforeEach(async () => {
+    ws = await Workspace.create();
+    await ws.write('data.yaml', `text: |\n${lines.map((l) => `  ${l}\n`).join('')}`);
+    await ws.write('templates/big.tmpl', '{{getv "/text"}}');
+    await ws.write(
+      'conf.d/big.toml',
+      `[template]\nsrc = "big.tmpl"\ndest = "${ws.path('out/big.conf')}"\nkeys = ["/text"]\n`,
+    );
+    await ws.write('out/big.conf', 'old\n');
+    // A stdout that is a non-blocking pipe (creating process.stdout makes it so), which a 1.2 MB diff
+    // overfills: the descriptor refuses most of it and the rest waits in Node's stream.
+    await ws.write('nonblocking-stdout.cjs', 'void process.stdout;\n');
+    // Something that keeps the event loop alive for ever, as a handle a library failed to close would.
+    await ws.write('open-handle.cjs', 'setInterval(() => {}, 60_000);\n');
+  });
+  afterEach(async () => {
+    // A run that failed to end (the test then fails on its timeout) is not left behind.
+    for (const child of running) child.kill('SIGKILL');
+    await ws.remove();
+  });
+
+  const args = () => [
+    '-onetime',
+    '-noop',
+    '-backend',
+    'file',
+    '-file',
+    ws.path('data.yaml'),
+    '-confdir',
+    ws.root,
+  ];
+
+  it('writes out all of its output before it ends, when stdout is a pipe that fills', async function () {
+    this.timeout(60_000);
+    const run = await runWith(ws.path('nonblocking-stdout.cjs'), args());
+    expect(run.code, run.stderr).to.equal(0);
+    const added = run.stdout.split('\n').filter((l) => l.startsWith('+line '));
+    expect(added).to.have.length(lines.length);
+    expect(added.at(-1)).to.equal(`+${lines.at(-1)}`);
+    expect(run.stdout.endsWith('\n')).to.equal(true);
+  });
+
+  it('ends once its work is done, though a handle is left open', async function () {
+    this.timeout(60_000);
+    const run = await runWith(ws.path('open-handle.cjs'), args());
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/^-old$/m);
+  });
+});
