@@ -8,6 +8,7 @@ export interface LineSink {
 /** What takes over from a descriptor: process.stderr is one. */
 export interface ByteSink {
   write(chunk: string | Uint8Array, done?: () => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
 }
 
 /** A sink of one descriptor, which can say when all it took has been written. */
@@ -27,8 +28,8 @@ export interface DescriptorSink extends LineSink {
  * makes the process wait for a slow reader, as confd's stderr does. A line a non-blocking one cannot take
  * whole (EAGAIN from a full pipe, or a short write) goes, with every later one, to `stream()`, which
  * queues them on the event loop: lines keep their order and the loop is not held. A descriptor that fails
- * otherwise (EPIPE: the reader is gone) has nowhere to report it; the line is dropped, as the stream
- * would have dropped it. Node.js opens /dev/null on a standard descriptor that was closed at start, so
+ * otherwise (EPIPE: the reader is gone) has nowhere to report it; the line is dropped, and so are the lines
+ * the stream fails to write once it has taken over. Node.js opens /dev/null on a standard descriptor that was closed at start, so
  * fd 1 or 2 is never some other file of this process. Node's own modules may still create the streams
  * (node:assert, which node:http2 loads, asks process.stderr whether it is a terminal).
  */
@@ -61,6 +62,10 @@ export function descriptorSink(
         return;
       }
       queued = stream();
+      // The reader may still go away (EPIPE): then the lines are lost, not the run. Unheard, the stream's
+      // 'error' would end the process, perhaps between a stage file and its rename. A write's callback
+      // still runs after an error, so flushed() resolves.
+      queued.on('error', () => undefined);
       // The rest as bytes: a short write may have cut a character in two.
       return queued.write(Buffer.from(text).subarray(written), done);
     },

@@ -12,7 +12,7 @@ interface Ended {
 const running = new Set<ChildProcess>();
 
 /** Runs bin/confd with `preload` required first (node -r), as a library or a shell could leave things. */
-async function runWith(preload: string, args: string[]): Promise<Ended> {
+async function runWith(preload: string, args: string[], { readerLeaves = false } = {}): Promise<Ended> {
   const child = spawn(process.execPath, ['-r', preload, confdBin, '-config-file', '', ...args], {
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -21,7 +21,11 @@ async function runWith(preload: string, args: string[]): Promise<Ended> {
   child.on('exit', () => running.delete(child));
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    // The reader goes away after its first read, as `confd -noop | head -1` does.
+    if (readerLeaves) child.stdout.destroy();
+  });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const [code] = (await once(child, 'close')) as [number | null];
   return { code, stdout, stderr };
@@ -75,6 +79,14 @@ describe('the end of a run (bin/confd)', () => {
     expect(added).to.have.length(lines.length);
     expect(added.at(-1)).to.equal(`+${lines.at(-1)}`);
     expect(run.stdout.endsWith('\n')).to.equal(true);
+  });
+
+  it('loses the lines, not the run, when the reader of its stdout goes away', async function () {
+    this.timeout(60_000);
+    const run = await runWith(ws.path('nonblocking-stdout.cjs'), args(), { readerLeaves: true });
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stderr).to.match(/INFO 1 resource: /);
+    expect(run.stderr).not.to.match(/EPIPE|Unhandled/);
   });
 
   it('ends once its work is done, though a handle is left open', async function () {

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { descriptorSink, type ByteSink } from '../../../src/logging/descriptor-sink.js';
 
 /** A stand-in for process.stderr that keeps what it was given, in order, and confirms at once. */
@@ -16,6 +16,9 @@ class Queue implements ByteSink {
   }
   text(): string {
     return Buffer.concat(this.chunks).toString();
+  }
+  on(): this {
+    return this;
   }
 }
 
@@ -131,6 +134,9 @@ describe('descriptor sink', () => {
         if (done) pending.push(done);
         return false;
       },
+      on() {
+        return this;
+      },
     };
     const sink = descriptorSink(
       1,
@@ -153,6 +159,29 @@ describe('descriptor sink', () => {
     await done;
     expect(flushed).to.equal(true);
     expect(confirmed).to.deep.equal(['a', 'b']);
+  });
+
+  it('drops what the stream that took over fails to write (EPIPE) instead of ending the process', async () => {
+    // An EventEmitter throws an 'error' nobody listens for, as process.stdout does (which ends the process).
+    class Broken extends EventEmitter implements ByteSink {
+      write(_chunk: string | Uint8Array, done?: () => void): boolean {
+        this.emit('error', errno('EPIPE'));
+        done?.();
+        return false;
+      }
+    }
+    const sink = descriptorSink(
+      1,
+      () => new Broken(),
+      () => {
+        throw errno('EAGAIN');
+      },
+    );
+    let confirmed = 0;
+    sink.write('a\n', () => confirmed++);
+    sink.write('b\n', () => confirmed++);
+    expect(confirmed).to.equal(2);
+    await sink.flushed();
   });
 
   // A real pipe, non-blocking (the child's stderr is: its loader, tsx, creates process.stderr, which makes
