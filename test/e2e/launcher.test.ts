@@ -182,6 +182,21 @@ describe('launcher (bin/confd, bin/load-bundle.js)', () => {
       expect(run.stderr).to.include("Cannot find module './ioredis.cjs'").and.include('run npm run build');
     }));
 
+  it('says why when the bundle cannot be loaded, and ends with 1 though a handle is left open', () =>
+    withCopy(async (dir) => {
+      await rm(join(dir, 'dist/confd.cjs'));
+      const preload = join(dir, 'open-handle.cjs');
+      await writeFile(preload, 'setInterval(() => {}, 60_000);\n');
+      // The guard only keeps a broken launcher from holding the suite: it would end with status null.
+      const run = spawnSync(process.execPath, ['-r', preload, join(dir, 'bin/confd'), '-version'], {
+        encoding: 'utf8',
+        env: demoEnv(),
+        timeout: 15_000,
+      });
+      expect(run.status, run.stderr).to.equal(1);
+      expect(run.stderr).to.match(/^confd: ENOENT: .*dist\/confd\.cjs/);
+    }));
+
   it('bundles each library at the version node_modules holds (a dist/ from before an upgrade is stale)', async () => {
     for (const name of [
       'ioredis',
