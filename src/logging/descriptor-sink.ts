@@ -28,10 +28,11 @@ export interface DescriptorSink extends LineSink {
  * makes the process wait for a slow reader, as confd's stderr does. A line a non-blocking one cannot take
  * whole (EAGAIN from a full pipe, or a short write) goes, with every later one, to `stream()`, which
  * queues them on the event loop: lines keep their order and the loop is not held. A descriptor that fails
- * otherwise (EPIPE: the reader is gone) has nowhere to report it; the line is dropped, and so are the lines
- * the stream fails to write once it has taken over. Node.js opens /dev/null on a standard descriptor that was closed at start, so
- * fd 1 or 2 is never some other file of this process. Node's own modules may still create the streams
- * (node:assert, which node:http2 loads, asks process.stderr whether it is a terminal).
+ * otherwise (EPIPE: the reader is gone) has nowhere to report it; the line is dropped, and so are the
+ * lines the stream fails to write once it has taken over. Node.js opens /dev/null on a standard
+ * descriptor that was closed at start, so fd 1 or 2 is never some other file of this process. Node's own
+ * modules may still create the streams (node:assert, which node:http2 loads, asks process.stderr whether
+ * it is a terminal).
  */
 export function descriptorSink(
   fd: number,
