@@ -55,16 +55,7 @@ describe('bad input (end to end)', function () {
   });
   afterEach(() => ws.remove());
 
-  const fileArgs = (...extra: string[]) => [
-    '-onetime',
-    '-backend',
-    'file',
-    '-file',
-    ws.path('data.yaml'),
-    '-confdir',
-    ws.root,
-    ...extra,
-  ];
+  const fileArgs = (...extra: string[]) => ['-onetime', ...ws.fileBackendArgs(), ...extra];
 
   const resource = (body: string) => `[template]\n${body}\n`;
   const appResource = (extra = '') =>
@@ -292,15 +283,7 @@ describe('bad input (end to end)', function () {
         'conf.d/app.toml',
         resource(`src = "app.hbs"\ndest = "${dest}"\nkeys = ["/my app", "/clé"]`),
       );
-      const daemon = startConfd([
-        '-watch',
-        '-backend',
-        'file',
-        '-file',
-        ws.path('data.yaml'),
-        '-confdir',
-        ws.root,
-      ]);
+      const daemon = startConfd(['-watch', ...ws.fileBackendArgs()]);
       try {
         const contains = (text: string) => async () => (await readFile(dest, 'utf8')).includes(text);
         await eventually(contains('/clé/ünï kôdé=日本語 ✓'), 'the first render');

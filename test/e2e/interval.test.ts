@@ -18,16 +18,7 @@ describe('interval mode (end to end)', () => {
   const read = (p: string) => readFile(p, 'utf8').catch(() => '');
 
   it('re-renders on every pass, re-reads conf.d, and exits 0 on SIGTERM leaving no stage file', async () => {
-    const daemon = startConfd([
-      '-interval',
-      '1',
-      '-backend',
-      'file',
-      '-file',
-      ws.path('data.yaml'),
-      '-confdir',
-      ws.root,
-    ]);
+    const daemon = startConfd(['-interval', '1', ...ws.fileBackendArgs()]);
     try {
       await eventually(async () => (await read(ws.path('out/app.conf'))) === 'name=first\n', 'first render');
       await ws.write('data.yaml', 'app:\n  name: second\n');
@@ -54,16 +45,7 @@ describe('interval mode (end to end)', () => {
 
   it('keeps running after a failing pass and exits 0 on SIGINT', async () => {
     await ws.write('templates/app.hbs', 'name={{getv "/app/missing"}}\n');
-    const daemon = startConfd([
-      '-interval',
-      '1',
-      '-backend',
-      'file',
-      '-file',
-      ws.path('data.yaml'),
-      '-confdir',
-      ws.root,
-    ]);
+    const daemon = startConfd(['-interval', '1', ...ws.fileBackendArgs()]);
     try {
       await eventually(() => /missing/.test(daemon.output.stderr), 'the error to be logged');
       await ws.write('templates/app.hbs', 'fixed={{getv "/app/name"}}\n');

@@ -34,18 +34,7 @@ describe('operable daemon (end to end, file backend): endpoints, logs, live relo
   }
 
   function start(...extra: string[]) {
-    daemon = startConfd([
-      '-watch',
-      '-backend',
-      'file',
-      '-file',
-      ws.path('data.yaml'),
-      '-confdir',
-      ws.root,
-      '-metrics-addr',
-      '127.0.0.1:0',
-      ...extra,
-    ]);
+    daemon = startConfd(['-watch', ...ws.fileBackendArgs(), '-metrics-addr', '127.0.0.1:0', ...extra]);
     return daemon;
   }
 
@@ -306,20 +295,9 @@ describe('operable daemon (end to end, file backend): endpoints, logs, live relo
       'conf.d/app.toml',
       resource('app.hbs', 'out/app.conf', ['/app'], `check_cmd = "touch ${started}; sleep 1000"\n`),
     );
-    const d = startConfd(
-      [
-        '-onetime',
-        '-backend',
-        'file',
-        '-file',
-        ws.path('data.yaml'),
-        '-confdir',
-        ws.root,
-        '-shutdown-timeout',
-        '1h',
-      ],
-      { env: cleanEnv() },
-    );
+    const d = startConfd(['-onetime', ...ws.fileBackendArgs(), '-shutdown-timeout', '1h'], {
+      env: cleanEnv(),
+    });
     daemon = d;
     await eventually(() => existsSync(started), 'the check running');
     d.child.kill('SIGHUP');
@@ -336,17 +314,7 @@ describe('operable daemon (end to end, file backend): endpoints, logs, live relo
   it('-metrics-addr that cannot be bound is a clear error, exit 1', async () => {
     const first = start();
     const address = await endpointOf(first);
-    const second = await runConfd([
-      '-watch',
-      '-backend',
-      'file',
-      '-file',
-      ws.path('data.yaml'),
-      '-confdir',
-      ws.root,
-      '-metrics-addr',
-      address,
-    ]);
+    const second = await runConfd(['-watch', ...ws.fileBackendArgs(), '-metrics-addr', address]);
     expect(second.code).to.equal(1);
     expect(second.stderr).to.include(`-metrics-addr ${address}: cannot listen`);
   });

@@ -1,18 +1,12 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { cleanEnv, confdBin, Workspace } from './support/confd-process.js';
-
-interface Ended {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { cleanEnv, confdBin, Workspace, type ConfdRun } from './support/confd-process.js';
 
 const running = new Set<ChildProcess>();
 
 /** Runs bin/confd with `preload` required first (node -r), as a library or a shell could leave things. */
-async function runWith(preload: string, args: string[], { readerLeaves = false } = {}): Promise<Ended> {
+async function runWith(preload: string, args: string[], { readerLeaves = false } = {}): Promise<ConfdRun> {
   const child = spawn(process.execPath, ['-r', preload, confdBin, '-config-file', '', ...args], {
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -27,8 +21,8 @@ async function runWith(preload: string, args: string[], { readerLeaves = false }
     if (readerLeaves) child.stdout.destroy();
   });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout, stderr };
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  return { code, signal, stdout, stderr };
 }
 
 // bin/confd ends the process when the CLI's main resolves, as a Go program ends when main returns.
@@ -60,16 +54,7 @@ describe('the end of a run (bin/confd)', () => {
     await ws.remove();
   });
 
-  const args = () => [
-    '-onetime',
-    '-noop',
-    '-backend',
-    'file',
-    '-file',
-    ws.path('data.yaml'),
-    '-confdir',
-    ws.root,
-  ];
+  const args = () => ['-onetime', '-noop', ...ws.fileBackendArgs()];
 
   it('writes out all of its output before it ends, when stdout is a pipe that fills', async function () {
     this.timeout(60_000);

@@ -21,17 +21,7 @@ describe('watch mode with -wait (end to end, file backend)', function () {
       `[template]\nsrc = "app.hbs"\ndest = "${ws.path('out/app.conf')}"\nkeys = ["/app"]\nreload_cmd = "echo reload >> ${log}"\n`,
     );
     // A window far wider than the burst takes, so the burst cannot straddle two renders.
-    const daemon = startConfd([
-      '-watch',
-      '-wait',
-      '3s:20s',
-      '-backend',
-      'file',
-      '-file',
-      ws.path('data.yaml'),
-      '-confdir',
-      ws.root,
-    ]);
+    const daemon = startConfd(['-watch', '-wait', '3s:20s', ...ws.fileBackendArgs()]);
     try {
       await eventually(async () => (await read(ws.path('out/app.conf'))) === 'name=v0\n', 'first render');
       await eventually(async () => (await read(log)) === 'reload\n', 'the first reload');

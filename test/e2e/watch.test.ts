@@ -32,16 +32,7 @@ describe('watch mode (end to end, file and env backends)', () => {
   }
 
   function watchFile(...extra: string[]) {
-    daemon = startConfd([
-      '-watch',
-      '-backend',
-      'file',
-      '-file',
-      ws.path('data.yaml'),
-      '-confdir',
-      ws.root,
-      ...extra,
-    ]);
+    daemon = startConfd(['-watch', ...ws.fileBackendArgs(), ...extra]);
     return daemon;
   }
 

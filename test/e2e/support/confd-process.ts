@@ -101,6 +101,11 @@ export class Workspace {
     return join(this.root, ...parts);
   }
 
+  /** `-backend file -file <ws>/data.yaml -confdir <ws>`: a run over this workspace's data and conf.d. */
+  fileBackendArgs(): string[] {
+    return ['-backend', 'file', '-file', this.path('data.yaml'), '-confdir', this.root];
+  }
+
   async write(relative: string, content: string): Promise<string> {
     const full = this.path(relative);
     await mkdir(dirname(full), { recursive: true });
